@@ -1,0 +1,121 @@
+"""The ganbench command line: run, list."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import InputError
+
+
+def resolve_device(name: str) -> str:
+    import torch
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cpu":
+        return "cpu"
+    if name == "cuda" or name.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise InputError(f"--device {name}: CUDA is not available here; use --device cpu or auto.")
+        idx = name.partition(":")[2]
+        if idx and (not idx.isdigit() or int(idx) >= torch.cuda.device_count()):
+            raise InputError(f"--device {name}: no such GPU; this machine has "
+                             f"{torch.cuda.device_count()} (cuda:0 .. cuda:{torch.cuda.device_count() - 1}).")
+        return name
+    raise InputError(f"--device {name}: expected auto, cpu, cuda or cuda:N.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ganbench")
+def cli():
+    """Benchmark and diagnose GAN training: convergence, mode coverage, gradients, quality."""
+
+
+@cli.command()
+@click.argument("suite", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Results folder (default: results/<suite name>).")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--executor", default="auto", show_default=True,
+              help="local (this process), process (worker processes) or auto.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes for --executor process/auto (default: one per CPU core).")
+@click.option("--import", "imports", multiple=True, metavar="MODULE",
+              help="Import a module (or .py file) that registers your own variants; repeatable.")
+@click.option("--force", is_flag=True, help="Rerun finished runs instead of resuming.")
+@click.option("--no-progress", is_flag=True, help="No progress bars.")
+def run(suite, out, device, executor, workers, imports, force, no_progress):
+    """Train every run of SUITE (a YAML file) and write the results folder.
+
+    A folder that already holds finished runs of the same suite is resumed: only
+    missing or changed runs are trained.
+    """
+    from .executors import Job, executors, pending_groups
+    from .results import write_suite
+    from .suite import load_suite
+    from .tables import aggregate, to_markdown
+    from .results import atomic_write, write_summary, write_text
+
+    s = load_suite(suite, list(imports))
+    dev = resolve_device(device)
+    execute = executors.build(executor, "--executor")
+    out = out or Path("results") / s.name
+    out.mkdir(parents=True, exist_ok=True)
+    write_suite(out, s.resolved)
+    groups = pending_groups(out, s.specs, force)
+    done = len(s.specs) - sum(len(g.specs) for g in groups)
+    click.echo(f"ganbench: {s.name}: {len(s.specs)} runs ({done} already finished) on {dev} -> {out}",
+               err=True)
+    execute(Job(out, s.specs, groups, dev, s.resolved["imports"], s.path.parent if s.path else None,
+                workers, progress=not no_progress))
+    summary = write_summary(out, s.specs)
+    table = aggregate(summary)
+    atomic_write(out / "table.csv", lambda p: table.to_csv(p, index=False))
+    md = to_markdown(table)
+    write_text(out / "table.md", md)
+    click.echo(md)
+    counts = summary.status.value_counts().to_dict()
+    click.echo(f"ganbench: {', '.join(f'{v} {k}' for k, v in counts.items())}; "
+               f"summary: {out / 'summary.csv'}, table: {out / 'table.md'}", err=True)
+    if counts.get("failed"):
+        sys.exit(1)
+
+
+@cli.command(name="list")
+def list_cmd():
+    """Print every registry: datasets, objectives, regularizers, models, optimizers, probes."""
+    from .data import datasets
+    from .executors import executors
+    from .metrics import probes
+    from .models import discriminators, generators
+    from .objectives import objectives
+    from .optimizers import optimizers
+    from .regularizers import regularizers
+    for reg in (datasets, objectives, regularizers, generators, discriminators, optimizers,
+                probes, executors):
+        click.echo(f"{reg.kind}s:")
+        for name in reg:
+            click.echo(f"  {name:<16} {reg.describe(name)}")
+
+
+def main(argv=None):
+    """Entry point: bad input is one line on stderr and exit code 2, never a traceback."""
+    try:
+        cli.main(args=argv, standalone_mode=False, prog_name="ganbench")
+    except InputError as e:
+        click.echo(f"ganbench: error: {e}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("ganbench: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
+    except KeyboardInterrupt:
+        click.echo("ganbench: interrupted; run the same command again to resume", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

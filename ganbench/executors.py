@@ -1,0 +1,224 @@
+"""Executors: run a suite's unfinished runs, a group of seeds at a time.
+
+Runs that differ only in their seed form one group and train together (see
+:mod:`ganbench.train`). Each group's records are written as soon as it finishes,
+and summary.csv after it, so a suite stopped at any point resumes by running the
+missing groups only.
+
+- ``local``: groups one after another in this process.
+- ``process``: groups spread over worker processes (``--workers``, default one per
+  CPU core, each with ``cores / workers`` torch threads). On a small CPU this is the
+  fast way: the small matmuls of 2D GANs use two threads poorly, two processes well.
+- ``auto`` (default): ``process`` on CPU when there are several groups, else ``local``.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from tqdm.auto import tqdm
+
+from .data import datasets
+from .registry import Registry
+from .results import is_finished, write_run, write_summary
+from .suite import RunSpec
+from .train import train_seeds
+
+executors = Registry("executor")
+
+
+@dataclass
+class Group:
+    """Runs of one (dataset, variant) that are not finished yet."""
+
+    specs: list[RunSpec]
+
+    @property
+    def label(self) -> str:
+        return f"{self.specs[0].dataset['label']}/{self.specs[0].variant}"
+
+    @property
+    def steps(self) -> int:
+        return int(self.specs[0].config["steps"])
+
+
+@dataclass
+class Job:
+    """What an executor needs: where to write, the suite's specs, the pending groups."""
+
+    out: Path
+    specs: list[RunSpec]
+    groups: list[Group]
+    device: str
+    imports: list[str]
+    base: Path | None
+    workers: int | None = None
+    progress: bool = True
+
+
+def pending_groups(out: Path, specs: list[RunSpec], force: bool = False) -> list[Group]:
+    groups: dict[tuple, list[RunSpec]] = {}
+    for s in specs:
+        if force or not is_finished(out, s):
+            groups.setdefault(s.group_key, []).append(s)
+    return [Group(v) for v in groups.values()]
+
+
+def run_group(out: Path, group: Group, device: str, on_steps: Callable[[int], None] | None = None):
+    """Train one group and write its run records; returns their metrics.json contents."""
+    first = group.specs[0]
+    results, wall = train_seeds(first.dataset_spec(), first.config,
+                                [s.seed for s in group.specs], device, on_steps)
+    ds = datasets.build(first.dataset_spec()) if any(r.real is not None for r in results) else None
+    from .plots import samples_png  # matplotlib only when there is something to draw
+    records = []
+    for spec, res in zip(group.specs, results):
+        plot = None
+        if res.real is not None and ds is not None and ds.dim == 2:
+            title = f"{spec.run_id} ({res.status}, step {res.steps})"
+            plot = (lambda p, r=res, t=title: samples_png(p, ds, r.real, r.fake, t))
+        records.append(write_run(out, spec, res, wall, len(group.specs), device, plot))
+    return records
+
+
+class Progress:
+    """Runs done / total, and one bar per group in flight with its steps."""
+
+    def __init__(self, job: Job):
+        total = len(job.specs)
+        todo = sum(len(g.specs) for g in job.groups)
+        self.enabled = job.progress
+        self.bar = tqdm(total=total, initial=total - todo, desc="runs", unit="run",
+                        disable=not self.enabled, position=0, dynamic_ncols=True)
+        self.inner: dict[int, tqdm] = {}
+
+    def start(self, slot: int, group: Group) -> None:
+        self.inner[slot] = tqdm(total=group.steps, desc=f"{group.label} ×{len(group.specs)} seeds",
+                                unit="step", leave=False, disable=not self.enabled,
+                                position=slot + 1, dynamic_ncols=True)
+
+    def steps(self, slot: int, n: int) -> None:
+        if slot in self.inner:
+            self.inner[slot].update(n - self.inner[slot].n)
+
+    def finish(self, slot: int, group: Group, records: list[dict]) -> None:
+        if slot in self.inner:
+            self.inner.pop(slot).close()
+        statuses = [r["status"] for r in records]
+        counts = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
+        self.bar.write(f"{group.label}: {counts} ({records[0]['group_wall_s']:.1f} s)")
+        for r in records:
+            if r.get("error"):
+                self.bar.write(f"  {r['run_id']} failed: {r['error']}")
+        self.bar.update(len(group.specs))
+
+    def close(self) -> None:
+        for b in self.inner.values():
+            b.close()
+        self.bar.close()
+
+
+@executors.register("local")
+def local_executor():
+    """In this process, one group after another."""
+    return run_local
+
+
+def run_local(job: Job) -> None:
+    progress = Progress(job)
+    try:
+        for group in job.groups:
+            progress.start(0, group)
+            records = run_group(job.out, group, job.device, lambda n: progress.steps(0, n))
+            write_summary(job.out, job.specs)
+            progress.finish(0, group, records)
+    finally:
+        progress.close()
+
+
+# --- worker processes ---------------------------------------------------------------
+
+_STEPS: "mp.Queue | None" = None
+
+
+def _worker_init(threads: int, imports: list[str], base: Path | None, steps_queue) -> None:
+    global _STEPS
+    import torch
+    torch.set_num_threads(threads)
+    if imports:
+        from .suite import import_plugins
+        import_plugins(imports, base)
+    _STEPS = steps_queue
+
+
+def _worker_run(slot: int, out: Path, group: Group, device: str) -> list[dict]:
+    def report(n: int) -> None:
+        if _STEPS is not None:
+            _STEPS.put((slot, n))
+    return run_group(out, group, device, report)
+
+
+def default_workers(device: str) -> int:
+    return 1 if device != "cpu" else max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+@executors.register("process")
+def process_executor():
+    """Groups spread over worker processes (--workers, default one per CPU core)."""
+    return run_processes
+
+
+def run_processes(job: Job) -> None:
+    workers = max(1, min(job.workers or default_workers(job.device), len(job.groups)))
+    cores = default_workers("cpu")
+    threads = max(1, cores // workers)
+    ctx = mp.get_context("spawn")  # fork is unsafe once torch's OpenMP threads exist
+    manager = ctx.Manager()
+    steps_q = manager.Queue()
+    progress = Progress(job)
+    pending = list(job.groups)
+    running: dict = {}
+    free_slots = list(range(workers))
+    try:
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                                 initargs=(threads, job.imports, job.base, steps_q)) as pool:
+            while pending or running:
+                while pending and free_slots:
+                    slot, group = free_slots.pop(0), pending.pop(0)
+                    progress.start(slot, group)
+                    running[pool.submit(_worker_run, slot, job.out, group, job.device)] = (slot, group)
+                done, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
+                _drain(steps_q, progress)
+                for fut in done:
+                    slot, group = running.pop(fut)
+                    records = fut.result()
+                    write_summary(job.out, job.specs)
+                    progress.finish(slot, group, records)
+                    free_slots.append(slot)
+    finally:
+        progress.close()
+        manager.shutdown()
+
+
+def _drain(q, progress: Progress) -> None:
+    while True:
+        try:
+            slot, n = q.get_nowait()
+        except (queue.Empty, EOFError, OSError):
+            return
+        progress.steps(slot, n)
+
+
+@executors.register("auto")
+def auto_executor():
+    """process on CPU when there are several groups to run, else local."""
+    def run(job: Job) -> None:
+        use_processes = job.device == "cpu" and len(job.groups) > 1 and \
+            (job.workers or default_workers("cpu")) > 1
+        (run_processes if use_processes else run_local)(job)
+    return run

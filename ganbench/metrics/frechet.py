@@ -1,0 +1,27 @@
+"""Fréchet distance between Gaussians fitted to two sample sets (``fd`` on 2D data).
+
+For images ganbench uses torch-fidelity's FID instead; this is the same formula on raw
+coordinates: ‖μ₁ - μ₂‖² + Tr(Σ₁ + Σ₂ - 2 (Σ₁Σ₂)^½).
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg
+
+from ._arrays import as_numpy
+
+
+def frechet_distance(x, y) -> float:
+    """FD between Gaussians fitted to samples ``x`` (n, d) and ``y`` (m, d). NaN if non-finite."""
+    x, y = as_numpy(x), as_numpy(y)
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        return float("nan")
+    mu1, mu2 = x.mean(0), y.mean(0)
+    c1 = np.atleast_2d(np.cov(x, rowvar=False))
+    c2 = np.atleast_2d(np.cov(y, rowvar=False))
+    covmean = linalg.sqrtm(c1 @ c2)
+    if not np.isfinite(covmean).all():  # singular product: regularise, as FID code does
+        eps = 1e-6 * np.eye(len(c1))
+        covmean = linalg.sqrtm((c1 + eps) @ (c2 + eps))
+    covmean = np.real(covmean)
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(c1) + np.trace(c2) - 2 * np.trace(covmean))

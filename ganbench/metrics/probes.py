@@ -1,0 +1,77 @@
+"""Probes: what the harness measures at each evaluation, per seed.
+
+A probe says whether it applies to a (dataset, objective) pair and turns an
+:class:`Evaluation` (fixed-noise generated samples, fresh real samples, D's outputs
+on both) into named values. Users can register their own with
+``@probes.register("name")`` on a factory returning a :class:`Probe`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from ..registry import Registry
+from .coverage import mode_coverage
+from .frechet import frechet_distance
+from .gradients import d_saturation
+from .oscillation import nash_gap
+
+probes = Registry("probe")
+
+
+@dataclass
+class Evaluation:
+    dataset: Any
+    objective: Any
+    real: np.ndarray    # (n, dim) samples from the data
+    fake: np.ndarray    # (n, dim) generated samples (fixed noise across evaluations)
+    d_real: np.ndarray  # (n,) D's raw outputs on real
+    d_fake: np.ndarray  # (n,) D's raw outputs on fake
+    min_hq: int = 1
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    applies: Callable[[Any, Any], bool]
+    measure: Callable[[Evaluation], dict]
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1 + np.tanh(0.5 * x))
+
+
+def mask_to_str(mask: np.ndarray) -> str:
+    """Captured-mode mask as a string of 0/1 (kept in history.csv for mode_hops)."""
+    return "".join("1" if m else "0" for m in mask)
+
+
+def _coverage(ev: Evaluation) -> dict:
+    cov = mode_coverage(ev.fake, ev.dataset.centres, ev.dataset.stds, min_hq=ev.min_hq)
+    cov["modes_set"] = mask_to_str(cov.pop("captured"))
+    return cov
+
+
+def _discriminator(ev: Evaluation) -> dict:
+    pr, pf = sigmoid(ev.d_real), sigmoid(ev.d_fake)
+    return {"nash_gap": nash_gap(pr, pf), "d_saturation": d_saturation(pf)}
+
+
+@probes.register("coverage")
+def coverage() -> Probe:
+    """modes_captured, hq_fraction, reverse_kl (datasets with known modes)."""
+    return Probe("coverage", lambda ds, obj: ds.has_modes, _coverage)
+
+
+@probes.register("frechet")
+def frechet() -> Probe:
+    """fd: Fréchet distance between Gaussians fitted to data and samples."""
+    return Probe("frechet", lambda ds, obj: True, lambda ev: {"fd": frechet_distance(ev.real, ev.fake)})
+
+
+@probes.register("discriminator")
+def discriminator() -> Probe:
+    """nash_gap and d_saturation (objectives whose D outputs a probability)."""
+    return Probe("discriminator", lambda ds, obj: obj.probability, _discriminator)

@@ -1,0 +1,70 @@
+"""Multi-layer perceptron generator and discriminator (seed-stacked)."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .base import discriminators, generators
+from .stacked import StackedLinear
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": lambda: nn.LeakyReLU(0.2),
+    "tanh": nn.Tanh,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+}
+
+
+def _mlp(sizes: list[int], activation: str, init) -> nn.Sequential:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; known: {', '.join(ACTIVATIONS)}")
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(StackedLinear(a, b, init))
+        if i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[activation]())
+    return nn.Sequential(*layers)
+
+
+def _check(width: int, depth: int) -> None:
+    if int(width) < 1 or int(depth) < 0:
+        raise ValueError("width must be >= 1 and depth >= 0")
+
+
+class MLPGenerator(nn.Module):
+    def __init__(self, z_dim, out_dim, width, depth, activation, init):
+        super().__init__()
+        self.z_dim = int(z_dim)
+        self.net = _mlp([self.z_dim] + [int(width)] * int(depth) + [out_dim], activation, init)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+class MLPDiscriminator(nn.Module):
+    def __init__(self, in_dim, width, depth, activation, init):
+        super().__init__()
+        self.net = _mlp([in_dim] + [int(width)] * int(depth) + [1], activation, init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(-1)
+
+
+@generators.register("mlp")
+def mlp_generator(n_seeds: int, data_dim: int, init, z_dim: int = 16, width: int = 128,
+                  depth: int = 3, activation: str = "relu") -> MLPGenerator:
+    """MLP generator: z_dim -> depth hidden layers of width -> data_dim (linear output)."""
+    _check(width, depth)
+    if int(z_dim) < 1:
+        raise ValueError("z_dim must be >= 1")
+    return MLPGenerator(z_dim, data_dim, width, depth, activation, init)
+
+
+@discriminators.register("mlp")
+def mlp_discriminator(n_seeds: int, data_dim: int, init, width: int = 128, depth: int = 3,
+                      activation: str = "leaky_relu") -> MLPDiscriminator:
+    """MLP discriminator: data_dim -> depth hidden layers of width -> one output (logit)."""
+    _check(width, depth)
+    return MLPDiscriminator(data_dim, width, depth, activation, init)

@@ -1,0 +1,121 @@
+"""GAN objectives as pure functions of the discriminator's outputs.
+
+Every loss takes D's raw outputs (logits for the objectives whose D models a
+probability) with the samples along the last dimension, shape ``(..., B)`` (the
+harness passes ``(seeds, B)``), and returns the loss averaged over that dimension,
+shape ``(...)``. Both networks *minimise* their loss.
+
+``r`` = D(x_real), ``f`` = D(G(z)); ``σ`` is the logistic sigmoid, so
+``log σ(r) = -softplus(-r)`` and ``log(1 - σ(f)) = -softplus(f)`` (numerically stable).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from .registry import Registry
+from .regularizers import Regularizer, regularizers
+
+objectives = Registry("objective")
+
+Tensor = torch.Tensor
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One GAN game: the two losses plus what they imply for training."""
+
+    d_loss: Callable[[Tensor, Tensor], Tensor]
+    g_loss: Callable[[Tensor], Tensor]
+    #: D's output is a logit, so sigmoid(D) is a probability (nash_gap, d_saturation apply).
+    probability: bool
+    #: penalties that are part of the objective itself (e.g. wgan_gp's gradient penalty).
+    penalties: tuple[Regularizer, ...] = field(default=())
+    #: clip D's weights to [-c, c] after every D step (WGAN's Lipschitz constraint).
+    weight_clip: float | None = None
+
+
+# --- the losses (pure functions) -------------------------------------------------
+
+def minimax_d_loss(r: Tensor, f: Tensor) -> Tensor:
+    """-E[log D(x)] - E[log(1 - D(G(z)))], D = σ(logit)."""
+    return (F.softplus(-r) + F.softplus(f)).mean(-1)
+
+
+def minimax_g_loss(f: Tensor) -> Tensor:
+    """E[log(1 - D(G(z)))]: the saturating generator loss of the original game."""
+    return (-F.softplus(f)).mean(-1)
+
+
+def nonsaturating_g_loss(f: Tensor) -> Tensor:
+    """-E[log D(G(z))]: the non-saturating generator loss."""
+    return F.softplus(-f).mean(-1)
+
+
+def lsgan_d_loss(r: Tensor, f: Tensor) -> Tensor:
+    """½E[(D(x) - 1)²] + ½E[D(G(z))²]  (Mao et al. 2017, a=0, b=c=1)."""
+    return 0.5 * ((r - 1) ** 2 + f**2).mean(-1)
+
+
+def lsgan_g_loss(f: Tensor) -> Tensor:
+    """½E[(D(G(z)) - 1)²]."""
+    return 0.5 * ((f - 1) ** 2).mean(-1)
+
+
+def wgan_d_loss(r: Tensor, f: Tensor) -> Tensor:
+    """E[D(G(z))] - E[D(x)]: the critic maximises the Wasserstein-1 estimate."""
+    return (f - r).mean(-1)
+
+
+def wgan_g_loss(f: Tensor) -> Tensor:
+    """-E[D(G(z))]."""
+    return (-f).mean(-1)
+
+
+def hinge_d_loss(r: Tensor, f: Tensor) -> Tensor:
+    """E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))]."""
+    return (F.relu(1 - r) + F.relu(1 + f)).mean(-1)
+
+
+# --- the registry entries ----------------------------------------------------------
+
+@objectives.register("minimax")
+def minimax() -> Objective:
+    """Original game: D cross-entropy, G minimises log(1 - D(G(z))) (saturating)."""
+    return Objective(minimax_d_loss, minimax_g_loss, probability=True)
+
+
+@objectives.register("nonsaturating")
+def nonsaturating() -> Objective:
+    """D cross-entropy, G minimises -log D(G(z)) (Goodfellow et al.'s practical fix)."""
+    return Objective(minimax_d_loss, nonsaturating_g_loss, probability=True)
+
+
+@objectives.register("lsgan")
+def lsgan() -> Objective:
+    """Least squares GAN (Mao et al. 2017) with targets 0/1."""
+    return Objective(lsgan_d_loss, lsgan_g_loss, probability=False)
+
+
+@objectives.register("wgan")
+def wgan(clip: float = 0.01) -> Objective:
+    """Wasserstein GAN (Arjovsky et al. 2017): critic weights clipped to [-clip, clip]."""
+    if clip <= 0:
+        raise ValueError("clip must be positive")
+    return Objective(wgan_d_loss, wgan_g_loss, probability=False, weight_clip=float(clip))
+
+
+@objectives.register("wgan_gp")
+def wgan_gp(gp_weight: float = 10.0) -> Objective:
+    """WGAN with gradient penalty λ·E[(‖∇D(x̂)‖ - 1)²] (Gulrajani et al. 2017), λ=10."""
+    gp = regularizers.build({"name": "gp", "weight": gp_weight}, "gp_weight")
+    return Objective(wgan_d_loss, wgan_g_loss, probability=False, penalties=(gp,))
+
+
+@objectives.register("hinge")
+def hinge() -> Objective:
+    """Hinge loss (Lim & Ye 2017; Miyato et al. 2018): G minimises -E[D(G(z))]."""
+    return Objective(hinge_d_loss, wgan_g_loss, probability=False)

@@ -1,0 +1,57 @@
+"""Aggregation of summary.csv: by (dataset, variant), mean ± std over seeds."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .results import METRIC_COLUMNS, SUMMARY_COLUMNS
+
+
+def metric_columns(summary: pd.DataFrame) -> list[str]:
+    cols = [c for c in summary.columns if c not in SUMMARY_COLUMNS]
+    return [c for c in cols if summary[c].notna().any()]
+
+
+def aggregate(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per (dataset, variant): run counts by status, then mean and std per metric.
+
+    Means and stds are over the seeds that have a value (diverged and failed runs have
+    none); std is the sample std (ddof=1), NaN for a single seed.
+    """
+    metrics = metric_columns(summary)
+    rows = []
+    for (ds, var), g in summary.groupby(["dataset", "variant"], sort=False):
+        row = {"dataset": ds, "variant": var, "runs": len(g),
+               "ok": int((g.status == "ok").sum()), "diverged": int((g.status == "diverged").sum()),
+               "failed": int((g.status == "failed").sum())}
+        for m in metrics:
+            vals = pd.to_numeric(g[m], errors="coerce").dropna()
+            row[f"{m}_mean"] = vals.mean() if len(vals) else math.nan
+            row[f"{m}_std"] = vals.std(ddof=1) if len(vals) > 1 else math.nan
+        row["wall_s_mean"] = pd.to_numeric(g["wall_s"], errors="coerce").mean()
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def fmt(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if x != 0 and (abs(x) >= 1e4 or abs(x) < 1e-3):
+        return f"{x:.2e}"
+    return f"{x:.3g}" if abs(x) < 100 else f"{x:.0f}"
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    """table.md: `mean ± std` cells, one row per (dataset, variant)."""
+    metrics = [c[:-5] for c in table.columns if c.endswith("_mean") and c != "wall_s_mean"]
+    order = [m for m in METRIC_COLUMNS if m in metrics] + [m for m in metrics if m not in METRIC_COLUMNS]
+    head = ["dataset", "variant", "ok/div/fail"] + order
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for _, r in table.iterrows():
+        cells = [str(r.dataset), str(r.variant), f"{r.ok}/{r.diverged}/{r.failed}"]
+        for m in order:
+            mean, std = r[f"{m}_mean"], r[f"{m}_std"]
+            cells.append(fmt(mean) + (f" ± {fmt(std)}" if fmt(std) else ""))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,32 @@
+import pytest
+import torch
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture
+def tiny_suite(tmp_path):
+    """Write a tiny suite YAML and return its path (text may be overridden)."""
+    def make(text: str | None = None, name: str = "tiny.yaml"):
+        p = tmp_path / name
+        p.write_text(text if text is not None else TINY)
+        return p
+    return make
+
+
+TINY = """
+name: tiny
+seeds: 2
+datasets: [ring8, {name: moons}]
+defaults:
+  steps: 30
+  batch_size: 32
+  eval_every: 10
+  n_eval: 200
+  generator: {name: mlp, width: 16, depth: 1, z_dim: 4}
+  discriminator: {name: mlp, width: 16, depth: 1}
+  optimizer: {name: adam, lr: 0.001}
+variants:
+  nonsaturating: {objective: nonsaturating}
+  wgan_gp: {objective: wgan_gp, n_critic: 2}
+"""

@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from ganbench.metrics import (d_saturation, grad_vanish_ratio, history_metrics, mode_hops,
+                              nash_gap, osc_amplitude, osc_period)
+
+
+def test_period_and_amplitude_of_a_sine_on_a_trend():
+    t = np.arange(4000)
+    loss = 0.001 * t + 0.5 * np.sin(2 * np.pi * t / 50)
+    assert osc_period(loss) == pytest.approx(50, rel=0.02)
+    assert osc_amplitude(loss) == pytest.approx(0.5 / np.sqrt(2), rel=0.02)   # std of A sin
+    assert osc_period(loss[::5], step=5) == pytest.approx(50, rel=0.02)
+
+
+def test_converged_loss_has_no_amplitude():
+    assert osc_amplitude(np.full(100, 0.7)) == pytest.approx(0.0)
+
+
+def test_mode_hops_counts_changes_of_the_captured_set():
+    seq = [[1, 1, 0], [1, 1, 0], [1, 0, 1], [1, 0, 1], [1, 1, 1]]
+    assert mode_hops([np.array(s, bool) for s in seq]) == 2
+    assert mode_hops([{0, 1}, {0, 1}]) == 0
+
+
+def test_nash_gap_is_zero_at_equilibrium():
+    assert nash_gap(np.full(10, 0.5), np.full(10, 0.5)) == 0.0
+    assert nash_gap([0.9, 0.7], [0.1, 0.3]) == pytest.approx(0.3 + 0.3)
+
+
+def test_grad_vanish_ratio_and_saturation():
+    g = np.concatenate([np.full(10, 2.0), np.linspace(2, 0.02, 80), np.full(10, 0.02)])
+    assert grad_vanish_ratio(g) == pytest.approx(0.01)
+    assert d_saturation([0.001, 0.5, 0.009, 0.2]) == 0.5
+
+
+def test_history_metrics_from_a_history_table():
+    import pandas as pd
+    steps = np.arange(1, 201)
+    h = pd.DataFrame({"step": steps, "d_loss": np.sin(2 * np.pi * steps / 20),
+                      "grad_norm_g": np.full(200, 1.0)})
+    h["modes_set"] = None
+    h.loc[[49, 99, 149, 199], "modes_set"] = ["110", "111", "111", "011"]
+    m = history_metrics(h)
+    assert m["mode_hops"] == 2 and m["grad_vanish_ratio"] == 1.0 and m["grad_norm_g"] == 1.0
+    assert m["osc_period"] == pytest.approx(20, rel=0.05)

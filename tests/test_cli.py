@@ -1,0 +1,150 @@
+"""The CLI end to end on tiny suites."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from ganbench.cli import main
+from ganbench.results import SUMMARY_COLUMNS
+
+
+def run_cli(*args):
+    args = list(args)
+    if args[0] == "run" and "--executor" not in args:
+        args += ["--executor", "local"]
+    try:
+        main(args)
+        return 0
+    except SystemExit as e:
+        return e.code or 0
+
+
+def test_run_writes_the_output_contract(tiny_suite, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_cli("run", str(tiny_suite()), "--out", str(out), "--no-progress", "--device", "cpu") == 0
+    printed = capsys.readouterr().out
+    assert "| dataset | variant |" in printed
+    resolved = yaml.safe_load((out / "suite.yaml").read_text())
+    assert resolved["name"] == "tiny" and resolved["seeds"] == [0, 1]
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns[:7]) == SUMMARY_COLUMNS
+    assert len(summary) == 8 and set(summary.status) == {"ok"}
+    ring = summary[summary.dataset == "ring8"]
+    assert ring.modes_captured.notna().all() and summary[summary.dataset == "moons"].modes_captured.isna().all()
+    assert summary[summary.variant == "wgan_gp"].nash_gap.isna().all()   # D is not a probability
+    table = pd.read_csv(out / "table.csv")
+    assert len(table) == 4 and {"fd_mean", "fd_std", "ok", "diverged", "failed"} <= set(table.columns)
+    assert (out / "table.md").read_text().startswith("| dataset | variant |")
+    for rid in summary.run_id:
+        d = out / "runs" / rid
+        cfg = json.loads((d / "config.json").read_text())
+        assert cfg["run_id"] == rid and cfg["config"]["steps"] == 30
+        assert json.loads((d / "metrics.json").read_text())["status"] == "ok"
+        hist = pd.read_csv(d / "history.csv")
+        assert len(hist) == 30 and {"step", "d_loss", "g_loss", "grad_norm_g"} <= set(hist.columns)
+        assert (d / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rerun_resumes_and_a_changed_variant_reruns(tiny_suite, tmp_path, capsys):
+    out = tmp_path / "out"
+    suite = tiny_suite()
+    assert run_cli("run", str(suite), "--out", str(out), "--no-progress") == 0
+    before = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/metrics.json")}
+    (out / "runs" / "moons__wgan_gp__seed1" / "metrics.json").unlink()   # as if killed mid-run
+    capsys.readouterr()
+    assert run_cli("run", str(suite), "--out", str(out), "--no-progress") == 0
+    err = capsys.readouterr().err
+    assert "(7 already finished)" in err
+    after = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/metrics.json")}
+    changed = [p.parent.name for p in after if before.get(p) != after[p]]
+    assert changed == ["moons__wgan_gp__seed1"]
+    assert len(pd.read_csv(out / "summary.csv")) == 8
+    suite.write_text(suite.read_text().replace("n_critic: 2", "n_critic: 3"))
+    assert run_cli("run", str(suite), "--out", str(out), "--no-progress") == 0
+    assert "(4 already finished)" in capsys.readouterr().err
+
+
+def test_unknown_objective_exits_2_with_one_line_and_no_traceback(tiny_suite, tmp_path):
+    bad = tiny_suite(yaml.safe_dump({"datasets": ["ring8"], "variants": {"a": {"objective": "minmax"}}}))
+    p = subprocess.run([sys.executable, "-m", "ganbench.cli", "run", str(bad), "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert "variants.a.objective: unknown objective 'minmax'" in lines[0]
+    assert "Did you mean 'minimax'?" in lines[0] and "Traceback" not in p.stderr
+    assert not (tmp_path / "o").exists()          # validated before anything is written
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("datasets: [ring8\n", "not valid YAML at line"),
+    ("datasets: [ring8]\nvariants: {a: {steps: -1}}\n", "variants.a.steps: expected a whole number"),
+    ("- just\n- a list\n", "the suite must be a mapping"),
+])
+def test_bad_input_exits_2(tiny_suite, tmp_path, capsys, text, needle):
+    assert run_cli("run", str(tiny_suite(text)), "--out", str(tmp_path / "o")) == 2
+    err = capsys.readouterr().err
+    assert needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_missing_suite_and_bad_device_exit_2(tmp_path, tiny_suite, capsys):
+    assert run_cli("run", str(tmp_path / "nope.yaml")) == 2
+    assert "suite file not found" in capsys.readouterr().err
+    assert run_cli("run", str(tiny_suite()), "--device", "tpu") == 2
+    assert "--device tpu" in capsys.readouterr().err
+
+
+def test_a_failing_run_is_recorded_and_exits_1(tiny_suite, tmp_path, capsys):
+    (tmp_path / "broken.py").write_text(
+        "from ganbench.objectives import objectives, Objective, minimax_d_loss\n"
+        "def boom(f):\n    raise RuntimeError('boom in g_loss')\n"
+        "@objectives.register('broken')\n"
+        "def broken():\n    return Objective(minimax_d_loss, boom, probability=True)\n")
+    suite = tiny_suite(yaml.safe_dump({
+        "imports": ["broken.py"], "seeds": 1, "datasets": ["ring8"],
+        "defaults": {"steps": 5, "batch_size": 8, "n_eval": 50,
+                     "generator": {"name": "mlp", "width": 8, "depth": 1}},
+        "variants": {"bad": {"objective": "broken"}, "good": {"objective": "hinge"}}}))
+    out = tmp_path / "o"
+    assert run_cli("run", str(suite), "--out", str(out), "--no-progress") == 1
+    s = pd.read_csv(out / "summary.csv").set_index("variant")
+    assert s.loc["bad", "status"] == "failed" and s.loc["good", "status"] == "ok"
+    meta = json.loads((out / "runs" / "ring8__bad__seed0" / "metrics.json").read_text())
+    assert meta["error"] == "RuntimeError: boom in g_loss"
+
+
+def test_diverging_run_is_recorded_and_the_suite_goes_on(tiny_suite, tmp_path):
+    suite = tiny_suite(yaml.safe_dump({
+        "seeds": 1, "datasets": ["ring8"],
+        "defaults": {"steps": 20, "batch_size": 16, "n_eval": 50, "eval_every": 10},
+        "variants": {"explode": {"objective": "lsgan", "optimizer": {"name": "sgd", "lr": 1.0e6}},
+                     "fine": {"objective": "nonsaturating"}}}))
+    out = tmp_path / "o"
+    assert run_cli("run", str(suite), "--out", str(out), "--no-progress") == 0
+    s = pd.read_csv(out / "summary.csv").set_index("variant")
+    assert s.loc["explode", "status"] == "diverged" and s.loc["fine", "status"] == "ok"
+    assert "0/1/0" in (out / "table.md").read_text()
+
+
+def test_list_prints_every_registry(capsys):
+    assert run_cli("list") == 0
+    out = capsys.readouterr().out
+    for word in ["datasets:", "ring8", "grid25", "objectives:", "wgan_gp", "regularizers:", "r1",
+                 "generators:", "optimizers:", "rmsprop", "probes:", "coverage"]:
+        assert word in out
+
+
+def test_process_executor_gives_the_same_summary_as_local(tiny_suite, tmp_path):
+    suite = tiny_suite()
+    assert run_cli("run", str(suite), "--out", str(tmp_path / "a"), "--no-progress",
+                   "--executor", "process", "--workers", "2") == 0
+    assert run_cli("run", str(suite), "--out", str(tmp_path / "b"), "--no-progress",
+                   "--executor", "local") == 0
+    a = pd.read_csv(tmp_path / "a" / "summary.csv").drop(columns="wall_s")
+    b = pd.read_csv(tmp_path / "b" / "summary.csv").drop(columns="wall_s")
+    pd.testing.assert_frame_equal(a, b, rtol=1e-4)

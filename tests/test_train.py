@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+import torch
+
+from ganbench.suite import parse_suite
+from ganbench.train import Trainer, train_seeds
+
+SMALL = {"generator": {"name": "mlp", "width": 16, "depth": 2, "z_dim": 4},
+         "discriminator": {"name": "mlp", "width": 16, "depth": 2},
+         "optimizer": {"name": "adam", "lr": 0.001}, "batch_size": 32, "n_eval": 300}
+
+
+def config(steps=40, eval_every=20, **kw):
+    raw = {"datasets": ["ring8"], "defaults": SMALL,
+           "variants": {"v": {"steps": steps, "eval_every": eval_every, **kw}}}
+    return parse_suite(raw).specs[0].config
+
+
+@pytest.mark.parametrize("variant", [
+    {"objective": "nonsaturating"},
+    {"objective": "wgan_gp", "n_critic": 2},
+    {"objective": "minimax", "regularizers": [{"name": "r1", "weight": 1.0}]},
+])
+def test_seeds_stacked_equal_seeds_trained_alone(variant):
+    cfg = config(steps=8, eval_every=8, **variant)
+    together = Trainer({"name": "ring8"}, cfg, [3, 7]).run()
+    for k, seed in enumerate([3, 7]):
+        alone = Trainer({"name": "ring8"}, cfg, [seed]).run()[0]
+        a = together[k].history[["d_loss", "g_loss", "grad_norm_g"]].to_numpy()
+        b = alone.history[["d_loss", "g_loss", "grad_norm_g"]].to_numpy()
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_same_seed_same_metrics_and_different_seed_differs():
+    cfg = config()
+    a, _ = train_seeds({"name": "ring8"}, cfg, [0])
+    b, _ = train_seeds({"name": "ring8"}, cfg, [0])
+    c, _ = train_seeds({"name": "ring8"}, cfg, [1])
+    assert repr(a[0].metrics) == repr(b[0].metrics)   # exact, NaN included
+    assert a[0].metrics["fd"] != c[0].metrics["fd"]
+
+
+def test_history_and_metrics_of_a_run():
+    (res,), _ = train_seeds({"name": "ring8"}, config(), [0])
+    assert res.status == "ok" and res.steps == 40
+    h = res.history
+    assert list(h.step) == list(range(1, 41))
+    assert h.modes_set.notna().sum() == 2            # evaluations at 20 and 40
+    for m in ["modes_captured", "hq_fraction", "fd", "grad_norm_g", "grad_vanish_ratio",
+              "d_saturation", "nash_gap", "mode_hops", "osc_amplitude", "osc_period"]:
+        assert m in res.metrics and np.isfinite(res.metrics[m]), m
+    assert res.fake.shape == (300, 2)
+
+
+def test_huge_learning_rate_diverges_and_is_recorded():
+    cfg = config(steps=60, eval_every=30, objective="lsgan",
+                 optimizer={"name": "sgd", "lr": 1e6})
+    (res,), _ = train_seeds({"name": "ring8"}, cfg, [0])
+    assert res.status == "diverged"
+    assert res.diverged_at is not None and res.diverged_at <= 60
+    assert res.metrics == {}
+
+
+def test_one_seed_going_to_nan_marks_only_that_seed():
+    cfg = config(steps=20, eval_every=10)
+    t = Trainer({"name": "ring8"}, cfg, [0, 1])
+    with torch.no_grad():
+        t.G.net[0].weight[1].fill_(float("nan"))
+    res = t.run()
+    assert [r.status for r in res] == ["ok", "diverged"]
+    alone = Trainer({"name": "ring8"}, cfg, [0]).run()[0]
+    assert res[0].metrics == pytest.approx(alone.metrics, rel=1e-4, nan_ok=True)
+
+
+def test_an_exception_marks_the_group_failed_with_its_message():
+    cfg = config()
+    cfg["generator"] = {"name": "mlp", "z_dim": 0}
+    res, _ = train_seeds({"name": "ring8"}, cfg, [0, 1])
+    assert [r.status for r in res] == ["failed", "failed"]
+    assert "z_dim must be >= 1" in res[0].error
+
+
+def test_wgan_clips_critic_weights():
+    cfg = config(steps=5, eval_every=5, objective={"name": "wgan", "clip": 0.01})
+    t = Trainer({"name": "ring8"}, cfg, [0])
+    t.run()
+    assert max(p.abs().max().item() for p in t.D.parameters()) <= 0.01 + 1e-7
