@@ -16,6 +16,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
+import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,14 @@ class Group:
     @property
     def steps(self) -> int:
         return int(self.specs[0].config["steps"])
+
+    @property
+    def cost(self) -> float:
+        """Rough relative cost, to start the longest groups first: D steps weigh more
+        with gradient penalties (a double backward)."""
+        cfg = self.specs[0].config
+        penalties = len(cfg.get("regularizers") or []) + (cfg["objective"]["name"] == "wgan_gp")
+        return self.steps * (1 + cfg["n_critic"] * (1 + 1.5 * penalties)) * len(self.specs) ** 0.5
 
 
 @dataclass
@@ -111,10 +120,10 @@ class Progress:
             self.inner.pop(slot).close()
         statuses = [r["status"] for r in records]
         counts = ", ".join(f"{statuses.count(s)} {s}" for s in dict.fromkeys(statuses))
-        self.bar.write(f"{group.label}: {counts} ({records[0]['group_wall_s']:.1f} s)")
+        self.bar.write(f"{group.label}: {counts} ({records[0]['group_wall_s']:.1f} s)", file=sys.stderr)
         for r in records:
             if r.get("error"):
-                self.bar.write(f"  {r['run_id']} failed: {r['error']}")
+                self.bar.write(f"  {r['run_id']} failed: {r['error']}", file=sys.stderr)
         self.bar.update(len(group.specs))
 
     def close(self) -> None:
@@ -181,7 +190,7 @@ def run_processes(job: Job) -> None:
     manager = ctx.Manager()
     steps_q = manager.Queue()
     progress = Progress(job)
-    pending = list(job.groups)
+    pending = sorted(job.groups, key=lambda g: -g.cost)  # longest first: less idle tail
     running: dict = {}
     free_slots = list(range(workers))
     try:

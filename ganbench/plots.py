@@ -13,13 +13,13 @@ import numpy as np  # noqa: E402
 def samples_png(path: Path, dataset, real: np.ndarray, fake: np.ndarray | None, title: str) -> None:
     """Generated points over the data, mode centres marked (2D datasets)."""
     fig, ax = plt.subplots(figsize=(4.2, 4.2), dpi=110)
-    ax.scatter(real[:, 0], real[:, 1], s=3, c="0.75", label="data", linewidths=0)
     if fake is not None:
-        ax.scatter(fake[:, 0], fake[:, 1], s=3, c="tab:blue", alpha=0.6, label="generated",
+        ax.scatter(fake[:, 0], fake[:, 1], s=3, c="tab:blue", alpha=0.5, label="generated",
                    linewidths=0)
+    ax.scatter(real[:, 0], real[:, 1], s=2, c="black", label="data", linewidths=0)
     if dataset.has_modes:
-        ax.scatter(dataset.centres[:, 0], dataset.centres[:, 1], marker="x", c="tab:red", s=30,
-                   label="mode centres")
+        ax.scatter(dataset.centres[:, 0], dataset.centres[:, 1], marker="+", c="tab:red", s=40,
+                   linewidths=0.8, label="mode centres")
     x0, x1, y0, y1 = dataset.bounds()
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)

@@ -32,20 +32,43 @@ def osc_amplitude(d_loss) -> float:
     return float(np.std(signal.detrend(x)))
 
 
-def osc_period(d_loss, step: float = 1.0) -> float:
+def fisher_g_pvalue(power) -> float:
+    """p-value of Fisher's g test that the largest periodogram ordinate is a real periodic
+    component rather than white noise: g = max / sum over the m ordinates,
+    P(G > g) = Σ_{k=1}^{⌊1/g⌋} (-1)^(k-1) C(m,k) (1 - k g)^(m-1)  (Fisher 1929)."""
+    from scipy.special import comb
+    p = as_numpy(power)
+    m, total = len(p), p.sum()
+    if m < 2 or total <= 0:
+        return 1.0
+    g = p.max() / total
+    k = np.arange(1, int(np.floor(1 / g)) + 1)
+    terms = (-1.0) ** (k - 1) * comb(m, k) * np.clip(1 - k * g, 0, None) ** (m - 1)
+    return float(np.clip(terms.sum(), 0.0, 1.0))
+
+
+def osc_period(d_loss, step: float = 1.0, alpha: float = 0.01) -> float:
     """Dominant period (in steps) of the detrended D loss over the last half, by periodogram.
 
-    ``step`` is the spacing in training steps between consecutive values.
+    ``step`` is the spacing in training steps between consecutive values. A quadratic
+    trend is removed first, only periods that fit at least three times in the window are
+    considered, and the peak must pass Fisher's g test at level ``alpha``; otherwise there
+    is no oscillation to report and the result is NaN (white noise and quadratic drift
+    have no period; a drift of another shape can leave a long period, up to a third of
+    the window).
     """
     from scipy import signal
     x = _last_half(d_loss)
     if len(x) < 8 or not np.isfinite(x).all():
         return float("nan")
-    freqs, power = signal.periodogram(signal.detrend(x), fs=1.0 / step)
-    freqs, power = freqs[1:], power[1:]  # the zero frequency is the mean, not an oscillation
-    if len(power) == 0 or power.max() <= 0:
+    t = np.arange(len(x))
+    x = x - np.polyval(np.polyfit(t, x, 2), t)
+    freqs, power = signal.periodogram(x, fs=1.0, detrend=False)
+    keep = freqs >= 3.0 / len(x)     # at least three full cycles; drops the zero frequency
+    freqs, power = freqs[keep], power[keep]
+    if len(power) < 2 or power.max() <= 0 or fisher_g_pvalue(power) > alpha:
         return float("nan")
-    return float(1.0 / freqs[int(np.argmax(power))])
+    return float(step / freqs[int(np.argmax(power))])
 
 
 def nash_gap(d_real_prob, d_fake_prob) -> float:

@@ -13,6 +13,24 @@ def test_period_and_amplitude_of_a_sine_on_a_trend():
     assert osc_period(loss[::5], step=5) == pytest.approx(50, rel=0.02)
 
 
+def test_no_period_for_noise_or_drift():
+    rng = np.random.default_rng(0)
+    assert np.isnan(osc_period(rng.normal(size=2000)))                 # white noise
+    t = np.arange(2000)
+    drift = 0.5 - 1e-3 * t + 2e-7 * t**2          # polynomial drift (up to quadratic) + noise
+    assert np.isnan(osc_period(drift + 0.01 * rng.normal(size=2000)))
+    noisy = np.sin(2 * np.pi * t / 40) + rng.normal(size=2000)        # buried, but real
+    assert osc_period(noisy) == pytest.approx(40, rel=0.03)
+
+
+def test_fisher_g_pvalue_matches_its_closed_form_for_small_m():
+    from ganbench.metrics.oscillation import fisher_g_pvalue
+    # m = 2 ordinates, g = 0.75: P = C(2,1)(1 - 0.75)^1 = 0.5 (only k=1 since 1/g < 2)
+    assert fisher_g_pvalue([3.0, 1.0]) == pytest.approx(0.5)
+    # all power equal: g = 1/m, every term counts, P = 1
+    assert fisher_g_pvalue(np.ones(10)) == pytest.approx(1.0)
+
+
 def test_converged_loss_has_no_amplitude():
     assert osc_amplitude(np.full(100, 0.7)) == pytest.approx(0.0)
 
