@@ -9,7 +9,7 @@ missing groups only.
 - ``process``: groups spread over worker processes (``--workers``, default one per
   CPU core, each with ``cores / workers`` torch threads). On a small CPU this is the
   fast way: the small matmuls of 2D GANs use two threads poorly, two processes well.
-- ``auto`` (default): ``process`` on CPU when there are several groups, else ``local``.
+- ``auto`` (default): ``process`` on a CPU with several cores, else ``local``.
 """
 from __future__ import annotations
 
@@ -153,10 +153,13 @@ def run_local(job: Job) -> None:
 # --- worker processes ---------------------------------------------------------------
 
 _STEPS: "mp.Queue | None" = None
+_PARENT: int | None = None
 
 
-def _worker_init(threads: int, imports: list[str], base: Path | None, steps_queue) -> None:
-    global _STEPS
+def _worker_init(parent: int, threads: int, imports: list[str], base: Path | None,
+                 steps_queue) -> None:
+    global _STEPS, _PARENT
+    _PARENT = parent
     import torch
     torch.set_num_threads(threads)
     if imports:
@@ -167,13 +170,23 @@ def _worker_init(threads: int, imports: list[str], base: Path | None, steps_queu
 
 def _worker_run(slot: int, out: Path, group: Group, device: str) -> list[dict]:
     def report(n: int) -> None:
+        if os.getppid() != _PARENT:  # the suite was killed: stop, leave no orphan training
+            os._exit(1)
         if _STEPS is not None:
             _STEPS.put((slot, n))
     return run_group(out, group, device, report)
 
 
+def cpu_cores() -> int:
+    """CPU cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
 def default_workers(device: str) -> int:
-    return 1 if device != "cpu" else max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    """One worker per core on the CPU; one process drives a GPU."""
+    return cpu_cores() if device == "cpu" else 1
 
 
 @executors.register("process")
@@ -183,19 +196,22 @@ def process_executor():
 
 
 def run_processes(job: Job) -> None:
-    workers = max(1, min(job.workers or default_workers(job.device), len(job.groups)))
-    cores = default_workers("cpu")
-    threads = max(1, cores // workers)
+    if not job.groups:
+        return
+    configured = job.workers or default_workers(job.device)
+    # threads per run depend on the machine and --workers only, never on how many groups
+    # are left: a resumed suite computes with the same thread count, so the same numbers
+    threads = max(1, cpu_cores() // configured)
+    workers = max(1, min(configured, len(job.groups)))
     ctx = mp.get_context("spawn")  # fork is unsafe once torch's OpenMP threads exist
-    manager = ctx.Manager()
-    steps_q = manager.Queue()
+    steps_q = ctx.Queue()
     progress = Progress(job)
     pending = sorted(job.groups, key=lambda g: -g.cost)  # longest first: less idle tail
     running: dict = {}
     free_slots = list(range(workers))
     try:
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                                 initargs=(threads, job.imports, job.base, steps_q)) as pool:
+                                 initargs=(os.getpid(), threads, job.imports, job.base, steps_q)) as pool:
             while pending or running:
                 while pending and free_slots:
                     slot, group = free_slots.pop(0), pending.pop(0)
@@ -211,7 +227,7 @@ def run_processes(job: Job) -> None:
                     free_slots.append(slot)
     finally:
         progress.close()
-        manager.shutdown()
+        steps_q.close()
 
 
 def _drain(q, progress: Progress) -> None:
@@ -225,9 +241,8 @@ def _drain(q, progress: Progress) -> None:
 
 @executors.register("auto")
 def auto_executor():
-    """process on CPU when there are several groups to run, else local."""
+    """process on a CPU with several cores, else local (one process drives the GPU)."""
     def run(job: Job) -> None:
-        use_processes = job.device == "cpu" and len(job.groups) > 1 and \
-            (job.workers or default_workers("cpu")) > 1
+        use_processes = job.device == "cpu" and (job.workers or cpu_cores()) > 1
         (run_processes if use_processes else run_local)(job)
     return run

@@ -27,7 +27,10 @@ from .regularizers import regularizers
 
 #: |loss| or |generated value| above this counts as exploding (the run is ``diverged``).
 EXPLODE = 1e6
-STEP_COLUMNS = ["d_loss", "g_loss", "grad_norm_g", "d_real", "d_fake"]
+#: logged every step (history.csv): D's game loss and its penalties apart (the last of
+#: the n_critic D steps), G's loss, G's gradient norm, and mean D output on the real and
+#: fake batch (a probability where D models one, else D's raw output).
+STEP_COLUMNS = ["d_loss", "d_penalty", "g_loss", "grad_norm_g", "d_real", "d_fake"]
 
 
 def seed_streams(seed: int, device: torch.device) -> dict[str, torch.Generator]:
@@ -120,17 +123,18 @@ class Trainer:
             fake = self.G(self.noise(self.B, self.train_gens))
         out = self.D(torch.cat([real, fake], 1))
         r, f = out[:, : self.B], out[:, self.B:]
-        loss = self.obj.d_loss(r, f)
-        for pen in self.penalties:
-            loss = loss + pen(self.D, real, fake, self.train_gens)
+        game = self.obj.d_loss(r, f)
+        penalty = sum((pen(self.D, real, fake, self.train_gens) for pen in self.penalties),
+                      torch.zeros_like(game))
         self.opt_d.zero_grad(set_to_none=True)
-        loss.sum().backward()
+        (game + penalty).sum().backward()
         self.opt_d.step()
         if self.obj.weight_clip is not None:
             with torch.no_grad():
                 for prm in self.D.parameters():
                     prm.clamp_(-self.obj.weight_clip, self.obj.weight_clip)
-        return loss.detach(), self._as_prob(r.detach()).mean(1), self._as_prob(f.detach()).mean(1)
+        return (game.detach(), penalty.detach(), self._as_prob(r.detach()).mean(1),
+                self._as_prob(f.detach()).mean(1))
 
     def g_step(self):
         fake = self.G(self.noise(self.B, self.train_gens))
@@ -181,9 +185,9 @@ class Trainer:
         done = 0
         for step in range(steps):
             for _ in range(n_critic):
-                d_loss, d_real, d_fake = self.d_step()
+                d_loss, d_penalty, d_real, d_fake = self.d_step()
             g_loss, gnorm = self.g_step()
-            hist[step] = torch.stack([d_loss, g_loss, gnorm, d_real, d_fake], 1)
+            hist[step] = torch.stack([d_loss, d_penalty, g_loss, gnorm, d_real, d_fake], 1)
             done = step + 1
             if done % eval_every == 0 or done == steps:
                 self._check_divergence(hist[:done], alive, diverged_at)
