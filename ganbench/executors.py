@@ -107,8 +107,10 @@ class Progress:
         self.inner: dict[int, tqdm] = {}
 
     def start(self, slot: int, group: Group) -> None:
+        # bars below the first move the cursor: only on a terminal, not in a log file
+        nested_ok = self.enabled and sys.stderr.isatty()
         self.inner[slot] = tqdm(total=group.steps, desc=f"{group.label} ×{len(group.specs)} seeds",
-                                unit="step", leave=False, disable=not self.enabled,
+                                unit="step", leave=False, disable=not nested_ok,
                                 position=slot + 1, dynamic_ncols=True)
 
     def steps(self, slot: int, n: int) -> None:
