@@ -38,14 +38,16 @@ def cli():
               help="Results folder (default: results/<suite name>).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--executor", default="auto", show_default=True,
-              help="local (this process), process (worker processes) or auto.")
+              help="local (this process), process (worker processes), ray, or auto.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Worker processes for --executor process/auto (default: one per CPU core).")
+@click.option("--ray-address", default=None, metavar="ADDR",
+              help="With --executor ray: the cluster to join (e.g. auto, or ray://host:10001).")
 @click.option("--import", "imports", multiple=True, metavar="MODULE",
               help="Import a module (or .py file) that registers your own variants; repeatable.")
 @click.option("--force", is_flag=True, help="Rerun finished runs instead of resuming.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
-def run(suite, out, device, executor, workers, imports, force, no_progress):
+def run(suite, out, device, executor, workers, ray_address, imports, force, no_progress):
     """Train every run of SUITE (a YAML file) and write the results folder.
 
     A folder that already holds finished runs of the same suite is resumed: only
@@ -68,7 +70,7 @@ def run(suite, out, device, executor, workers, imports, force, no_progress):
     click.echo(f"ganbench: {s.name}: {len(s.specs)} runs ({done} already finished) on {dev} -> {out}",
                err=True)
     execute(Job(out, s.specs, groups, dev, s.resolved["imports"], s.path.parent if s.path else None,
-                workers, progress=not no_progress))
+                workers, progress=not no_progress, ray_address=ray_address))
     summary = write_summary(out, s.specs)
     table = aggregate(summary)
     atomic_write(out / "table.csv", lambda p: table.to_csv(p, index=False))

@@ -9,6 +9,8 @@ missing groups only.
 - ``process``: groups spread over worker processes (``--workers``, default one per
   CPU core, each with ``cores / workers`` torch threads). On a small CPU this is the
   fast way: the small matmuls of 2D GANs use two threads poorly, two processes well.
+- ``ray``: groups as Ray tasks, on a local Ray or a cluster (``--ray-address``);
+  the driver writes every file, so the workers need no access to OUT.
 - ``auto`` (default): ``process`` on a CPU with several cores, else ``local``.
 """
 from __future__ import annotations
@@ -26,7 +28,7 @@ from tqdm.auto import tqdm
 
 from .data import datasets
 from .registry import Registry
-from .results import is_finished, write_run, write_summary
+from .results import RunFiles, is_finished, run_files, write_run, write_summary
 from .suite import RunSpec
 from .train import train_seeds
 
@@ -68,6 +70,7 @@ class Job:
     base: Path | None
     workers: int | None = None
     progress: bool = True
+    ray_address: str | None = None
 
 
 def pending_groups(out: Path, specs: list[RunSpec], force: bool = False) -> list[Group]:
@@ -78,20 +81,27 @@ def pending_groups(out: Path, specs: list[RunSpec], force: bool = False) -> list
     return [Group(v) for v in groups.values()]
 
 
-def run_group(out: Path, group: Group, device: str, on_steps: Callable[[int], None] | None = None):
-    """Train one group and write its run records; returns their metrics.json contents."""
+def train_group(group: Group, device: str,
+                on_steps: Callable[[int], None] | None = None) -> list[RunFiles]:
+    """Train one group; return its runs' files (written by the caller, where OUT is)."""
     first = group.specs[0]
     results, wall = train_seeds(first.dataset_spec(), first.config,
                                 [s.seed for s in group.specs], device, on_steps)
     ds = datasets.build(first.dataset_spec()) if any(r.real is not None for r in results) else None
-    from .plots import samples_png  # matplotlib only when there is something to draw
-    records = []
+    files = []
     for spec, res in zip(group.specs, results):
-        plot = None
+        png = None
         if res.real is not None and ds is not None and ds.dim == 2:
-            title = f"{spec.run_id} ({res.status}, step {res.steps})"
-            plot = (lambda p, r=res, t=title: samples_png(p, ds, r.real, r.fake, t))
-        records.append(write_run(out, spec, res, wall, len(group.specs), device, plot))
+            from .plots import samples_png  # matplotlib only when there is something to draw
+            png = samples_png(ds, res.real, res.fake, f"{spec.run_id} ({res.status}, step {res.steps})")
+        files.append(run_files(spec, res, wall, len(group.specs), device, png))
+    return files
+
+
+def write_group(job: "Job", files: list[RunFiles]) -> list[dict]:
+    """Write a finished group's run folders, then summary.csv."""
+    records = [write_run(job.out, f) for f in files]
+    write_summary(job.out, job.specs)
     return records
 
 
@@ -145,9 +155,8 @@ def run_local(job: Job) -> None:
     try:
         for group in job.groups:
             progress.start(0, group)
-            records = run_group(job.out, group, job.device, lambda n: progress.steps(0, n))
-            write_summary(job.out, job.specs)
-            progress.finish(0, group, records)
+            files = train_group(group, job.device, lambda n: progress.steps(0, n))
+            progress.finish(0, group, write_group(job, files))
     finally:
         progress.close()
 
@@ -170,13 +179,13 @@ def _worker_init(parent: int, threads: int, imports: list[str], base: Path | Non
     _STEPS = steps_queue
 
 
-def _worker_run(slot: int, out: Path, group: Group, device: str) -> list[dict]:
+def _worker_run(slot: int, group: Group, device: str) -> list[RunFiles]:
     def report(n: int) -> None:
         if os.getppid() != _PARENT:  # the suite was killed: stop, leave no orphan training
             os._exit(1)
         if _STEPS is not None:
             _STEPS.put((slot, n))
-    return run_group(out, group, device, report)
+    return train_group(group, device, report)
 
 
 def cpu_cores() -> int:
@@ -218,14 +227,12 @@ def run_processes(job: Job) -> None:
                 while pending and free_slots:
                     slot, group = free_slots.pop(0), pending.pop(0)
                     progress.start(slot, group)
-                    running[pool.submit(_worker_run, slot, job.out, group, job.device)] = (slot, group)
+                    running[pool.submit(_worker_run, slot, group, job.device)] = (slot, group)
                 done, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
                 _drain(steps_q, progress)
                 for fut in done:
                     slot, group = running.pop(fut)
-                    records = fut.result()
-                    write_summary(job.out, job.specs)
-                    progress.finish(slot, group, records)
+                    progress.finish(slot, group, write_group(job, fut.result()))
                     free_slots.append(slot)
     finally:
         progress.close()
@@ -248,3 +255,54 @@ def auto_executor():
         use_processes = job.device == "cpu" and (job.workers or cpu_cores()) > 1
         (run_processes if use_processes else run_local)(job)
     return run
+
+
+# --- Ray ------------------------------------------------------------------------------
+
+def _ray_task(group: Group, device: str, imports: list[str], base: str | None) -> list[RunFiles]:
+    """One group on a Ray worker: torch threads from the CPUs Ray allotted to the task."""
+    import ray
+    import torch
+    cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
+    torch.set_num_threads(max(1, int(cpus)))
+    if imports:
+        from .suite import import_plugins
+        import_plugins(imports, Path(base) if base else None)
+    return train_group(group, device)
+
+
+@executors.register("ray")
+def ray_executor():
+    """Groups as Ray tasks (--ray-address to join a cluster; default: a local Ray)."""
+    return run_ray
+
+
+def run_ray(job: Job) -> None:
+    try:
+        import ray
+    except ImportError:
+        from .errors import InputError
+        raise InputError("--executor ray: Ray is not installed; pip install 'ganbench[ray]'.") from None
+    if not job.groups:
+        return
+    gpu = job.device != "cpu"
+    if not ray.is_initialized():
+        if job.ray_address:
+            ray.init(address=job.ray_address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=job.workers or cpu_cores(), include_dashboard=False,
+                     log_to_driver=False)
+    # a task asks for one CPU (or one GPU); on a GPU Ray sets CUDA_VISIBLE_DEVICES for it
+    task = ray.remote(_ray_task).options(num_cpus=1, num_gpus=1 if gpu else 0)
+    device = "cuda" if gpu else "cpu"
+    base = str(job.base) if job.base else None
+    pending = {task.remote(g, device, job.imports, base): g
+               for g in sorted(job.groups, key=lambda g: -g.cost)}
+    progress = Progress(job)
+    try:
+        while pending:
+            (ref,), _ = ray.wait(list(pending), num_returns=1)
+            group = pending.pop(ref)
+            progress.finish(0, group, write_group(job, ray.get(ref)))
+    finally:
+        progress.close()

@@ -1,7 +1,7 @@
 """Per-run plots (matplotlib, no display needed)."""
 from __future__ import annotations
 
-from pathlib import Path
+import io
 
 import matplotlib
 
@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def samples_png(path: Path, dataset, real: np.ndarray, fake: np.ndarray | None, title: str) -> None:
-    """Generated points over the data, mode centres marked (2D datasets)."""
+def samples_png(dataset, real: np.ndarray, fake: np.ndarray | None, title: str) -> bytes:
+    """PNG of the generated points over the data, mode centres marked (2D datasets)."""
     fig, ax = plt.subplots(figsize=(4.2, 4.2), dpi=110)
     if fake is not None:
         ax.scatter(fake[:, 0], fake[:, 1], s=3, c="tab:blue", alpha=0.5, label="generated",
@@ -27,5 +27,7 @@ def samples_png(path: Path, dataset, real: np.ndarray, fake: np.ndarray | None, 
     ax.set_title(title, fontsize=8)
     ax.legend(loc="upper right", fontsize=6, markerscale=2)
     fig.tight_layout()
-    fig.savefig(path, format="png")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
     plt.close(fig)
+    return buf.getvalue()

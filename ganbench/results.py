@@ -13,6 +13,7 @@ import json
 import math
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -76,17 +77,20 @@ def is_finished(out: Path, spec: RunSpec) -> bool:
     return meta.get("status") in FINISHED and same
 
 
-def write_run(out: Path, spec: RunSpec, result, wall_s: float, group_size: int, device: str,
-              plot: Callable[[Path], None] | None = None) -> dict:
-    """Write one run's record; metrics.json last. Returns the summary row."""
-    d = run_dir(out, spec)
-    d.mkdir(parents=True, exist_ok=True)
-    (d / "metrics.json").unlink(missing_ok=True)
-    write_text(d / "config.json", json.dumps({**spec_record(spec), "device": device}, indent=2))
-    if result.history is not None:
-        atomic_write(d / "history.csv", lambda p: result.history.to_csv(p, index=False))
-    if plot is not None:
-        atomic_write(d / "samples.png", plot)
+@dataclass
+class RunFiles:
+    """Everything a run's folder holds, made where the run trained (a worker process, a
+    Ray node) and written by the process that owns OUT."""
+
+    run_id: str
+    config: dict
+    meta: dict                      # metrics.json
+    history_csv: str | None = None
+    samples_png: bytes | None = None
+
+
+def run_files(spec: RunSpec, result, wall_s: float, group_size: int, device: str,
+              png: bytes | None = None) -> RunFiles:
     meta = {
         "run_id": spec.run_id, "dataset": spec.dataset["label"], "variant": spec.variant,
         "seed": spec.seed, "status": result.status, "steps": result.steps,
@@ -99,8 +103,22 @@ def write_run(out: Path, spec: RunSpec, result, wall_s: float, group_size: int, 
         meta["diverged_at"] = result.diverged_at
     if result.error:
         meta["error"] = result.error
-    write_text(d / "metrics.json", json.dumps(meta, indent=2))
-    return meta
+    history = result.history.to_csv(index=False) if result.history is not None else None
+    return RunFiles(spec.run_id, {**spec_record(spec), "device": device}, meta, history, png)
+
+
+def write_run(out: Path, files: RunFiles) -> dict:
+    """Write one run's folder, metrics.json last (its presence marks the run finished)."""
+    d = out / "runs" / files.run_id
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "metrics.json").unlink(missing_ok=True)
+    write_text(d / "config.json", json.dumps(files.config, indent=2))
+    if files.history_csv is not None:
+        write_text(d / "history.csv", files.history_csv)
+    if files.samples_png is not None:
+        atomic_write(d / "samples.png", lambda p: p.write_bytes(files.samples_png))
+    write_text(d / "metrics.json", json.dumps(files.meta, indent=2))
+    return files.meta
 
 
 def read_record(out: Path, spec: RunSpec) -> dict | None:

@@ -148,3 +148,63 @@ def test_process_executor_gives_the_same_summary_as_local(tiny_suite, tmp_path):
     a = pd.read_csv(tmp_path / "a" / "summary.csv").drop(columns="wall_s")
     b = pd.read_csv(tmp_path / "b" / "summary.csv").drop(columns="wall_s")
     pd.testing.assert_frame_equal(a, b, rtol=1e-4)
+
+
+def test_ray_executor_gives_the_same_summary_as_local(tiny_suite, tmp_path):
+    ray = pytest.importorskip("ray")
+    suite = tiny_suite()
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        assert run_cli("run", str(suite), "--out", str(tmp_path / "ray"), "--no-progress",
+                       "--executor", "ray") == 0
+    finally:
+        ray.shutdown()
+    assert run_cli("run", str(suite), "--out", str(tmp_path / "local"), "--no-progress",
+                   "--executor", "local") == 0
+    a = pd.read_csv(tmp_path / "ray" / "summary.csv").drop(columns="wall_s")
+    b = pd.read_csv(tmp_path / "local" / "summary.csv").drop(columns="wall_s")
+    pd.testing.assert_frame_equal(a, b, rtol=1e-4)
+    assert (tmp_path / "ray" / "runs" / "ring8__wgan_gp__seed1" / "samples.png").is_file()
+
+
+@pytest.mark.parametrize("executor", ["local", "process"])
+def test_kill_9_mid_suite_then_rerun_equals_an_uninterrupted_run(tiny_suite, tmp_path, executor):
+    import signal
+    import time
+    suite = tiny_suite(TINY_SLOW)
+    cmd = [sys.executable, "-m", "ganbench.cli", "run", str(suite), "--no-progress", "--executor", executor]
+    out = tmp_path / "killed"
+    p = subprocess.Popen(cmd + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not list(out.glob("runs/*/metrics.json")) and time.time() < deadline and p.poll() is None:
+        time.sleep(0.05)
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    finished_before = len(list(out.glob("runs/*/metrics.json")))
+    assert 0 < finished_before < 8, "the kill should land mid-suite"
+    rest = ["run", str(suite), "--no-progress", "--executor", executor]
+    assert run_cli(*rest, "--out", str(out)) == 0                     # the same command again
+    assert run_cli(*rest, "--out", str(tmp_path / "whole")) == 0      # never interrupted
+    a = pd.read_csv(out / "summary.csv").drop(columns="wall_s")
+    b = pd.read_csv(tmp_path / "whole" / "summary.csv").drop(columns="wall_s")
+    assert a.run_id.is_unique and len(a) == 8
+    pd.testing.assert_frame_equal(a, b)
+    assert not list(out.glob("runs/*/.*.tmp"))   # no half-written file left behind
+
+
+TINY_SLOW = """
+name: slow
+seeds: 2
+datasets: [ring8, moons]
+defaults:
+  steps: 150
+  batch_size: 32
+  eval_every: 50
+  n_eval: 200
+  generator: {name: mlp, width: 16, depth: 1, z_dim: 4}
+  discriminator: {name: mlp, width: 16, depth: 1}
+  optimizer: {name: adam, lr: 0.001}
+variants:
+  nonsaturating: {objective: nonsaturating}
+  hinge: {objective: hinge}
+"""
