@@ -7,7 +7,8 @@ missing groups only.
 
 - ``local``: groups one after another in this process.
 - ``process``: groups spread over worker processes (``--workers``, default one per
-  CPU core, each with ``cores / workers`` torch threads). On a small CPU this is the
+  CPU core, each with ``cores / workers`` torch threads; with ``--device cuda`` and
+  several GPUs, one per GPU, worker slot i on ``cuda:i``). On a small CPU this is the
   fast way: the small matmuls of 2D GANs use two threads poorly, two processes well.
 - ``ray``: groups as Ray tasks, on a local Ray or a cluster (``--ray-address``);
   the driver writes every file, so the workers need no access to OUT.
@@ -195,9 +196,23 @@ def cpu_cores() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def gpu_count() -> int:
+    import torch
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
 def default_workers(device: str) -> int:
-    """One worker per core on the CPU; one process drives a GPU."""
-    return cpu_cores() if device == "cpu" else 1
+    """One worker per core on the CPU; one per GPU for ``cuda`` (one for ``cuda:N``)."""
+    if device == "cpu":
+        return cpu_cores()
+    return max(1, gpu_count()) if device == "cuda" else 1
+
+
+def slot_device(device: str, slot: int, n_gpus: int) -> str:
+    """The device of worker slot ``slot``: plain ``cuda`` spreads slots over the GPUs."""
+    if device == "cuda" and n_gpus > 1:
+        return f"cuda:{slot % n_gpus}"
+    return device
 
 
 @executors.register("process")
@@ -214,6 +229,7 @@ def run_processes(job: Job) -> None:
     # are left: a resumed suite computes with the same thread count, so the same numbers
     threads = max(1, cpu_cores() // configured)
     workers = max(1, min(configured, len(job.groups)))
+    n_gpus = gpu_count() if job.device == "cuda" else 0
     ctx = mp.get_context("spawn")  # fork is unsafe once torch's OpenMP threads exist
     steps_q = ctx.Queue()
     progress = Progress(job)
@@ -227,7 +243,8 @@ def run_processes(job: Job) -> None:
                 while pending and free_slots:
                     slot, group = free_slots.pop(0), pending.pop(0)
                     progress.start(slot, group)
-                    running[pool.submit(_worker_run, slot, group, job.device)] = (slot, group)
+                    dev = slot_device(job.device, slot, n_gpus)
+                    running[pool.submit(_worker_run, slot, group, dev)] = (slot, group)
                 done, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
                 _drain(steps_q, progress)
                 for fut in done:
