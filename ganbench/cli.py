@@ -54,10 +54,9 @@ def run(suite, out, device, executor, workers, ray_address, imports, force, no_p
     missing or changed runs are trained.
     """
     from .executors import Job, executors, pending_groups
-    from .results import write_suite
+    from .results import atomic_write, write_suite, write_summary, write_text
     from .suite import load_suite
     from .tables import aggregate, to_markdown
-    from .results import atomic_write, write_summary, write_text
 
     s = load_suite(suite, list(imports))
     dev = resolve_device(device)

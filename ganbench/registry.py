@@ -116,6 +116,8 @@ def merge_spec(base: Any, override: Any) -> Any:
     """
     if override is None:
         return base
+    if base is None:
+        return override
     if isinstance(override, Mapping):
         base_name = base.get("name") if isinstance(base, Mapping) else base
         if override.get("name", base_name) == base_name:

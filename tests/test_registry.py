@@ -50,3 +50,4 @@ def test_merge_spec():
     assert merge_spec(base, "rmsprop") == "rmsprop"
     assert merge_spec("adam", {"lr": 1.0}) == {"name": "adam", "lr": 1.0}
     assert merge_spec(base, None) is base
+    assert merge_spec(None, {"lr": 1.0}) == {"lr": 1.0}   # name filled later from `optimizer`
