@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from conftest import TINY
 from ganbench.cli import main
 from ganbench.results import SUMMARY_COLUMNS
 
@@ -192,19 +193,4 @@ def test_kill_9_mid_suite_then_rerun_equals_an_uninterrupted_run(tiny_suite, tmp
     assert not list(out.glob("runs/*/.*.tmp"))   # no half-written file left behind
 
 
-TINY_SLOW = """
-name: slow
-seeds: 2
-datasets: [ring8, moons]
-defaults:
-  steps: 150
-  batch_size: 32
-  eval_every: 50
-  n_eval: 200
-  generator: {name: mlp, width: 16, depth: 1, z_dim: 4}
-  discriminator: {name: mlp, width: 16, depth: 1}
-  optimizer: {name: adam, lr: 0.001}
-variants:
-  nonsaturating: {objective: nonsaturating}
-  hinge: {objective: hinge}
-"""
+TINY_SLOW = TINY.replace("steps: 30", "steps: 60")   # groups long enough to be killed mid-way
