@@ -62,7 +62,11 @@ def run(suite, out, device, executor, workers, ray_address, imports, force, no_p
     dev = resolve_device(device)
     execute = executors.build(executor, "--executor")
     out = out or Path("results") / s.name
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"--out {out}: cannot create the results folder ({e.strerror}); "
+                         "choose a writable folder.") from None
     write_suite(out, s.resolved)
     groups = pending_groups(out, s.specs, force)
     done = len(s.specs) - sum(len(g.specs) for g in groups)

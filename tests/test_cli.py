@@ -98,6 +98,13 @@ def test_missing_suite_and_bad_device_exit_2(tmp_path, tiny_suite, capsys):
     assert "suite file not found" in capsys.readouterr().err
     assert run_cli("run", str(tiny_suite()), "--device", "tpu") == 2
     assert "--device tpu" in capsys.readouterr().err
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    assert run_cli("run", str(tiny_suite()), "--out", str(blocker / "out")) == 2
+    err = capsys.readouterr().err
+    assert "cannot create the results folder" in err and len(err.strip().splitlines()) == 1
+    assert run_cli("run", str(tiny_suite()), "--executor", "rya") == 2
+    assert "Did you mean 'ray'?" in capsys.readouterr().err
 
 
 def test_a_failing_run_is_recorded_and_exits_1(tiny_suite, tmp_path, capsys):
