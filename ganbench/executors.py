@@ -28,6 +28,7 @@ from typing import Callable
 from tqdm.auto import tqdm
 
 from .data import datasets
+from .objectives import objectives
 from .registry import Registry
 from .results import RunFiles, is_finished, run_files, write_run, write_summary
 from .suite import RunSpec
@@ -55,7 +56,8 @@ class Group:
         """Rough relative cost, to start the longest groups first: D steps weigh more
         with gradient penalties (a double backward)."""
         cfg = self.specs[0].config
-        penalties = len(cfg.get("regularizers") or []) + (cfg["objective"]["name"] == "wgan_gp")
+        own = objectives.build(cfg["objective"]).penalties  # e.g. wgan_gp's gradient penalty
+        penalties = len(cfg.get("regularizers") or []) + len(own)
         return self.steps * (1 + cfg["n_critic"] * (1 + 1.5 * penalties)) * len(self.specs) ** 0.5
 
 
@@ -72,6 +74,11 @@ class Job:
     workers: int | None = None
     progress: bool = True
     ray_address: str | None = None
+
+
+def longest_first(groups: list[Group]) -> list[Group]:
+    """Costliest groups first, so parallel workers finish close together."""
+    return sorted(groups, key=lambda g: -g.cost)
 
 
 def pending_groups(out: Path, specs: list[RunSpec], force: bool = False) -> list[Group]:
@@ -168,15 +175,20 @@ _STEPS: "mp.Queue | None" = None
 _PARENT: int | None = None
 
 
+def _prepare_worker(threads: int, imports: list[str], base: Path | None) -> None:
+    """In a worker process or Ray task: torch's thread count, and the suite's plugins."""
+    import torch
+    torch.set_num_threads(max(1, int(threads)))
+    if imports:
+        from .suite import import_plugins
+        import_plugins(imports, base)
+
+
 def _worker_init(parent: int, threads: int, imports: list[str], base: Path | None,
                  steps_queue) -> None:
     global _STEPS, _PARENT
     _PARENT = parent
-    import torch
-    torch.set_num_threads(threads)
-    if imports:
-        from .suite import import_plugins
-        import_plugins(imports, base)
+    _prepare_worker(threads, imports, base)
     _STEPS = steps_queue
 
 
@@ -233,7 +245,7 @@ def run_processes(job: Job) -> None:
     ctx = mp.get_context("spawn")  # fork is unsafe once torch's OpenMP threads exist
     steps_q = ctx.Queue()
     progress = Progress(job)
-    pending = sorted(job.groups, key=lambda g: -g.cost)  # longest first: less idle tail
+    pending = longest_first(job.groups)
     running: dict = {}
     free_slots = list(range(workers))
     try:
@@ -279,12 +291,8 @@ def auto_executor():
 def _ray_task(group: Group, device: str, imports: list[str], base: str | None) -> list[RunFiles]:
     """One group on a Ray worker: torch threads from the CPUs Ray allotted to the task."""
     import ray
-    import torch
     cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
-    torch.set_num_threads(max(1, int(cpus)))
-    if imports:
-        from .suite import import_plugins
-        import_plugins(imports, Path(base) if base else None)
+    _prepare_worker(cpus, imports, Path(base) if base else None)
     return train_group(group, device)
 
 
@@ -314,7 +322,7 @@ def run_ray(job: Job) -> None:
     device = "cuda" if gpu else "cpu"
     base = str(job.base) if job.base else None
     pending = {task.remote(g, device, job.imports, base): g
-               for g in sorted(job.groups, key=lambda g: -g.cost)}
+               for g in longest_first(job.groups)}
     progress = Progress(job)
     try:
         while pending:

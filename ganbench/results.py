@@ -56,8 +56,8 @@ def _clean(v: Any) -> Any:
     return v
 
 
-def run_dir(out: Path, spec: RunSpec) -> Path:
-    return out / "runs" / spec.run_id
+def run_dir(out: Path, run_id: str) -> Path:
+    return out / "runs" / run_id
 
 
 def spec_record(spec: RunSpec) -> dict:
@@ -66,7 +66,7 @@ def spec_record(spec: RunSpec) -> dict:
 
 
 def is_finished(out: Path, spec: RunSpec) -> bool:
-    d = run_dir(out, spec)
+    d = run_dir(out, spec.run_id)
     try:
         meta = json.loads((d / "metrics.json").read_text())
         cfg = json.loads((d / "config.json").read_text())
@@ -109,7 +109,7 @@ def run_files(spec: RunSpec, result, wall_s: float, group_size: int, device: str
 
 def write_run(out: Path, files: RunFiles) -> dict:
     """Write one run's folder, metrics.json last (its presence marks the run finished)."""
-    d = out / "runs" / files.run_id
+    d = run_dir(out, files.run_id)
     d.mkdir(parents=True, exist_ok=True)
     (d / "metrics.json").unlink(missing_ok=True)
     write_text(d / "config.json", json.dumps(files.config, indent=2))
@@ -123,7 +123,7 @@ def write_run(out: Path, files: RunFiles) -> dict:
 
 def read_record(out: Path, spec: RunSpec) -> dict | None:
     try:
-        return json.loads((run_dir(out, spec) / "metrics.json").read_text())
+        return json.loads((run_dir(out, spec.run_id) / "metrics.json").read_text())
     except (OSError, ValueError):
         return None
 

@@ -182,7 +182,7 @@ class Trainer:
         evals: dict[int, list] = {}
         alive = np.ones(S, dtype=bool)
         diverged_at: list[int | None] = [None] * S
-        done = 0
+        done = checked = 0
         for step in range(steps):
             for _ in range(n_critic):
                 d_loss, d_penalty, d_real, d_fake = self.d_step()
@@ -190,7 +190,8 @@ class Trainer:
             hist[step] = torch.stack([d_loss, d_penalty, g_loss, gnorm, d_real, d_fake], 1)
             done = step + 1
             if done % eval_every == 0 or done == steps:
-                self._check_divergence(hist[:done], alive, diverged_at)
+                self._check_divergence(hist[checked:done], checked, alive, diverged_at)
+                checked = done
                 rows = self.evaluate(z_eval, real_eval)
                 for s, row in enumerate(rows):
                     if row is None and alive[s]:
@@ -204,11 +205,13 @@ class Trainer:
                              real_eval.cpu().numpy())
 
     @staticmethod
-    def _check_divergence(h: torch.Tensor, alive: np.ndarray, diverged_at: list) -> None:
+    def _check_divergence(h: torch.Tensor, first: int, alive: np.ndarray, diverged_at: list) -> None:
+        """Mark seeds with a non-finite or exploding value in ``h``, the rows of steps
+        ``first + 1 ...`` (each step is checked once)."""
         bad = ~torch.isfinite(h).all(-1) | (h.abs() > EXPLODE).any(-1)  # (steps, S)
         bad = bad.cpu().numpy()
         for s in np.flatnonzero(alive & bad.any(0)):
-            alive[s], diverged_at[s] = False, int(np.argmax(bad[:, s])) + 1
+            alive[s], diverged_at[s] = False, first + int(np.argmax(bad[:, s])) + 1
 
     def _results(self, h, evals, alive, diverged_at, done, real_eval) -> list[SeedResult]:
         results = []
