@@ -28,6 +28,7 @@ from typing import Callable
 from tqdm.auto import tqdm
 
 from .data import datasets
+from .metrics.vanishing import checkpoint_probes
 from .objectives import objectives
 from .registry import Registry
 from .results import RunFiles, is_finished, run_files, write_run, write_summary
@@ -102,7 +103,13 @@ def train_group(group: Group, device: str,
         if res.real is not None and ds is not None and ds.dim == 2:
             from .plots import samples_png  # matplotlib only when there is something to draw
             png = samples_png(ds, res.real, res.fake, f"{spec.run_id} ({res.status}, step {res.steps})")
-        files.append(run_files(spec, res, wall, len(group.specs), device, png))
+        extra = {}
+        for name, table in res.extra.items():
+            probe = checkpoint_probes.build(next(c for c in first.config["checkpoint_probes"]
+                                                 if c["name"] == name))
+            extra[f"{name}.csv"] = table.to_csv(index=False)
+            extra[f"{name}.png"] = probe.plot(table, f"{spec.run_id}: {name}")
+        files.append(run_files(spec, res, wall, len(group.specs), device, png, extra))
     return files
 
 

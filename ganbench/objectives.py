@@ -36,6 +36,11 @@ class Objective:
     penalties: tuple[Regularizer, ...] = field(default=())
     #: clip D's weights to [-c, c] after every D step (WGAN's Lipschitz constraint).
     weight_clip: float | None = None
+    #: G's loss also needs D's outputs on real data: ``g_loss(f, r)`` (relativistic GANs).
+    g_needs_real: bool = False
+
+    def generator_loss(self, f: Tensor, r: Tensor | None = None) -> Tensor:
+        return self.g_loss(f, r) if self.g_needs_real else self.g_loss(f)
 
 
 # --- the losses (pure functions) -------------------------------------------------
@@ -80,6 +85,17 @@ def hinge_d_loss(r: Tensor, f: Tensor) -> Tensor:
     return (F.relu(1 - r) + F.relu(1 + f)).mean(-1)
 
 
+def relativistic_d_loss(r: Tensor, f: Tensor) -> Tensor:
+    """-E[log σ(C(x) - E C(G(z)))] - E[log(1 - σ(C(G(z)) - E C(x)))]  (RaGAN)."""
+    return (F.softplus(-(r - f.mean(-1, keepdim=True))) +
+            F.softplus(f - r.mean(-1, keepdim=True))).mean(-1)
+
+
+def relativistic_g_loss(f: Tensor, r: Tensor) -> Tensor:
+    """The same with real and fake swapped: -E[log σ(C(G(z)) - E C(x))] - E[log(1 - σ(C(x) - E C(G(z))))]."""
+    return relativistic_d_loss(f, r)
+
+
 # --- the registry entries ----------------------------------------------------------
 
 @objectives.register("minimax")
@@ -119,3 +135,10 @@ def wgan_gp(gp_weight: float = 10.0) -> Objective:
 def hinge() -> Objective:
     """Hinge loss (Lim & Ye 2017; Miyato et al. 2018): G minimises -E[D(G(z))]."""
     return Objective(hinge_d_loss, wgan_g_loss, probability=False)
+
+
+@objectives.register("relativistic")
+def relativistic() -> Objective:
+    """Relativistic average GAN, RaSGAN (Jolicoeur-Martineau 2018): D judges whether real
+    data is more realistic than the average fake, and G the reverse."""
+    return Objective(relativistic_d_loss, relativistic_g_loss, probability=False, g_needs_real=True)

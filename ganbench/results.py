@@ -13,7 +13,7 @@ import json
 import math
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -24,8 +24,10 @@ from .suite import RunSpec
 
 SUMMARY_COLUMNS = ["run_id", "dataset", "variant", "seed", "status", "steps", "wall_s"]
 #: metric columns in the order tables show them; a dataset's runs fill those that apply.
-METRIC_COLUMNS = ["modes_captured", "hq_fraction", "reverse_kl", "fd", "grad_norm_g",
-                  "grad_vanish_ratio", "d_saturation", "nash_gap", "mode_hops",
+METRIC_COLUMNS = ["verdict", "eig_max_real", "dist_eq_final",
+                  "modes_captured", "hq_fraction", "reverse_kl", "fd",
+                  "jsd", "v_star", "d_star_gap", "d_real_mean", "d_fake_mean",
+                  "grad_norm_g", "grad_vanish_ratio", "d_saturation", "nash_gap", "mode_hops",
                   "osc_amplitude", "osc_period"]
 FINISHED = ("ok", "diverged")
 
@@ -87,10 +89,12 @@ class RunFiles:
     meta: dict                      # metrics.json
     history_csv: str | None = None
     samples_png: bytes | None = None
+    #: further files of the run folder by name (checkpoint probes' CSV tables and plots)
+    extra_files: dict = field(default_factory=dict)
 
 
 def run_files(spec: RunSpec, result, wall_s: float, group_size: int, device: str,
-              png: bytes | None = None) -> RunFiles:
+              png: bytes | None = None, extra_files: dict | None = None) -> RunFiles:
     meta = {
         "run_id": spec.run_id, "dataset": spec.dataset["label"], "variant": spec.variant,
         "seed": spec.seed, "status": result.status, "steps": result.steps,
@@ -104,7 +108,8 @@ def run_files(spec: RunSpec, result, wall_s: float, group_size: int, device: str
     if result.error:
         meta["error"] = result.error
     history = result.history.to_csv(index=False) if result.history is not None else None
-    return RunFiles(spec.run_id, {**spec_record(spec), "device": device}, meta, history, png)
+    return RunFiles(spec.run_id, {**spec_record(spec), "device": device}, meta, history, png,
+                    dict(extra_files or {}))
 
 
 def write_run(out: Path, files: RunFiles) -> dict:
@@ -117,6 +122,11 @@ def write_run(out: Path, files: RunFiles) -> dict:
         write_text(d / "history.csv", files.history_csv)
     if files.samples_png is not None:
         atomic_write(d / "samples.png", lambda p: p.write_bytes(files.samples_png))
+    for name, data in files.extra_files.items():
+        if isinstance(data, str):
+            write_text(d / name, data)
+        else:
+            atomic_write(d / name, lambda p, b=data: p.write_bytes(b))
     write_text(d / "metrics.json", json.dumps(files.meta, indent=2))
     return files.meta
 

@@ -21,11 +21,13 @@ import yaml
 
 from .data import datasets
 from .errors import InputError, at
+from .metrics.vanishing import checkpoint_probes
 from .models import discriminators, generators
 from .objectives import objectives
 from .optimizers import optimizers
 from .registry import Registry, check_params, merge_spec, split_spec
 from .regularizers import regularizers
+from .updates import updates
 
 #: run settings: name -> (default, kind). Any of them can go in ``defaults`` or a variant.
 RUN_FIELDS: dict[str, tuple[Any, str]] = {
@@ -36,12 +38,14 @@ RUN_FIELDS: dict[str, tuple[Any, str]] = {
     "optimizer": ({"name": "adam", "lr": 1e-4}, "component"),
     "g_optimizer": (None, "component_or_null"),
     "d_optimizer": (None, "component_or_null"),
+    "update": ("alternating", "component"),
     "n_critic": (1, "positive_int"),
     "steps": (2000, "positive_int"),
     "batch_size": (256, "positive_int"),
     "eval_every": (250, "positive_int"),
     "n_eval": (2500, "positive_int"),
     "min_hq": (1, "positive_int"),
+    "checkpoint_probes": ([], "component_list"),
 }
 COMPONENT_REGISTRY: dict[str, tuple[Registry, set[str]]] = {
     # field -> (registry, arguments the harness supplies)
@@ -50,6 +54,8 @@ COMPONENT_REGISTRY: dict[str, tuple[Registry, set[str]]] = {
     "generator": (generators, {"n_seeds", "data_dim", "init"}),
     "discriminator": (discriminators, {"n_seeds", "data_dim", "init"}),
     "optimizer": (optimizers, {"params"}),
+    "update": (updates, set()),
+    "checkpoint_probes": (checkpoint_probes, set()),
     "g_optimizer": (optimizers, {"params"}),
     "d_optimizer": (optimizers, {"params"}),
 }
@@ -103,7 +109,7 @@ def _check_kind(path: str, value: Any, kind: str) -> Any:
         if value is None:
             return []
         if not isinstance(value, list):
-            raise at(path, f"expected a list of {{name: ..., weight: ...}}, got {value!r}.")
+            raise at(path, f"expected a list of {{name: ..., <settings>}}, got {value!r}.")
         return [_check_component(f"{path}[{i}]", v) for i, v in enumerate(value)]
     return _check_component(path, value)
 
@@ -156,7 +162,7 @@ def _resolve_config(path: str, *layers: dict) -> dict:
                 not isinstance(v, list) else v
     for field_name, (reg, reserved) in COMPONENT_REGISTRY.items():
         p = f"{path}{field_name}"
-        if field_name == "regularizers":
+        if RUN_FIELDS[field_name][1] == "component_list":
             cfg[field_name] = [resolve_component(reg, r, f"{p}[{i}]", reserved)
                                for i, r in enumerate(cfg[field_name])]
         elif field_name in ("g_optimizer", "d_optimizer"):

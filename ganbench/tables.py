@@ -13,11 +13,23 @@ def metric_columns(summary: pd.DataFrame) -> list[str]:
     return [c for c in cols if summary[c].notna().any()]
 
 
+def is_categorical(values: pd.Series) -> bool:
+    """A metric given as words (e.g. ``verdict``), not numbers."""
+    vals = values.dropna()
+    return len(vals) > 0 and pd.to_numeric(vals, errors="coerce").isna().all()
+
+
+def counts_text(values: pd.Series) -> str:
+    """'3 converged, 2 oscillating': how many seeds gave each value, most common first."""
+    return ", ".join(f"{n} {v}" for v, n in values.dropna().value_counts().items())
+
+
 def aggregate(summary: pd.DataFrame) -> pd.DataFrame:
     """One row per (dataset, variant): run counts by status, then mean and std per metric.
 
     Means and stds are over the seeds that have a value (diverged and failed runs have
-    none); std is the sample std (ddof=1), NaN for a single seed.
+    none); std is the sample std (ddof=1), NaN for a single seed. A metric given as
+    words (``verdict``) gets one column with the count of each value instead.
     """
     metrics = metric_columns(summary)
     rows = []
@@ -26,6 +38,9 @@ def aggregate(summary: pd.DataFrame) -> pd.DataFrame:
                "ok": int((g.status == "ok").sum()), "diverged": int((g.status == "diverged").sum()),
                "failed": int((g.status == "failed").sum())}
         for m in metrics:
+            if is_categorical(summary[m]):
+                row[m] = counts_text(g[m])
+                continue
             vals = pd.to_numeric(g[m], errors="coerce").dropna()
             row[f"{m}_mean"] = vals.mean() if len(vals) else math.nan
             row[f"{m}_std"] = vals.std(ddof=1) if len(vals) > 1 else math.nan
@@ -44,13 +59,18 @@ def fmt(x: float) -> str:
 
 def to_markdown(table: pd.DataFrame) -> str:
     """table.md: `mean ± std` cells, one row per (dataset, variant)."""
-    metrics = [c[:-5] for c in table.columns if c.endswith("_mean") and c != "wall_s_mean"]
+    fixed = {"dataset", "variant", "runs", "ok", "diverged", "failed"}
+    metrics = [c[:-5] if c.endswith("_mean") else c for c in table.columns
+               if c not in fixed and not c.endswith("_std") and c != "wall_s_mean"]
     order = [m for m in METRIC_COLUMNS if m in metrics] + [m for m in metrics if m not in METRIC_COLUMNS]
     head = ["dataset", "variant", "ok/div/fail"] + order
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for _, r in table.iterrows():
         cells = [str(r.dataset), str(r.variant), f"{r.ok}/{r.diverged}/{r.failed}"]
         for m in order:
+            if m in table.columns:          # categorical: counts of each value
+                cells.append(str(r[m]) if isinstance(r[m], str) else "")
+                continue
             mean, std = r[f"{m}_mean"], r[f"{m}_std"]
             cells.append(fmt(mean) + (f" ± {fmt(std)}" if fmt(std) else ""))
         lines.append("| " + " | ".join(cells) + " |")

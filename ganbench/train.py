@@ -18,12 +18,17 @@ import torch
 
 from .data import datasets
 from .metrics.probes import Evaluation, probes
+from .metrics.vanishing import checkpoint_probes
 from .metrics.series import history_metrics
 from .models import discriminators, generators
 from .objectives import objectives
 from .optimizers import optimizers
+from .errors import at
+from .game import Game, gradient_field, pack, sqnorm
+from .metrics.dynamics import distance_to_equilibrium, eig_max_real, has_equilibrium
 from .registry import merge_spec
 from .regularizers import regularizers
+from .updates import Unrolled, updates
 
 #: |loss| or |generated value| above this counts as exploding (the run is ``diverged``).
 EXPLODE = 1e6
@@ -31,6 +36,11 @@ EXPLODE = 1e6
 #: the n_critic D steps), G's loss, G's gradient norm, and mean D output on the real and
 #: fake batch (a probability where D models one, else D's raw output).
 STEP_COLUMNS = ["d_loss", "d_penalty", "g_loss", "grad_norm_g", "d_real", "d_fake"]
+
+
+def probe_seeds(seed: int) -> tuple[int, int]:
+    """Seeds of a seed's checkpoint probes (fresh D init, their batches), apart from training's."""
+    return tuple(int(v) for v in np.random.SeedSequence(int(seed)).generate_state(6)[4:])
 
 
 def seed_streams(seed: int, device: torch.device) -> dict[str, torch.Generator]:
@@ -50,30 +60,46 @@ class Parts:
 
     dataset: Any
     objective: Any
-    penalties: list
+    game: Game
+    update: Any
     G: torch.nn.Module
     D: torch.nn.Module
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer
+    checkpoint_probes: list
 
 
 def build_parts(dataset_spec, config: dict, init_g: list, init_d: list,
                 device: torch.device | str = "cpu", path: str = "") -> Parts:
-    """Build dataset, objective, penalties, models and optimizers (errors name ``path``)."""
+    """Build dataset, objective, game, update scheme, models and optimizers (errors name ``path``)."""
     ds = datasets.build(dataset_spec, f"{path}dataset")
     obj = objectives.build(config["objective"], f"{path}objective")
-    pens = [regularizers.build(r, f"{path}regularizers[{i}]")
+    regs = [regularizers.build(r, f"{path}regularizers[{i}]")
             for i, r in enumerate(config.get("regularizers") or [])]
+    update = updates.build(config.get("update") or "alternating", f"{path}update")
     S = len(init_g)
     G = generators.build(config["generator"], f"{path}generator", n_seeds=S,
                          data_dim=ds.dim, init=init_g).to(device)
     D = discriminators.build(config["discriminator"], f"{path}discriminator", n_seeds=S,
                              data_dim=ds.dim, init=init_d).to(device)
+    game = Game(obj, regs + list(obj.penalties), packing=getattr(D, "packing", 1))
+    for key in ("batch_size", "n_eval"):
+        if int(config[key]) % game.packing:
+            raise at(f"{path}{key}", f"{config[key]} is not a multiple of the discriminator's "
+                                     f"packing ({game.packing}); change one of them.")
+    if isinstance(update, Unrolled) and game.consensus:
+        raise at(f"{path}update", "unrolled updates cannot be combined with consensus; drop one.")
     opt_g = optimizers.build(merge_spec(config["optimizer"], config.get("g_optimizer")),
                              f"{path}g_optimizer", params=list(G.parameters()))
     opt_d = optimizers.build(merge_spec(config["optimizer"], config.get("d_optimizer")),
                              f"{path}d_optimizer", params=list(D.parameters()))
-    return Parts(ds, obj, pens + list(obj.penalties), G, D, opt_g, opt_d)
+    cps = [checkpoint_probes.build(c, f"{path}checkpoint_probes[{i}]")
+           for i, c in enumerate(config.get("checkpoint_probes") or [])]
+    for i, cp in enumerate(cps):
+        if max(cp.at) > int(config["steps"]):
+            raise at(f"{path}checkpoint_probes[{i}].at", f"step {max(cp.at)} is after the last "
+                     f"step ({config['steps']}); use steps between 0 and {config['steps']}.")
+    return Parts(ds, obj, game, update, G, D, opt_g, opt_d, cps)
 
 
 @dataclass
@@ -87,6 +113,8 @@ class SeedResult:
     fake: np.ndarray | None = None
     diverged_at: int | None = None
     error: str | None = None
+    #: checkpoint probes' tables by probe name (written as <name>.csv and <name>.png)
+    extra: dict = field(default_factory=dict)
 
 
 class Trainer:
@@ -98,12 +126,20 @@ class Trainer:
         self.streams = [seed_streams(s, self.device) for s in self.seeds]
         p = build_parts(dataset_spec, config, [st["init_g"] for st in self.streams],
                         [st["init_d"] for st in self.streams], self.device)
-        self.ds, self.obj, self.penalties = p.dataset, p.objective, p.penalties
+        self.ds, self.obj, self.game, self.update = p.dataset, p.objective, p.game, p.update
         self.G, self.D, self.opt_g, self.opt_d = p.G, p.D, p.opt_g, p.opt_d
+        self.checkpoint_probes = p.checkpoint_probes
+        self.probe_seeds = [probe_seeds(s) for s in self.seeds]
+        self.probe_frames: dict[str, list[list]] = {cp.name: [[] for _ in self.seeds]
+                                                    for cp in self.checkpoint_probes}
+        self.g_params, self.d_params = list(self.G.parameters()), list(self.D.parameters())
         self.train_gens = [st["train"] for st in self.streams]
-        self.B = int(config["batch_size"])
+        self.B, self.n_critic = int(config["batch_size"]), int(config["n_critic"])
+        self.progress = 0.0   # fraction of training done (instance noise annealing)
         self.probes = [probes.build(n) for n in probes.names()]
         self.probes = [pr for pr in self.probes if pr.applies(self.ds, self.obj)]
+        self.equilibrium = has_equilibrium(self.G, self.D)
+        self.columns = STEP_COLUMNS + list(self._trace())
 
     # --- sampling: each seed from its own stream ----------------------------------
     def real_batch(self, n: int, gens) -> torch.Tensor:
@@ -116,47 +152,83 @@ class Trainer:
     def _as_prob(self, out: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(out) if self.obj.probability else out
 
-    # --- one step -----------------------------------------------------------------
-    def d_step(self):
-        real = self.real_batch(self.B, self.train_gens)
-        with torch.no_grad():
-            fake = self.G(self.noise(self.B, self.train_gens))
-        out = self.D(torch.cat([real, fake], 1))
-        r, f = out[:, : self.B], out[:, self.B:]
-        game = self.obj.d_loss(r, f)
-        penalty = sum((pen(self.D, real, fake, self.train_gens) for pen in self.penalties),
-                      torch.zeros_like(game))
-        self.opt_d.zero_grad(set_to_none=True)
-        (game + penalty).sum().backward()
-        self.opt_d.step()
+    # --- the players' updates (the schemes in ganbench.updates combine them) ---------
+    def _apply(self, opt, params, grads) -> None:
+        for p, g in zip(params, grads):
+            p.grad = g.contiguous()  # fused optimizers assume the parameter's layout
+        opt.step()
+
+    def _clip_d(self) -> None:
         if self.obj.weight_clip is not None:
             with torch.no_grad():
-                for prm in self.D.parameters():
+                for prm in self.d_params:
                     prm.clamp_(-self.obj.weight_clip, self.obj.weight_clip)
-        return (game.detach(), penalty.detach(), self._as_prob(r.detach()).mean(1),
-                self._as_prob(f.detach()).mean(1))
 
-    def g_step(self):
-        fake = self.G(self.noise(self.B, self.train_gens))
-        self.D.requires_grad_(False)
-        try:
-            loss = self.obj.g_loss(self.D(fake))
-            self.opt_g.zero_grad(set_to_none=True)
-            loss.sum().backward()
-        finally:
-            self.D.requires_grad_(True)
-        sq = sum(p.grad.pow(2).flatten(1).sum(1) for p in self.G.parameters() if p.grad is not None)
-        self.opt_g.step()
-        return loss.detach(), sq.sqrt()
+    def _field(self, real, z, for_d, for_g):
+        return gradient_field(self.game, self.G, self.D, self.g_params, self.d_params, real, z,
+                              self.train_gens, self.progress, for_d, for_g)
+
+    def _d_stats(self, dl):
+        return (dl.game.detach(), dl.penalty.detach(), self._as_prob(dl.r.detach()).mean(1),
+                self._as_prob(dl.f.detach()).mean(1))
+
+    def d_update(self):
+        """One D step; returns (game loss, penalty, mean D(real), mean D(fake))."""
+        real = self.real_batch(self.B, self.train_gens)
+        fld = self._field(real, self.noise(self.B, self.train_gens), True, False)
+        self._apply(self.opt_d, self.d_params, fld.d_grads)
+        self._clip_d()
+        return self._d_stats(fld.d)
+
+    def g_update(self, unroll: Unrolled | None = None):
+        """One G step (against D unrolled by ``unroll`` if given); returns (loss, grad norm)."""
+        z = self.noise(self.B, self.train_gens)
+        needs_real = self.obj.g_needs_real or self.game.consensus or unroll is not None
+        real = self.real_batch(self.B, self.train_gens) if needs_real else None
+        if unroll is None:
+            fld = self._field(real, z, False, True)
+            grads, loss, norm = fld.g_grads, fld.g_loss, fld.grad_norm_g
+        else:
+            fake = self.G(z)
+            d = unroll.unrolled_d(self, real, fake)
+            loss = self.game.g_loss(d, fake, real, self.train_gens, self.progress)
+            grads = torch.autograd.grad(loss.sum(), self.g_params)
+            norm = sqnorm(grads).sqrt()
+        self._apply(self.opt_g, self.g_params, grads)
+        return loss.detach(), norm
+
+    def joint_update(self):
+        """Both players' gradients at the same point, then both steps."""
+        real = self.real_batch(self.B, self.train_gens)
+        fld = self._field(real, self.noise(self.B, self.train_gens), True, True)
+        self._apply(self.opt_d, self.d_params, fld.d_grads)
+        self._apply(self.opt_g, self.g_params, fld.g_grads)
+        self._clip_d()
+        game, pen, dr, df = self._d_stats(fld.d)
+        return game, pen, fld.g_loss.detach(), fld.grad_norm_g, dr, df
+
+    def _trace(self) -> dict:
+        """Per-step values the models report (Dirac-GAN: θ, ψ, dist_eq), each (S,)."""
+        out = {}
+        for net in (self.G, self.D):
+            if hasattr(net, "trace"):
+                out.update({k: v.detach() for k, v in net.trace().items()})
+        if self.equilibrium:
+            out["dist_eq"] = distance_to_equilibrium(self.G, self.D).detach()
+        return out
 
     # --- evaluation ---------------------------------------------------------------
     @torch.no_grad()
-    def evaluate(self, z_eval, real_eval) -> list[dict]:
+    def evaluate(self, z_eval, real_eval, final: bool = False) -> list[dict]:
+        """Every probe that applies, per seed (None for a seed whose samples blew up);
+        probes marked ``final_only`` run at the last evaluation only."""
         fake = self.G(z_eval)
-        d_real, d_fake = self.D(real_eval), self.D(fake)
+        m = self.game.packing
+        d_real, d_fake = self.D(pack(real_eval, m)), self.D(pack(fake, m))
         fake_np, real_np = fake.cpu().numpy(), real_eval.cpu().numpy()
         dr, df = d_real.cpu().numpy(), d_fake.cpu().numpy()
         self._last_fake = fake_np
+        active = [pr for pr in self.probes if final or not pr.final_only]
         rows = []
         for s in range(len(self.seeds)):
             if not np.isfinite(fake_np[s]).all() or np.abs(fake_np[s]).max() > EXPLODE:
@@ -165,34 +237,36 @@ class Trainer:
             ev = Evaluation(self.ds, self.obj, real_np[s], fake_np[s], dr[s], df[s],
                             int(self.config.get("min_hq", 1)))
             row: dict = {}
-            for pr in self.probes:
+            for pr in active:
                 row.update(pr.measure(ev))
             rows.append(row)
         return rows
 
     # --- the loop -----------------------------------------------------------------
     def run(self, on_steps: Callable[[int], None] | None = None) -> list[SeedResult]:
-        steps, n_critic = int(self.config["steps"]), int(self.config["n_critic"])
-        eval_every, n_eval = int(self.config["eval_every"]), int(self.config["n_eval"])
+        steps, eval_every = int(self.config["steps"]), int(self.config["eval_every"])
+        n_eval = int(self.config["n_eval"])
         S = len(self.seeds)
         eval_gens = [st["eval"] for st in self.streams]
         z_eval = self.noise(n_eval, eval_gens)          # fixed noise for every evaluation
         real_eval = self.real_batch(n_eval, eval_gens)
-        hist = torch.full((steps, S, len(STEP_COLUMNS)), float("nan"), device=self.device)
+        theory = {"eig_max_real": eig_max_real(self)} if self.equilibrium else {}
+        hist = torch.full((steps, S, len(self.columns)), float("nan"), device=self.device)
         evals: dict[int, list] = {}
         alive = np.ones(S, dtype=bool)
         diverged_at: list[int | None] = [None] * S
         done = checked = 0
+        self._checkpoint(0)
         for step in range(steps):
-            for _ in range(n_critic):
-                d_loss, d_penalty, d_real, d_fake = self.d_step()
-            g_loss, gnorm = self.g_step()
-            hist[step] = torch.stack([d_loss, d_penalty, g_loss, gnorm, d_real, d_fake], 1)
+            self.progress = step / steps
+            logged = self.update.step(self)
+            hist[step] = torch.stack(list(logged) + list(self._trace().values()), 1)
             done = step + 1
+            self._checkpoint(done)
             if done % eval_every == 0 or done == steps:
                 self._check_divergence(hist[checked:done], checked, alive, diverged_at)
                 checked = done
-                rows = self.evaluate(z_eval, real_eval)
+                rows = self.evaluate(z_eval, real_eval, final=done == steps)
                 for s, row in enumerate(rows):
                     if row is None and alive[s]:
                         alive[s], diverged_at[s] = False, done
@@ -201,8 +275,18 @@ class Trainer:
                     on_steps(done)
                 if not alive.any():
                     break
+        for s, row in enumerate(evals[done]):
+            if row is not None:
+                row.update({k: v[s] for k, v in theory.items()})
         return self._results(hist[:done].cpu().numpy(), evals, alive, diverged_at, done,
                              real_eval.cpu().numpy())
+
+    def _checkpoint(self, step: int) -> None:
+        """Run the checkpoint probes due at G step ``step``."""
+        for cp in self.checkpoint_probes:
+            if step in cp.at:
+                for s, frame in enumerate(cp.run(self, step)):
+                    self.probe_frames[cp.name][s].append(frame)
 
     @staticmethod
     def _check_divergence(h: torch.Tensor, first: int, alive: np.ndarray, diverged_at: list) -> None:
@@ -216,7 +300,7 @@ class Trainer:
     def _results(self, h, evals, alive, diverged_at, done, real_eval) -> list[SeedResult]:
         results = []
         for s, seed in enumerate(self.seeds):
-            df = pd.DataFrame(h[:, s], columns=STEP_COLUMNS)
+            df = pd.DataFrame(h[:, s], columns=self.columns)
             df.insert(0, "step", np.arange(1, len(df) + 1))
             if diverged_at[s] is not None:
                 df = df.iloc[: diverged_at[s]]
@@ -224,15 +308,20 @@ class Trainer:
                        and (diverged_at[s] is None or k < diverged_at[s])]
             if ev_rows:
                 df = df.merge(pd.DataFrame(ev_rows), on="step", how="left")
+            extra = {cp.name: pd.concat(self.probe_frames[cp.name][s], ignore_index=True)
+                     for cp in self.checkpoint_probes if self.probe_frames[cp.name][s]}
             if alive[s]:
                 last = evals[done][s]
                 metrics = {k: v for k, v in last.items() if k != "modes_set"}
                 metrics.update(history_metrics(df))
+                for cp in self.checkpoint_probes:
+                    if cp.name in extra:
+                        metrics.update(cp.summarize(extra[cp.name]))
                 results.append(SeedResult(seed, "ok", done, metrics, df, real_eval[s],
-                                          self._last_fake[s]))
+                                          self._last_fake[s], extra=extra))
             else:
                 results.append(SeedResult(seed, "diverged", done, {}, df, real_eval[s], None,
-                                          diverged_at=diverged_at[s]))
+                                          diverged_at=diverged_at[s], extra=extra))
         return results
 
 

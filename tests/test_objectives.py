@@ -78,3 +78,18 @@ def test_registry_entries_carry_what_they_imply():
     assert [(p.name, p.weight) for p in wgp.penalties] == [("gp", 5.0)]
     assert O.objectives.build("nonsaturating").probability
     assert not O.objectives.build("lsgan").probability
+
+
+def test_relativistic_losses_by_hand():
+    from ganbench.objectives import objectives
+    import math
+    obj = objectives.build("relativistic")
+    r, f = torch.tensor([[1.0, 3.0]]), torch.tensor([[0.0, -2.0]])   # E r = 2, E f = -1
+    sp = lambda t: math.log1p(math.exp(t))  # noqa: E731  softplus
+    # D: -E log σ(r - E f) - E log(1 - σ(f - E r))
+    want_d = (sp(-(1 + 1)) + sp(-(3 + 1))) / 2 + (sp(0 - 2) + sp(-2 - 2)) / 2
+    # G: -E log σ(f - E r) - E log(1 - σ(r - E f))
+    want_g = (sp(-(0 - 2)) + sp(-(-2 - 2))) / 2 + (sp(1 + 1) + sp(3 + 1)) / 2
+    assert obj.d_loss(r, f).item() == pytest.approx(want_d)
+    assert obj.generator_loss(f, r).item() == pytest.approx(want_g)
+    assert obj.g_needs_real and not obj.probability

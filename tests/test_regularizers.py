@@ -74,3 +74,36 @@ def test_negative_weight_is_rejected():
     from ganbench.errors import InputError
     with pytest.raises(InputError, match="weight must be non-negative"):
         regularizers.build({"name": "r1", "weight": -1}, "variants.x.regularizers[0]")
+
+
+def test_dragan_is_lambda_times_squared_norm_gap_for_a_linear_d():
+    got = regularizers.build({"name": "dragan", "weight": 10.0})(linear_d, x_real, x_fake)
+    want = 10.0 * ((A**2).sum(1).sqrt() - 1) ** 2
+    assert torch.allclose(got, want)
+
+
+def test_dragan_points_lie_between_x_and_x_plus_c_std():
+    from ganbench.regularizers import dragan_points
+    x = torch.randn(2, 500, 3)
+    pts = dragan_points(x, 0.5, [torch.Generator().manual_seed(s) for s in range(2)])
+    std = x.flatten(1).std(1)[:, None, None]
+    delta = pts - x
+    assert (delta >= -1e-6).all() and (delta <= 0.5 * std + 1e-6).all()
+    assert delta.mean().item() == pytest.approx(0.5 * std.mean().item() / 4, rel=0.15)  # E[αu] = ¼
+
+
+def test_instance_noise_adds_sigma_times_the_seeds_own_normal_draws():
+    reg = regularizers.build({"name": "instance_noise", "sigma": 0.3})
+    x = torch.randn(2, 5, 2)
+    got = reg.perturb(x, [torch.Generator().manual_seed(s) for s in (4, 9)])
+    want = x + 0.3 * torch.stack([torch.randn(5, 2, generator=torch.Generator().manual_seed(s))
+                                  for s in (4, 9)])
+    assert torch.allclose(got, want)
+    assert reg.fn is None and reg.consensus == 0
+
+
+def test_annealed_instance_noise_shrinks_linearly_to_zero():
+    reg = regularizers.build({"name": "instance_noise", "sigma": 2.0, "anneal": True})
+    x = torch.zeros(1, 20000, 1)
+    assert reg.perturb(x, None, 0.75).std().item() == pytest.approx(0.5, rel=0.03)
+    assert torch.equal(reg.perturb(x, None, 1.0), x)

@@ -82,3 +82,19 @@ class Moons(Dataset):
 def moons(noise: float = 0.05, scale: float = 2.0) -> Moons:
     """Two interleaving half circles ("two moons"), scaled by 2, noise std 0.05."""
     return Moons(noise, scale)
+
+
+class Dirac(Dataset):
+    """A point mass at 0 in one dimension (the Dirac-GAN's data)."""
+
+    name = "dirac"
+    dim = 1
+
+    def sample(self, n, generator):
+        return torch.zeros(n, 1, device=generator.device)
+
+
+@datasets.register("dirac")
+def dirac() -> Dirac:
+    """Dirac-GAN data: every sample is 0 (1-D), Mescheder et al. 2018."""
+    return Dirac()

@@ -62,7 +62,10 @@ def osc_period(d_loss, step: float = 1.0, alpha: float = 0.01) -> float:
     if len(x) < 8 or not np.isfinite(x).all():
         return float("nan")
     t = np.arange(len(x))
+    scale = max(1.0, float(np.abs(x).max()))
     x = x - np.polyval(np.polyfit(t, x, 2), t)
+    if x.std() < 1e-9 * scale:       # flat (e.g. converged): rounding noise has no period
+        return float("nan")
     freqs, power = signal.periodogram(x, fs=1.0, detrend=False)
     keep = freqs >= 3.0 / len(x)     # at least three full cycles; drops the zero frequency
     freqs, power = freqs[keep], power[keep]

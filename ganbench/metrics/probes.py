@@ -17,6 +17,7 @@ from .coverage import mode_coverage
 from .frechet import frechet_distance
 from .gradients import d_saturation
 from .oscillation import nash_gap
+from .theory import theory_metrics
 
 probes = Registry("probe")
 
@@ -37,6 +38,8 @@ class Probe:
     name: str
     applies: Callable[[Any, Any], bool]
     measure: Callable[[Evaluation], dict]
+    #: measure at the last evaluation only (for costly probes)
+    final_only: bool = False
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -59,6 +62,20 @@ def _discriminator(ev: Evaluation) -> dict:
     return {"nash_gap": nash_gap(pr, pf), "d_saturation": d_saturation(pf)}
 
 
+def _d_outputs(ev: Evaluation) -> dict:
+    prob = sigmoid if ev.objective.probability else (lambda x: x)
+    return {"d_real_mean": float(np.mean(prob(ev.d_real))),
+            "d_fake_mean": float(np.mean(prob(ev.d_fake)))}
+
+
+def _theory(ev: Evaluation) -> dict:
+    import torch
+    per_sample = len(ev.d_real) == len(ev.real)   # not packed (PacGAN judges packs)
+    probs = (sigmoid(ev.d_real), sigmoid(ev.d_fake)) if ev.objective.probability and per_sample \
+        else (None, None)
+    return theory_metrics(ev.real, ev.fake, lambda x: ev.dataset.log_prob(x).to(torch.float64), *probs)
+
+
 @probes.register("coverage")
 def coverage() -> Probe:
     """modes_captured, hq_fraction, reverse_kl (datasets with known modes)."""
@@ -75,3 +92,16 @@ def frechet() -> Probe:
 def discriminator() -> Probe:
     """nash_gap and d_saturation (objectives whose D outputs a probability)."""
     return Probe("discriminator", lambda ds, obj: obj.probability, _discriminator)
+
+
+@probes.register("d_outputs")
+def d_outputs() -> Probe:
+    """d_real_mean, d_fake_mean: mean D output on real and generated samples (a probability
+    where D models one, else D's raw output)."""
+    return Probe("d_outputs", lambda ds, obj: True, _d_outputs)
+
+
+@probes.register("theory")
+def theory() -> Probe:
+    """jsd, v_star, d_star_gap at the last evaluation (datasets with an exact density)."""
+    return Probe("theory", lambda ds, obj: ds.has_density, _theory, final_only=True)

@@ -68,3 +68,16 @@ def mlp_discriminator(n_seeds: int, data_dim: int, init, width: int = 128, depth
     """MLP discriminator: data_dim -> depth hidden layers of width -> one output (logit)."""
     _check(width, depth)
     return MLPDiscriminator(data_dim, width, depth, activation, init)
+
+
+@discriminators.register("pacgan")
+def pacgan_discriminator(n_seeds: int, data_dim: int, init, packing: int = 2, width: int = 128,
+                         depth: int = 3, activation: str = "leaky_relu") -> MLPDiscriminator:
+    """PacGAN (Lin et al. 2018): an MLP discriminator that judges packs of `packing`
+    samples, concatenated, so it can see a lack of diversity among them."""
+    _check(width, depth)
+    if int(packing) < 1 or int(packing) != packing:
+        raise ValueError("packing must be a whole number >= 1")
+    d = MLPDiscriminator(data_dim * int(packing), width, depth, activation, init)
+    d.packing = int(packing)
+    return d

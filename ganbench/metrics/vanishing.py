@@ -1,0 +1,140 @@
+"""Checkpoint probes: measurements that run at chosen generator steps during training.
+
+``vanishing`` is the Arjovsky & Bottou (2017) experiment: at each checkpoint, freeze
+G, train a *fresh* D from scratch with the cross-entropy loss (the one whose optimum
+is D* = pdata / (pdata + pg)) for ``d_steps`` steps, and after every D step record
+the norm of the gradient, over G's parameters, of
+
+- the saturating cost E[log(1 - D(G(z)))] (``grad_saturating``), and
+- the non-saturating cost -E[log D(G(z))] (``grad_nonsaturating``),
+
+on a fixed batch of noise. As D approaches D* the first vanishes (D(G(z)) -> 0) and
+the second does not. Each curve is summarised by its decay factor, first / last
+(``sat_decay_step<c>`` and ``ns_decay_step<c>`` for checkpoint c). The probe has its
+own random stream per seed, so training is the same with or without it.
+"""
+from __future__ import annotations
+
+import copy
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from ..objectives import minimax_d_loss
+from ..registry import Registry
+
+checkpoint_probes = Registry("checkpoint probe")
+
+VANISHING_COLUMNS = ["checkpoint", "d_step", "grad_saturating", "grad_nonsaturating",
+                     "d_real", "d_fake"]
+
+
+def generator_cost_grad_norms(G, d, z) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per seed, ‖∇_G E[log(1 - D(G(z)))]‖ and ‖∇_G -E[log D(G(z))]‖ (D a logit)."""
+    params = list(G.parameters())
+    out = d(G(z))
+    saturating = (-F.softplus(out)).mean(-1).sum()        # log(1 - σ(f))
+    nonsaturating = F.softplus(-out).mean(-1).sum()       # -log σ(f)
+    g_sat = torch.autograd.grad(saturating, params, retain_graph=True)
+    g_ns = torch.autograd.grad(nonsaturating, params)
+    norm = lambda gs: sum(g.pow(2).flatten(1).sum(1) for g in gs).sqrt()  # noqa: E731
+    return norm(g_sat), norm(g_ns)
+
+
+@dataclass(frozen=True)
+class VanishingProbe:
+    name: str
+    at: tuple[int, ...]
+    d_steps: int
+
+    def run(self, tr, checkpoint: int) -> pd.DataFrame:
+        """Train a fresh D against the frozen G of ``tr``; one row per (seed, D step)."""
+        from ..game import pack
+        from ..models import discriminators
+        from ..optimizers import optimizers
+        from ..registry import merge_spec
+        G = copy.deepcopy(tr.G).requires_grad_(True)
+        # the same fresh D and the same batches at every checkpoint: only G differs
+        init = [torch.Generator().manual_seed(a) for a, _ in tr.probe_seeds]
+        gens = [torch.Generator(device=tr.device).manual_seed(b) for _, b in tr.probe_seeds]
+        D = discriminators.build(tr.config["discriminator"], n_seeds=len(gens),
+                                 data_dim=tr.ds.dim, init=init).to(tr.device)
+        opt = optimizers.build(merge_spec(tr.config["optimizer"], tr.config.get("d_optimizer")),
+                               params=list(D.parameters()))
+        m, B = tr.game.packing, tr.B
+        d = lambda x: D(pack(x, m))  # noqa: E731
+        z_fixed = tr.noise(B, gens)
+        rows = []
+        for step in range(1, self.d_steps + 1):
+            real = tr.real_batch(B, gens)
+            with torch.no_grad():
+                fake = G(tr.noise(B, gens))
+            out = d(torch.cat([real, fake], 1))
+            r, f = out[:, : B // m], out[:, B // m:]
+            opt.zero_grad(set_to_none=True)
+            minimax_d_loss(r, f).sum().backward()
+            opt.step()
+            sat, ns = generator_cost_grad_norms(G, d, z_fixed)
+            rows.append(torch.stack([sat, ns, torch.sigmoid(r).mean(1).detach(),
+                                     torch.sigmoid(f).mean(1).detach()], 1))
+        vals = torch.stack(rows).cpu().numpy()          # (d_steps, S, 4)
+        frames = []
+        for s in range(vals.shape[1]):
+            df = pd.DataFrame(vals[:, s], columns=VANISHING_COLUMNS[2:])
+            df.insert(0, "d_step", np.arange(1, self.d_steps + 1))
+            df.insert(0, "checkpoint", checkpoint)
+            frames.append(df)
+        return frames
+
+    def summarize(self, df: pd.DataFrame) -> dict:
+        out = {}
+        for c, g in df.groupby("checkpoint"):
+            for col, key in (("grad_saturating", "sat"), ("grad_nonsaturating", "ns")):
+                v = g[col].to_numpy(dtype=float)
+                out[f"{key}_decay_step{int(c)}"] = decay_factor(v)
+        return out
+
+    def plot(self, df: pd.DataFrame, title: str) -> bytes:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(5.6, 3.8), dpi=110)
+        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        for i, (c, g) in enumerate(df.groupby("checkpoint")):
+            col = colors[i % len(colors)]
+            ax.plot(g.d_step, g.grad_saturating, color=col, label=f"G step {int(c)}: log(1 - D)")
+            ax.plot(g.d_step, g.grad_nonsaturating, color=col, ls="--", label=f"G step {int(c)}: -log D")
+        ax.set_yscale("log")
+        ax.set_xlabel("steps of the fresh discriminator")
+        ax.set_ylabel("‖∇_G cost‖")
+        ax.set_title(title, fontsize=8)
+        ax.legend(fontsize=6, ncol=2)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        plt.close(fig)
+        return buf.getvalue()
+
+
+def decay_factor(curve) -> float:
+    """First value / last value of a gradient-norm curve (> 1: it decays)."""
+    v = np.asarray(curve, dtype=float)
+    if len(v) == 0 or not (np.isfinite(v[0]) and np.isfinite(v[-1])):
+        return float("nan")
+    return float(v[0] / v[-1]) if v[-1] > 0 else float("inf")
+
+
+@checkpoint_probes.register("vanishing")
+def vanishing(at: list = (0,), d_steps: int = 500) -> VanishingProbe:
+    """Arjovsky-Bottou probe: at G steps `at`, train a fresh D for d_steps and record the
+    G gradient norms of the saturating and non-saturating costs at each D step."""
+    steps = [int(a) for a in at]
+    if not steps or any(a < 0 or a != b for a, b in zip(steps, at)):
+        raise ValueError("at must be a list of whole numbers >= 0 (generator steps)")
+    if int(d_steps) < 1:
+        raise ValueError("d_steps must be >= 1")
+    return VanishingProbe("vanishing", tuple(sorted(set(steps))), int(d_steps))
