@@ -1,4 +1,4 @@
-"""The ganbench command line: run, list."""
+"""The ganbench command line: run, list, compare, report, check."""
 from __future__ import annotations
 
 import sys
@@ -87,9 +87,78 @@ def run(suite, out, device, executor, workers, ray_address, imports, force, no_p
         sys.exit(1)
 
 
+@cli.command(name="compare")
+@click.argument("outs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--by", default="variant", show_default=True,
+              help="Column whose values are compared (within each dataset).")
+@click.option("--metric", "metrics", multiple=True, metavar="NAME",
+              help="Metric to compare; repeatable (default: every metric with values).")
+@click.option("--reference", default=None, metavar="VARIANT",
+              help="Group the others are tested against (default: nonsaturating if present, "
+                   "else the first).")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True), default=0.05, show_default=True,
+              help="Significance level of the Mann-Whitney U test.")
+@click.option("--format", "fmt_name", type=click.Choice(["md", "csv", "html"]), default="md",
+              show_default=True)
+def compare_cmd(outs, by, metrics, reference, alpha, fmt_name):
+    """Compare variants across seeds: mean ± std, 95% bootstrap CI, rank and a
+    Mann-Whitney U test against a reference, per dataset. Several results folders
+    are merged (e.g. the same suite run on two machines)."""
+    from .compare import compare, load_summaries, render, warn
+    table = compare(load_summaries(list(outs), warn), by, list(metrics) or None, reference, alpha)
+    click.echo(render(table, fmt_name, by, table.attrs["reference"]), nl=False)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--output", type=click.Path(path_type=Path), default=None,
+              help="HTML file to write (default: OUT/report.html; the summary PNG goes beside it).")
+def report(out, output):
+    """Write a self-contained HTML report of a results folder (tables, samples, training
+    curves, D against D*, Dirac-GAN trajectories) and a summary PNG."""
+    from .report import write_report
+    html_path, png_path = write_report(out, output)
+    click.echo(f"ganbench: report: {html_path}, summary figure: {png_path}", err=True)
+
+
+def suite_name(out: Path) -> str:
+    """The suite's name from OUT/suite.yaml (else the folder's name)."""
+    import yaml
+    try:
+        return str(yaml.safe_load((Path(out) / "suite.yaml").read_text())["name"])
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return Path(out).name
+
+
+@cli.command(name="check")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--baseline", type=click.Path(path_type=Path), required=True,
+              help="Baseline YAML (e.g. results/baselines/ci.yaml).")
+@click.option("--update", is_flag=True, help="Write the baseline from OUT instead of checking.")
+def check_cmd(out, baseline, update):
+    """Fail (exit 1) when a gated metric of OUT regresses against the baseline."""
+    from .check import DEFAULT_RULES, baseline_from, check, load_baseline, to_markdown, write_baseline
+    from .compare import load_summaries
+    summary = load_summaries([out])
+    if update:
+        rules = load_baseline(baseline)["rules"] if baseline.is_file() else DEFAULT_RULES
+        write_baseline(baseline, baseline_from(summary, rules, suite=suite_name(out)))
+        click.echo(f"ganbench: wrote baseline {baseline} from {out}", err=True)
+        return
+    table = check(summary, load_baseline(baseline))
+    click.echo(to_markdown(table), nl=False)
+    bad = table[table.verdict != "ok"]
+    if len(bad):
+        names = ", ".join(sorted({f"{r.dataset}/{r.variant} {r.metric}" for _, r in bad.iterrows()}))
+        click.echo(f"ganbench: check: REGRESSED: {names}", err=True)
+        sys.exit(1)
+    click.echo(f"ganbench: check: {len(table)} checks ok against {baseline}", err=True)
+
+
 @cli.command(name="list")
 def list_cmd():
-    """Print every registry: datasets, objectives, regularizers, models, optimizers, probes."""
+    """Print every registry: datasets, objectives, regularizers, update schemes, models,
+    optimizers, probes, executors."""
     from .data import datasets
     from .executors import executors
     from .metrics import probes
@@ -97,8 +166,10 @@ def list_cmd():
     from .objectives import objectives
     from .optimizers import optimizers
     from .regularizers import regularizers
-    for reg in (datasets, objectives, regularizers, generators, discriminators, optimizers,
-                probes, executors):
+    from .metrics.vanishing import checkpoint_probes
+    from .updates import updates
+    for reg in (datasets, objectives, regularizers, updates, generators, discriminators,
+                optimizers, probes, checkpoint_probes, executors):
         click.echo(f"{reg.kind}s:")
         for name in reg:
             click.echo(f"  {name:<16} {reg.describe(name)}")

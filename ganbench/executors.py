@@ -16,6 +16,7 @@ missing groups only.
 """
 from __future__ import annotations
 
+import io
 import multiprocessing as mp
 import os
 import queue
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from .data import datasets
@@ -34,6 +36,7 @@ from .registry import Registry
 from .results import RunFiles, is_finished, run_files, write_run, write_summary
 from .suite import RunSpec
 from .train import train_seeds
+from .updates import updates
 
 executors = Registry("executor")
 
@@ -55,11 +58,12 @@ class Group:
     @property
     def cost(self) -> float:
         """Rough relative cost, to start the longest groups first: D steps weigh more
-        with gradient penalties (a double backward)."""
+        with gradient penalties (a double backward), G steps with unrolling."""
         cfg = self.specs[0].config
         own = objectives.build(cfg["objective"]).penalties  # e.g. wgan_gp's gradient penalty
         penalties = len(cfg.get("regularizers") or []) + len(own)
-        return self.steps * (1 + cfg["n_critic"] * (1 + 1.5 * penalties)) * len(self.specs) ** 0.5
+        g_cost = getattr(updates.build(cfg.get("update") or "alternating"), "g_cost", 1.0)
+        return self.steps * (g_cost + cfg["n_critic"] * (1 + 1.5 * penalties)) * len(self.specs) ** 0.5
 
 
 @dataclass
@@ -109,6 +113,10 @@ def train_group(group: Group, device: str,
                                                  if c["name"] == name))
             extra[f"{name}.csv"] = table.to_csv(index=False)
             extra[f"{name}.png"] = probe.plot(table, f"{spec.run_id}: {name}")
+        if res.d_map is not None:
+            buf = io.BytesIO()
+            np.savez_compressed(buf, **res.d_map)
+            extra["discriminator.npz"] = buf.getvalue()
         files.append(run_files(spec, res, wall, len(group.specs), device, png, extra))
     return files
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,8 @@ METRIC_COLUMNS = ["verdict", "eig_max_real", "dist_eq_final",
                   "grad_norm_g", "grad_vanish_ratio", "d_saturation", "nash_gap", "mode_hops",
                   "osc_amplitude", "osc_period"]
 FINISHED = ("ok", "diverged")
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -39,6 +42,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_UMASK)     # as open() would make it (mkstemp makes 0600)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -138,6 +142,11 @@ def read_record(out: Path, spec: RunSpec) -> dict | None:
         return None
 
 
+def natural_key(name: str) -> list:
+    """Sort key that orders numbers inside names by value (step500 before step2500)."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
 def summary_frame(records: Iterable[dict]) -> pd.DataFrame:
     rows = []
     for rec in records:
@@ -146,7 +155,7 @@ def summary_frame(records: Iterable[dict]) -> pd.DataFrame:
         rows.append(row)
     df = pd.DataFrame(rows, columns=None if rows else SUMMARY_COLUMNS)
     metrics = [c for c in METRIC_COLUMNS if c in df] + \
-        sorted(c for c in df if c not in METRIC_COLUMNS and c not in SUMMARY_COLUMNS)
+        sorted((c for c in df if c not in METRIC_COLUMNS and c not in SUMMARY_COLUMNS), key=natural_key)
     return df.reindex(columns=SUMMARY_COLUMNS + metrics)
 
 

@@ -57,14 +57,14 @@ def fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) < 100 else f"{x:.0f}"
 
 
-def to_markdown(table: pd.DataFrame) -> str:
-    """table.md: `mean ± std` cells, one row per (dataset, variant)."""
+def table_rows(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Header and text cells of the aggregated table: `mean ± std`, or the counts of
+    each value for a categorical metric; one row per (dataset, variant)."""
     fixed = {"dataset", "variant", "runs", "ok", "diverged", "failed"}
     metrics = [c[:-5] if c.endswith("_mean") else c for c in table.columns
                if c not in fixed and not c.endswith("_std") and c != "wall_s_mean"]
     order = [m for m in METRIC_COLUMNS if m in metrics] + [m for m in metrics if m not in METRIC_COLUMNS]
-    head = ["dataset", "variant", "ok/div/fail"] + order
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    rows = []
     for _, r in table.iterrows():
         cells = [str(r.dataset), str(r.variant), f"{r.ok}/{r.diverged}/{r.failed}"]
         for m in order:
@@ -73,5 +73,13 @@ def to_markdown(table: pd.DataFrame) -> str:
                 continue
             mean, std = r[f"{m}_mean"], r[f"{m}_std"]
             cells.append(fmt(mean) + (f" ± {fmt(std)}" if fmt(std) else ""))
-        lines.append("| " + " | ".join(cells) + " |")
+        rows.append(cells)
+    return ["dataset", "variant", "ok/div/fail"] + order, rows
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    """table.md: `mean ± std` cells, one row per (dataset, variant)."""
+    head, rows = table_rows(table)
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
     return "\n".join(lines) + "\n"

@@ -18,6 +18,7 @@ import torch
 
 from .data import datasets
 from .metrics.probes import Evaluation, probes
+from .metrics.theory import d_star_on
 from .metrics.vanishing import checkpoint_probes
 from .metrics.series import history_metrics
 from .models import discriminators, generators
@@ -115,6 +116,8 @@ class SeedResult:
     error: str | None = None
     #: checkpoint probes' tables by probe name (written as <name>.csv and <name>.png)
     extra: dict = field(default_factory=dict)
+    #: D (and D*) on a grid over the plane, 2D datasets (written as discriminator.npz)
+    d_map: dict | None = None
 
 
 class Trainer:
@@ -288,6 +291,27 @@ class Trainer:
                 for s, frame in enumerate(cp.run(self, step)):
                     self.probe_frames[cp.name][s].append(frame)
 
+    @torch.no_grad()
+    def discriminator_maps(self, fake: np.ndarray, n: int = 80) -> list[dict] | None:
+        """Per seed: D's output on an n×n grid framing the data, and D* = p/(p+q) there
+        (q a KDE of the final samples) where the density is known. 2D, unpacked D only."""
+        if self.ds.dim != 2 or self.game.packing != 1:
+            return None
+        x0, x1, y0, y1 = self.ds.bounds()
+        xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+        gx, gy = np.meshgrid(xs, ys)                      # rows: y, columns: x
+        pts = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32,
+                           device=self.device)
+        out = self._as_prob(self.D(pts.expand(len(self.seeds), -1, -1).contiguous())).cpu().numpy()
+        maps = []
+        for s in range(len(self.seeds)):
+            m = {"xs": xs, "ys": ys, "d": out[s].reshape(n, n), "probability": self.obj.probability,
+                 "fake": fake[s][:1000]}
+            if self.ds.has_density and np.isfinite(fake[s]).all():
+                m["d_star"] = d_star_on(pts.cpu(), fake[s], self.ds.log_prob).reshape(n, n)
+            maps.append(m)
+        return maps
+
     @staticmethod
     def _check_divergence(h: torch.Tensor, first: int, alive: np.ndarray, diverged_at: list) -> None:
         """Mark seeds with a non-finite or exploding value in ``h``, the rows of steps
@@ -299,6 +323,7 @@ class Trainer:
 
     def _results(self, h, evals, alive, diverged_at, done, real_eval) -> list[SeedResult]:
         results = []
+        maps = self.discriminator_maps(self._last_fake) if alive.any() else None
         for s, seed in enumerate(self.seeds):
             df = pd.DataFrame(h[:, s], columns=self.columns)
             df.insert(0, "step", np.arange(1, len(df) + 1))
@@ -318,7 +343,8 @@ class Trainer:
                     if cp.name in extra:
                         metrics.update(cp.summarize(extra[cp.name]))
                 results.append(SeedResult(seed, "ok", done, metrics, df, real_eval[s],
-                                          self._last_fake[s], extra=extra))
+                                          self._last_fake[s], extra=extra,
+                                          d_map=maps[s] if maps else None))
             else:
                 results.append(SeedResult(seed, "diverged", done, {}, df, real_eval[s], None,
                                           diverged_at=diverged_at[s], extra=extra))

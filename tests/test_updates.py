@@ -141,6 +141,7 @@ def test_unrolled_gradient_goes_through_the_unrolled_d_step():
     assert unrolled_g_grad(1, False) == pytest.approx(-psi + eta * theta)
     # k steps: ψ_k = ψ - kηθ, so dL_G/dθ = -ψ + 2kηθ
     assert unrolled_g_grad(3, True) == pytest.approx(-psi + 2 * 3 * eta * theta)
+    assert unrolled_g_grad(3, False) == pytest.approx(-psi + 3 * eta * theta)
 
 
 def test_unrolled_adam_steps_match_torch_adam():

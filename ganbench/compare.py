@@ -1,0 +1,161 @@
+"""`ganbench compare`: variants side by side with seed statistics.
+
+Reads the summary.csv of one or more results folders (merged: e.g. the same suite's
+seeds run on two machines), and per dataset, metric and group (``--by``, default
+variant) gives n, mean ± std, a 95% bootstrap interval, the rank (1 = best, in the
+metric's better direction) and a two-sided Mann-Whitney U test against a reference
+group, with the verdict ``better`` / ``worse`` (p < alpha, by the direction of the
+difference in means) or ``same``.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+from .results import METRIC_COLUMNS, SUMMARY_COLUMNS
+from .stats import better_word, bootstrap_ci, direction, mann_whitney
+from .tables import fmt, is_categorical
+
+COMPARE_COLUMNS = ["dataset", "metric", "better", "group", "n", "mean", "std", "ci_low",
+                   "ci_high", "rank", "u", "p_value", "vs_reference"]
+DEFAULT_REFERENCE = "nonsaturating"
+
+
+def load_summaries(outs: list[Path], warn=None) -> pd.DataFrame:
+    """summary.csv of each folder, merged; a run id seen twice keeps the first folder's."""
+    frames = []
+    for out in outs:
+        f = Path(out) / "summary.csv"
+        if not f.is_file():
+            raise InputError(f"{out}: no summary.csv here; give a results folder written by "
+                             "'ganbench run'.")
+        try:
+            df = pd.read_csv(f)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            raise InputError(f"{f}: not a readable CSV ({str(e).splitlines()[0]}); rerun "
+                             "'ganbench run' to rewrite it.") from None
+        missing = [c for c in SUMMARY_COLUMNS if c not in df.columns]
+        if missing:
+            raise InputError(f"{f}: missing columns {', '.join(missing)}; is this a ganbench summary?")
+        frames.append(df.assign(_source=str(out)))
+    merged = pd.concat(frames, ignore_index=True)
+    dup = merged.run_id.duplicated(keep="first")
+    if dup.any() and warn:
+        warn(f"{int(dup.sum())} run ids appear in more than one folder "
+             f"(e.g. {merged.run_id[dup].iloc[0]}); keeping the first folder's.")
+    return merged[~dup].drop(columns="_source").reset_index(drop=True)
+
+
+def numeric_metrics(summary: pd.DataFrame) -> list[str]:
+    cols = [c for c in summary.columns if c not in SUMMARY_COLUMNS]
+    cols = [c for c in cols if summary[c].notna().any() and not is_categorical(summary[c])]
+    return [c for c in METRIC_COLUMNS if c in cols] + sorted(c for c in cols if c not in METRIC_COLUMNS)
+
+
+def compare(summary: pd.DataFrame, by: str = "variant", metrics: list[str] | None = None,
+            reference: str | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """The comparison table (long format, one row per dataset × metric × group)."""
+    if by not in summary.columns:
+        raise InputError(f"--by {by}: no such column; use one of {', '.join(summary.columns[:7])}.")
+    available = numeric_metrics(summary)
+    metrics = list(metrics or available)
+    for m in metrics:
+        if m not in available:
+            raise InputError(f"--metric {m}: no values for it in these results; "
+                             f"available: {', '.join(available)}.")
+    groups = list(dict.fromkeys(summary[by].astype(str)))
+    if reference is None:
+        reference = DEFAULT_REFERENCE if DEFAULT_REFERENCE in groups else groups[0]
+    elif reference not in groups:
+        raise InputError(f"--reference {reference}: no such {by}; known: {', '.join(groups)}.")
+    rows = []
+    for ds, dsf in summary.groupby("dataset", sort=False):
+        values = {g: dsf.loc[dsf[by].astype(str) == g] for g in groups}
+        for m in metrics:
+            per = {g: pd.to_numeric(v[m], errors="coerce").dropna().to_numpy(dtype=float)
+                   for g, v in values.items()}
+            per = {g: v for g, v in per.items() if len(v)}
+            if not per:
+                continue
+            d = direction(m)
+            means = pd.Series({g: v.mean() for g, v in per.items()})
+            ranks = (means * -d).rank(method="min") if d else pd.Series(math.nan, index=means.index)
+            ref = per.get(reference)
+            for g, v in per.items():
+                lo, hi = bootstrap_ci(v)
+                u = p = math.nan
+                verdict = "reference" if g == reference else ""
+                if g != reference and ref is not None:
+                    u, p = mann_whitney(v, ref)
+                    if d and p < alpha:
+                        verdict = "better" if (v.mean() - ref.mean()) * d > 0 else "worse"
+                    elif d:
+                        verdict = "same"
+                    else:
+                        verdict = "differs" if p < alpha else "same"
+                rows.append({"dataset": ds, "metric": m, "better": better_word(m), "group": g,
+                             "n": len(v), "mean": v.mean(), "std": v.std(ddof=1) if len(v) > 1 else math.nan,
+                             "ci_low": lo, "ci_high": hi, "rank": ranks[g], "u": u, "p_value": p,
+                             "vs_reference": verdict})
+    table = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
+    table.attrs["reference"] = reference
+    return table
+
+
+def _cells(r) -> list[str]:
+    ci = f"[{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]" if not math.isnan(r["ci_low"]) else ""
+    pv = r["p_value"]
+    p = "" if math.isnan(pv) else (f"{pv:.3f}" if pv >= 0.001 else f"{pv:.1e}")
+    mean, std = fmt(r["mean"]), fmt(r["std"])
+    return [str(r["group"]), str(r["n"]), mean + (f" ± {std}" if std else ""), ci,
+            "" if math.isnan(r["rank"]) else str(int(r["rank"])), p, r["vs_reference"]]
+
+
+def to_markdown(table: pd.DataFrame, by: str = "variant", reference: str = "") -> str:
+    """One section per dataset, one block of rows per metric."""
+    head = ["metric", by, "n", "mean ± std", "95% CI", "rank", f"p vs {reference}", "vs reference"]
+    out = []
+    for ds, dsf in table.groupby("dataset", sort=False):
+        out += [f"### {ds}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for m, mf in dsf.groupby("metric", sort=False):
+            label = f"{m} ({mf.better.iloc[0]} is better)" if mf.better.iloc[0] else m
+            for i, (_, r) in enumerate(mf.iterrows()):
+                out.append("| " + " | ".join([label if i == 0 else ""] + _cells(r)) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+def to_html(table: pd.DataFrame, by: str = "variant", reference: str = "") -> str:
+    """The same table as a standalone HTML page."""
+    import html
+    parts = ["<!doctype html><meta charset='utf-8'><title>ganbench compare</title>",
+             "<style>body{font-family:sans-serif}table{border-collapse:collapse;margin-bottom:1.5em}"
+             "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
+             "td:first-child,td:nth-child(2){text-align:left}</style>"]
+    head = ["metric", by, "n", "mean ± std", "95% CI", "rank", f"p vs {reference}", "vs reference"]
+    for ds, dsf in table.groupby("dataset", sort=False):
+        parts.append(f"<h3>{html.escape(str(ds))}</h3><table><tr>" +
+                     "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>")
+        for m, mf in dsf.groupby("metric", sort=False):
+            label = f"{m} ({mf.better.iloc[0]} is better)" if mf.better.iloc[0] else m
+            for i, (_, r) in enumerate(mf.iterrows()):
+                cells = [label if i == 0 else ""] + _cells(r)
+                parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+        parts.append("</table>")
+    return "\n".join(parts) + "\n"
+
+
+def render(table: pd.DataFrame, fmt_name: str, by: str, reference: str) -> str:
+    if fmt_name == "csv":
+        return table.to_csv(index=False)
+    if fmt_name == "html":
+        return to_html(table, by, reference)
+    return to_markdown(table, by, reference)
+
+
+def warn(msg: str) -> None:
+    print(f"ganbench: warning: {msg}", file=sys.stderr)

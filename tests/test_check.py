@@ -1,0 +1,87 @@
+"""`ganbench check`: rules on fixed numbers, and catching a real regression end to end."""
+import math
+
+import pandas as pd
+import pytest
+import yaml
+
+from ganbench.check import _regressed
+from ganbench.testing import assert_no_regression, run_suite, write_baseline_from
+from test_cli import run_cli
+
+BASE = [8, 8, 7, 8, 8]
+
+
+@pytest.mark.parametrize("rule,now,regressed", [
+    ({"better": "higher", "margin": 1.0}, [7, 7, 7, 7, 7], False),       # within the margin
+    ({"better": "higher", "margin": 1.0}, [6, 6, 7, 6, 6], True),
+    ({"better": "higher", "alpha": 0.05}, [7, 7, 6, 7, 7], True),        # significant
+    ({"better": "higher", "margin": 1.0, "alpha": 0.05}, [7, 7, 6, 7, 7], False),  # both needed
+    ({"better": "higher", "margin": 1.0, "alpha": 0.05}, [2, 3, 1, 4, 2], True),
+    ({"better": "lower", "rel_margin": 0.5}, [11, 12, 12, 11, 12], False),  # 7.8 * 1.5 = 11.7
+    ({"better": "lower", "rel_margin": 0.5}, [12, 12, 12, 12, 12], True),
+])
+def test_rules(rule, now, regressed):
+    assert _regressed(rule, BASE, now)[0] is regressed
+
+
+def test_no_values_now_is_a_regression():
+    assert _regressed({"better": "higher", "margin": 1}, BASE, [math.nan] * 5)[0]
+
+
+SUITE = """
+name: gate
+seeds: 5
+datasets: [ring8]
+defaults:
+  steps: 300
+  batch_size: 64
+  eval_every: 100
+  n_eval: 500
+  generator: {name: mlp, width: 32, depth: 2, z_dim: 4}
+  discriminator: {name: mlp, width: 32, depth: 2}
+  optimizer: {name: adam, lr: LR}
+variants:
+  nonsaturating: {objective: nonsaturating}
+"""
+
+
+def test_check_passes_an_unchanged_rerun_and_catches_a_broken_variant(tiny_suite, tmp_path, capsys):
+    good = run_suite(tiny_suite(SUITE.replace("LR", "0.002"), "good.yaml"), tmp_path / "good")
+    baseline = tmp_path / "baseline.yaml"
+    assert run_cli("check", str(good), "--baseline", str(baseline), "--update") == 0
+    stored = yaml.safe_load(baseline.read_text())
+    assert len(stored["groups"]["ring8/nonsaturating"]["values"]["modes_captured"]) == 5
+    again = run_suite(tiny_suite(SUITE.replace("LR", "0.002"), "again.yaml"), tmp_path / "again")
+    capsys.readouterr()
+    assert run_cli("check", str(again), "--baseline", str(baseline)) == 0
+    assert "REGRESSED" not in capsys.readouterr().out
+    assert_no_regression(again, baseline)
+    # the same variant with a 100x learning rate
+    broken = run_suite(tiny_suite(SUITE.replace("LR", "0.2"), "broken.yaml"), tmp_path / "broken")
+    assert run_cli("check", str(broken), "--baseline", str(baseline)) == 1
+    captured = capsys.readouterr()
+    assert "REGRESSED" in captured.out and "ganbench: check: REGRESSED: ring8/nonsaturating" in captured.err
+    with pytest.raises(AssertionError, match="stability regressed: ring8/nonsaturating"):
+        assert_no_regression(broken, baseline)
+
+
+def test_bad_baseline_is_one_line_and_exit_2(tmp_path, capsys):
+    pd.DataFrame([{"run_id": "a", "dataset": "d", "variant": "v", "seed": 0, "status": "ok",
+                   "steps": 1, "wall_s": 1.0}]).to_csv(tmp_path / "summary.csv", index=False)
+    assert run_cli("check", str(tmp_path), "--baseline", str(tmp_path / "none.yaml")) == 2
+    assert "file not found" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules: {fd: {better: up, margin: 1}}\ngroups: {}\n")
+    assert run_cli("check", str(tmp_path), "--baseline", str(bad)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "rules.fd.better: expected higher or lower" in err[0]
+
+
+def test_write_baseline_from_helper(tmp_path):
+    pd.DataFrame([{"run_id": f"r{s}", "dataset": "d", "variant": "v", "seed": s, "status": "ok",
+                   "steps": 1, "wall_s": 1.0, "fd": 0.1 * s} for s in range(3)]).to_csv(
+        tmp_path / "summary.csv", index=False)
+    write_baseline_from(tmp_path, tmp_path / "b.yaml", {"fd": {"better": "lower", "margin": 0.1}})
+    assert yaml.safe_load((tmp_path / "b.yaml").read_text())["groups"]["d/v"]["values"]["fd"] == [0.0, 0.1, 0.2]
+    assert_no_regression(tmp_path, tmp_path / "b.yaml")
