@@ -11,7 +11,9 @@ A metric regresses when *every* test its rule states says so: its mean is worse 
 the baseline's by more than ``margin`` (absolute) and/or ``rel_margin`` (relative to
 the baseline mean; with both, the larger allowance counts), and, with ``alpha``, a
 one-sided Mann-Whitney U test of now-worse-than-baseline has p < alpha. Requiring
-both keeps seed noise from failing CI while a real regression fails it. A group
+both keeps seed noise from failing CI while a real regression fails it. When too few
+values are left (diverged seeds) for the test ever to reach alpha, the margin alone
+decides. A group
 also regresses when fewer of its runs finish ``ok`` than in the baseline, or when it
 is missing from the results.
 """
@@ -104,8 +106,16 @@ def _regressed(rule: dict, base: list, now: list) -> tuple[bool, float, str]:
         flags.append(worse_by > allow)
     if "alpha" in rule:
         p = worse_pvalue(n, b, sign)
-        flags.append(p < rule["alpha"])
+        if min_pvalue(len(n), len(b)) < rule["alpha"] or not flags:
+            flags.append(p < rule["alpha"])
+        # else: too few values (diverged seeds) for the test ever to reach alpha: the
+        # margin alone decides
     return (all(flags), p, "")
+
+
+def min_pvalue(n1: int, n2: int) -> float:
+    """The smallest one-sided Mann-Whitney p-value n1 and n2 values can give: 1 / C(n1+n2, n1)."""
+    return 1.0 / math.comb(n1 + n2, n1)
 
 
 def _rule_text(rule: dict) -> str:

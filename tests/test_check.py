@@ -25,6 +25,13 @@ def test_rules(rule, now, regressed):
     assert _regressed(rule, BASE, now)[0] is regressed
 
 
+def test_margin_alone_decides_when_the_test_cannot_reach_alpha():
+    # 2 values against 5: the smallest one-sided p is 1/21 > 0.01
+    rule = {"better": "higher", "margin": 1.0, "alpha": 0.01}
+    assert _regressed(rule, BASE, [0, 0])[0]
+    assert not _regressed(rule, BASE, [7.5, 7.5])[0]
+
+
 def test_no_values_now_is_a_regression():
     assert _regressed({"better": "higher", "margin": 1}, BASE, [math.nan] * 5)[0]
 

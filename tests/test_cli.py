@@ -41,6 +41,9 @@ def test_run_writes_the_output_contract(tiny_suite, tmp_path, capsys):
     table = pd.read_csv(out / "table.csv")
     assert len(table) == 4 and {"fd_mean", "fd_std", "ok", "diverged", "failed"} <= set(table.columns)
     assert (out / "table.md").read_text().startswith("| dataset | variant |")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (out / "summary.csv").stat().st_mode & 0o777 == 0o666 & ~umask   # as open() makes
     for rid in summary.run_id:
         d = out / "runs" / rid
         cfg = json.loads((d / "config.json").read_text())

@@ -5,6 +5,8 @@ coordinates: ‖μ₁ - μ₂‖² + Tr(Σ₁ + Σ₂ - 2 (Σ₁Σ₂)^½).
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import linalg
 
@@ -19,9 +21,11 @@ def frechet_distance(x, y) -> float:
     mu1, mu2 = x.mean(0), y.mean(0)
     c1 = np.atleast_2d(np.cov(x, rowvar=False))
     c2 = np.atleast_2d(np.cov(y, rowvar=False))
-    covmean = linalg.sqrtm(c1 @ c2)
-    if not np.isfinite(covmean).all():  # singular product: regularise, as FID code does
-        eps = 1e-6 * np.eye(len(c1))
-        covmean = linalg.sqrtm((c1 + eps) @ (c2 + eps))
+    with warnings.catch_warnings():     # a singular product (collapsed samples) is handled below
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(c1 @ c2)
+        if not np.isfinite(covmean).all():  # singular product: regularise, as FID code does
+            eps = 1e-6 * np.eye(len(c1))
+            covmean = linalg.sqrtm((c1 + eps) @ (c2 + eps))
     covmean = np.real(covmean)
     return float(((mu1 - mu2) ** 2).sum() + np.trace(c1) + np.trace(c2) - 2 * np.trace(covmean))
