@@ -9,7 +9,8 @@ run-steps/s of a plain per-run loop written as peers write it (nn.Linear, defaul
 Adam, one run after another) and of ganbench's seed-stacked trainer (one process,
 16 seeds; and two worker processes x 8 seeds, how `ganbench run` uses a 2-core CPU),
 their ratios, the achieved GFLOP/s (FLOPs of the forward and backward matmuls), the
-same run's dense-matmul GFLOP/s, and the share of wall time spent in evaluation.
+same run's dense-matmul GFLOP/s, the share of wall time spent in evaluation, and the
+one-off end-of-run work per seed (theory metrics, D/D* maps; kept out of the rates).
 Figures are ratios measured side by side, since the machine is shared and noisy.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 SEEDS, STEPS, BATCH, WIDTH, Z = 16, 150, 256, 128, 16
+STATS: dict = {}
 CFG = {
     "objective": {"name": "nonsaturating"}, "regularizers": [],
     "generator": {"name": "mlp", "width": WIDTH, "depth": 3, "z_dim": Z, "activation": "relu"},
@@ -88,20 +90,28 @@ def stacked(seeds: list[int], steps: int, threads: int | None = None, eval_every
     # without eval_every, one evaluation at the last step (a few ms of 16 x 2500 samples)
     cfg = dict(CFG, steps=steps, eval_every=eval_every or steps)
     trainer = Trainer({"name": "ring8"}, cfg, seeds)   # built outside the timed part
-    spent = [0.0]
-    evaluate = trainer.evaluate
+    spent = {"eval": 0.0, "end": 0.0}
+    evaluate, maps = trainer.evaluate, trainer.discriminator_maps
 
-    def timed(*a):
+    def timed(*a, final=False):
         t = time.perf_counter()
         try:
-            return evaluate(*a)
+            return evaluate(*a, final=final)
         finally:
-            spent[0] += time.perf_counter() - t
-    trainer.evaluate = timed
+            spent["end" if final else "eval"] += time.perf_counter() - t
+
+    def timed_maps(*a):
+        t = time.perf_counter()
+        try:
+            return maps(*a)
+        finally:
+            spent["end"] += time.perf_counter() - t
+    trainer.evaluate, trainer.discriminator_maps = timed, timed_maps
     t0 = time.perf_counter()
     trainer.run()
-    wall = time.perf_counter() - t0
-    return len(seeds) * steps / wall, spent[0] / wall
+    wall = time.perf_counter() - t0 - spent["end"]      # training and periodic evaluation
+    STATS["end_per_seed"] = spent["end"] / len(seeds)
+    return len(seeds) * steps / wall, spent["eval"] / wall
 
 
 def _stacked_worker(args):
@@ -119,9 +129,9 @@ def two_workers(steps: int) -> float:
     ctx = mp.get_context("spawn")
     with ctx.Pool(2) as pool:
         pool.map(_warm, range(2))
-        t0 = time.perf_counter()
-        pool.map(_stacked_worker, [(list(range(0, 8)), steps, 1), (list(range(8, 16)), steps, 1)])
-        return SEEDS * steps / (time.perf_counter() - t0)
+        # each worker's rate over its own training (end-of-run work left out); they overlap
+        return sum(pool.map(_stacked_worker, [(list(range(0, 8)), steps, 1),
+                                              (list(range(8, 16)), steps, 1)]))
 
 
 def matmul_gflops(n: int = 2048, reps: int = 10) -> float:
@@ -156,6 +166,8 @@ def main() -> None:
         print(f"{name:34}{r:12.0f}{r / plain:9.2f}{g:9.1f}{100 * g / mm:8.0f}%")
     _, share = stacked(list(range(5)), 1000, eval_every=100)
     print(f"evaluation share of wall time (5 seeds, eval every 100 steps on 2500 samples): {100 * share:.1f}%")
+    print(f"end of run, once per seed (theory metrics, D/D* maps): {STATS['end_per_seed']:.2f} s, "
+          "not counted above")
     if args.suite:
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "ganbench.cli", "run", "suites/mog.yaml", "--force",

@@ -17,16 +17,16 @@ import pandas as pd
 import torch
 
 from .data import datasets
-from .metrics.probes import Evaluation, probes
-from .metrics.theory import d_star_on
-from .metrics.vanishing import checkpoint_probes
-from .metrics.series import history_metrics
-from .models import discriminators, generators
-from .objectives import objectives
-from .optimizers import optimizers
 from .errors import at
 from .game import Game, gradient_field, pack, sqnorm
 from .metrics.dynamics import distance_to_equilibrium, eig_max_real, has_equilibrium
+from .metrics.probes import Evaluation, probes
+from .metrics.series import history_metrics
+from .metrics.theory import d_star_on
+from .metrics.vanishing import checkpoint_probes
+from .models import discriminators, generators
+from .objectives import objectives
+from .optimizers import optimizers
 from .registry import merge_spec
 from .regularizers import regularizers
 from .updates import Unrolled, updates

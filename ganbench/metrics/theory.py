@@ -47,16 +47,14 @@ def _t(x, dtype=torch.float64) -> torch.Tensor:
 def _log_kernel_mean(d2: torch.Tensor, h: float, n: int, dim: int) -> torch.Tensor:
     """log of the mean Gaussian kernel (bandwidth h) over n samples, from squared distances.
 
-    Sums exp() in float32 (faster than logsumexp), with exponents clamped at -80 so that
-    no result is a denormal float (10x slower to make; each adds < 2e-35); rows whose sum
-    is that small fall back to logsumexp."""
+    A log-sum-exp by hand, several times faster than torch.logsumexp here: shifted by
+    each row's largest term, summed in float32, with exponents clamped at -80 so that
+    no term is a denormal float (10x slower to make; each adds < 2e-35 to a sum >= 1)."""
     a = d2 * (-0.5 / h**2)
-    total = torch.exp(a.clamp(min=-80.0)).sum(1)
-    out = total.double().log()
-    low = ~(total > 1e-30)
-    if low.any():
-        out[low] = torch.logsumexp(a[low], 1).double()
-    return out - math.log(n) - dim * (math.log(h) + 0.5 * math.log(2 * math.pi))
+    top = a.amax(1, keepdim=True)
+    total = a.sub_(top).clamp_(min=-80.0).exp_().sum(1)     # in place: one buffer
+    return (top.squeeze(1).double() + total.double().log() - math.log(n)
+            - dim * (math.log(h) + 0.5 * math.log(2 * math.pi)))
 
 
 def kde_log_density(points, samples, h: float, leave_out_self: bool = False) -> torch.Tensor:
