@@ -26,7 +26,7 @@ import pandas as pd
 import yaml
 
 from .errors import InputError
-from .stats import clean, worse_pvalue
+from .stats import clean, min_pvalue, worse_pvalue
 from .tables import fmt
 
 #: rules used when a baseline is first written (``--update`` without one).
@@ -111,11 +111,6 @@ def _regressed(rule: dict, base: list, now: list) -> tuple[bool, float, str]:
         # else: too few values (diverged seeds) for the test ever to reach alpha: the
         # margin alone decides
     return (all(flags), p, "")
-
-
-def min_pvalue(n1: int, n2: int) -> float:
-    """The smallest one-sided Mann-Whitney p-value n1 and n2 values can give: 1 / C(n1+n2, n1)."""
-    return 1.0 / math.comb(n1 + n2, n1)
 
 
 def _rule_text(rule: dict) -> str:

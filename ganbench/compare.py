@@ -5,7 +5,8 @@ seeds run on two machines), and per dataset, metric and group (``--by``, default
 variant) gives n, mean ± std, a 95% bootstrap interval, the rank (1 = best, in the
 metric's better direction) and a two-sided Mann-Whitney U test against a reference
 group, with the verdict ``better`` / ``worse`` (p < alpha, by the direction of the
-difference in means) or ``same``.
+difference in means), ``same``, or ``too few seeds`` when no outcome of the test
+could reach alpha with so few values (e.g. one seed each).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pandas as pd
 
 from .errors import InputError
 from .results import METRIC_COLUMNS, SUMMARY_COLUMNS
-from .stats import better_word, bootstrap_ci, direction, mann_whitney
+from .stats import better_word, bootstrap_ci, direction, mann_whitney, min_pvalue
 from .tables import fmt, is_categorical
 
 COMPARE_COLUMNS = ["dataset", "metric", "better", "group", "n", "mean", "std", "ci_low",
@@ -91,7 +92,9 @@ def compare(summary: pd.DataFrame, by: str = "variant", metrics: list[str] | Non
                 verdict = "reference" if g == reference else ""
                 if g != reference and ref is not None:
                     u, p = mann_whitney(v, ref)
-                    if d and p < alpha:
+                    if 2 * min_pvalue(len(v), len(ref)) >= alpha:
+                        verdict = "too few seeds"   # no outcome could reach alpha
+                    elif d and p < alpha:
                         verdict = "better" if (v.mean() - ref.mean()) * d > 0 else "worse"
                     elif d:
                         verdict = "same"

@@ -67,3 +67,9 @@ def worse_pvalue(now, base, sign: int) -> float:
     """One-sided Mann-Whitney p-value for 'now is worse than base', where ``sign`` is +1
     when higher is better and -1 when lower is better."""
     return mann_whitney(now, base, "less" if sign > 0 else "greater")[1]
+
+
+def min_pvalue(n1: int, n2: int) -> float:
+    """The smallest one-sided Mann-Whitney p-value n1 and n2 values can give: 1 / C(n1+n2, n1)
+    (twice that, two-sided)."""
+    return 1.0 / math.comb(n1 + n2, n1)

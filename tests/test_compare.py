@@ -82,3 +82,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
     assert len(err) == 1 and "--metric fid: no values" in err[0]
     assert run_cli("compare", str(tmp_path / "nowhere")) == 2
     assert "no summary.csv" in capsys.readouterr().err
+
+
+def test_too_few_seeds_for_the_test_is_said():
+    t = compare(summary([("nonsaturating", [8]), ("bad", [2])]))
+    assert t[t.group == "bad"].vs_reference.tolist() == ["too few seeds", "too few seeds", "too few seeds"]
