@@ -70,6 +70,19 @@ class Parts:
     checkpoint_probes: list
 
 
+def build_discriminator(config: dict, ds, init: list, device, path: str = "") -> torch.nn.Module:
+    """The run's discriminator, one seed per generator in ``init`` (also the vanishing
+    probe's fresh D)."""
+    return discriminators.build(config["discriminator"], f"{path}discriminator", n_seeds=len(init),
+                                data_dim=ds.dim, init=init).to(device)
+
+
+def build_optimizer(config: dict, key: str, net: torch.nn.Module, path: str = ""):
+    """``key`` (g_optimizer or d_optimizer) settings on top of ``optimizer``, for ``net``."""
+    return optimizers.build(merge_spec(config["optimizer"], config.get(key)), f"{path}{key}",
+                            params=list(net.parameters()))
+
+
 def build_parts(dataset_spec, config: dict, init_g: list, init_d: list,
                 device: torch.device | str = "cpu", path: str = "") -> Parts:
     """Build dataset, objective, game, update scheme, models and optimizers (errors name ``path``)."""
@@ -78,11 +91,9 @@ def build_parts(dataset_spec, config: dict, init_g: list, init_d: list,
     regs = [regularizers.build(r, f"{path}regularizers[{i}]")
             for i, r in enumerate(config.get("regularizers") or [])]
     update = updates.build(config.get("update") or "alternating", f"{path}update")
-    S = len(init_g)
-    G = generators.build(config["generator"], f"{path}generator", n_seeds=S,
+    G = generators.build(config["generator"], f"{path}generator", n_seeds=len(init_g),
                          data_dim=ds.dim, init=init_g).to(device)
-    D = discriminators.build(config["discriminator"], f"{path}discriminator", n_seeds=S,
-                             data_dim=ds.dim, init=init_d).to(device)
+    D = build_discriminator(config, ds, init_d, device, path)
     game = Game(obj, regs + list(obj.penalties), packing=getattr(D, "packing", 1))
     for key in ("batch_size", "n_eval"):
         if int(config[key]) % game.packing:
@@ -90,10 +101,8 @@ def build_parts(dataset_spec, config: dict, init_g: list, init_d: list,
                                      f"packing ({game.packing}); change one of them.")
     if isinstance(update, Unrolled) and game.consensus:
         raise at(f"{path}update", "unrolled updates cannot be combined with consensus; drop one.")
-    opt_g = optimizers.build(merge_spec(config["optimizer"], config.get("g_optimizer")),
-                             f"{path}g_optimizer", params=list(G.parameters()))
-    opt_d = optimizers.build(merge_spec(config["optimizer"], config.get("d_optimizer")),
-                             f"{path}d_optimizer", params=list(D.parameters()))
+    opt_g = build_optimizer(config, "g_optimizer", G, path)
+    opt_d = build_optimizer(config, "d_optimizer", D, path)
     cps = [checkpoint_probes.build(c, f"{path}checkpoint_probes[{i}]")
            for i, c in enumerate(config.get("checkpoint_probes") or [])]
     for i, cp in enumerate(cps):

@@ -35,12 +35,10 @@ def has_equilibrium(G, D) -> bool:
 
 def distance_to_equilibrium(G, D) -> torch.Tensor:
     """sqrt(Σ (p - p*)²) over both players' parameters, per seed, shape (S,)."""
-    sq = 0
-    for net in (G, D):
-        eq = net.equilibrium()
-        for name, p in net.named_parameters():
-            sq = sq + (p - eq[name]).pow(2).flatten(1).sum(1)
-    return sq.sqrt()
+    from ..game import sqnorm
+    eq = {id(net): net.equilibrium() for net in (G, D)}
+    return sqnorm([p - eq[id(net)][name] for net in (G, D)
+                   for name, p in net.named_parameters()]).sqrt()
 
 
 def verdict(dist_eq) -> str:

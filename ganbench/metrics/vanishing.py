@@ -24,6 +24,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from ..game import pack, sqnorm
 from ..objectives import minimax_d_loss
 from ..registry import Registry
 
@@ -41,8 +42,7 @@ def generator_cost_grad_norms(G, d, z) -> tuple[torch.Tensor, torch.Tensor]:
     nonsaturating = F.softplus(-out).mean(-1).sum()       # -log σ(f)
     g_sat = torch.autograd.grad(saturating, params, retain_graph=True)
     g_ns = torch.autograd.grad(nonsaturating, params)
-    norm = lambda gs: sum(g.pow(2).flatten(1).sum(1) for g in gs).sqrt()  # noqa: E731
-    return norm(g_sat), norm(g_ns)
+    return sqnorm(g_sat).sqrt(), sqnorm(g_ns).sqrt()
 
 
 @dataclass(frozen=True)
@@ -51,20 +51,15 @@ class VanishingProbe:
     at: tuple[int, ...]
     d_steps: int
 
-    def run(self, tr, checkpoint: int) -> pd.DataFrame:
-        """Train a fresh D against the frozen G of ``tr``; one row per (seed, D step)."""
-        from ..game import pack
-        from ..models import discriminators
-        from ..optimizers import optimizers
-        from ..registry import merge_spec
+    def run(self, tr, checkpoint: int) -> list[pd.DataFrame]:
+        """Train a fresh D against the frozen G of ``tr``; per seed, one row per D step."""
+        from ..train import build_discriminator, build_optimizer
         G = copy.deepcopy(tr.G).requires_grad_(True)
         # the same fresh D and the same batches at every checkpoint: only G differs
         init = [torch.Generator().manual_seed(a) for a, _ in tr.probe_seeds]
         gens = [torch.Generator(device=tr.device).manual_seed(b) for _, b in tr.probe_seeds]
-        D = discriminators.build(tr.config["discriminator"], n_seeds=len(gens),
-                                 data_dim=tr.ds.dim, init=init).to(tr.device)
-        opt = optimizers.build(merge_spec(tr.config["optimizer"], tr.config.get("d_optimizer")),
-                               params=list(D.parameters()))
+        D = build_discriminator(tr.config, tr.ds, init, tr.device)
+        opt = build_optimizer(tr.config, "d_optimizer", D)
         m, B = tr.game.packing, tr.B
         d = lambda x: D(pack(x, m))  # noqa: E731
         z_fixed = tr.noise(B, gens)
