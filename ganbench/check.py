@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from .compare import load_summaries
 from .errors import InputError
 from .stats import clean, min_pvalue, worse_pvalue
 from .tables import fmt
@@ -152,12 +153,36 @@ def check(summary: pd.DataFrame, baseline: dict) -> pd.DataFrame:
             if base is None:
                 continue
             now = pd.to_numeric(g[m], errors="coerce").tolist() if m in g else []
-            bad, p, note = _regressed(rule, [math.nan if v is None else v for v in base], now)
+            base = [math.nan if v is None else v for v in base]
+            bad, p, note = _regressed(rule, base, now)
             rows.append({"dataset": ds, "variant": var, "metric": m, "rule": _rule_text(rule),
-                         "baseline": _mean_std([math.nan if v is None else v for v in base]),
+                         "baseline": _mean_std(base),
                          "now": _mean_std(now) or note, "p_value": p,
                          "verdict": "REGRESSED" if bad else "ok"})
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
+
+
+def check_folder(out: Path, baseline: Path) -> pd.DataFrame:
+    """The check table of the results folder ``out`` against the baseline file."""
+    return check(load_summaries([Path(out)]), load_baseline(Path(baseline)))
+
+
+def regressions(table: pd.DataFrame) -> list[str]:
+    """'dataset/variant metric' of each regressed row of a check table."""
+    return [f"{r.dataset}/{r.variant} {r.metric}" for _, r in table[table.verdict != "ok"].iterrows()]
+
+
+def suite_name(out: Path) -> str:
+    """The suite's name from OUT/suite.yaml (else the folder's name)."""
+    try:
+        return str(yaml.safe_load((Path(out) / "suite.yaml").read_text())["name"])
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return Path(out).name
+
+
+def baseline_of(out: Path, rules: dict) -> dict:
+    """A baseline from the results folder ``out``, gating ``rules``."""
+    return baseline_from(load_summaries([Path(out)]), rules, suite=suite_name(out))
 
 
 def to_markdown(table: pd.DataFrame) -> str:

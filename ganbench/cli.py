@@ -121,15 +121,6 @@ def report(out, output):
     click.echo(f"ganbench: report: {html_path}, summary figure: {png_path}", err=True)
 
 
-def suite_name(out: Path) -> str:
-    """The suite's name from OUT/suite.yaml (else the folder's name)."""
-    import yaml
-    try:
-        return str(yaml.safe_load((Path(out) / "suite.yaml").read_text())["name"])
-    except (OSError, yaml.YAMLError, KeyError, TypeError):
-        return Path(out).name
-
-
 @cli.command(name="check")
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--baseline", type=click.Path(path_type=Path), required=True,
@@ -137,20 +128,18 @@ def suite_name(out: Path) -> str:
 @click.option("--update", is_flag=True, help="Write the baseline from OUT instead of checking.")
 def check_cmd(out, baseline, update):
     """Fail (exit 1) when a gated metric of OUT regresses against the baseline."""
-    from .check import DEFAULT_RULES, baseline_from, check, load_baseline, to_markdown, write_baseline
-    from .compare import load_summaries
-    summary = load_summaries([out])
+    from .check import DEFAULT_RULES, baseline_of, check_folder, load_baseline, regressions, \
+        to_markdown, write_baseline
     if update:
         rules = load_baseline(baseline)["rules"] if baseline.is_file() else DEFAULT_RULES
-        write_baseline(baseline, baseline_from(summary, rules, suite=suite_name(out)))
+        write_baseline(baseline, baseline_of(out, rules))
         click.echo(f"ganbench: wrote baseline {baseline} from {out}", err=True)
         return
-    table = check(summary, load_baseline(baseline))
+    table = check_folder(out, baseline)
     click.echo(to_markdown(table), nl=False)
-    bad = table[table.verdict != "ok"]
-    if len(bad):
-        names = ", ".join(sorted({f"{r.dataset}/{r.variant} {r.metric}" for _, r in bad.iterrows()}))
-        click.echo(f"ganbench: check: REGRESSED: {names}", err=True)
+    bad = regressions(table)
+    if bad:
+        click.echo(f"ganbench: check: REGRESSED: {', '.join(sorted(set(bad)))}", err=True)
         sys.exit(1)
     click.echo(f"ganbench: check: {len(table)} checks ok against {baseline}", err=True)
 

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .check import DEFAULT_RULES, baseline_from, check, load_baseline, to_markdown, write_baseline
-from .compare import load_summaries
+from .check import DEFAULT_RULES, baseline_of, check_folder, regressions, to_markdown, write_baseline
 
 
 def run_suite(suite: str | Path, out: str | Path, device: str = "cpu", executor: str = "local",
@@ -36,19 +35,17 @@ def run_suite(suite: str | Path, out: str | Path, device: str = "cpu", executor:
 
 def check_table(out: str | Path, baseline: str | Path) -> pd.DataFrame:
     """The check table of ``out`` against ``baseline`` (column ``verdict``: ok or REGRESSED)."""
-    return check(load_summaries([Path(out)]), load_baseline(Path(baseline)))
+    return check_folder(Path(out), Path(baseline))
 
 
 def assert_no_regression(out: str | Path, baseline: str | Path) -> None:
     """AssertionError listing the regressed metrics (with the whole table) if any."""
     table = check_table(out, baseline)
-    bad = table[table.verdict != "ok"]
-    if len(bad):
-        names = ", ".join(f"{r.dataset}/{r.variant} {r.metric}" for _, r in bad.iterrows())
-        raise AssertionError(f"stability regressed: {names}\n{to_markdown(table)}")
+    bad = regressions(table)
+    if bad:
+        raise AssertionError(f"stability regressed: {', '.join(bad)}\n{to_markdown(table)}")
 
 
 def write_baseline_from(out: str | Path, baseline: str | Path, rules: dict | None = None) -> None:
     """Write ``baseline`` from the results in ``out`` (``rules`` default: DEFAULT_RULES)."""
-    summary = load_summaries([Path(out)])
-    write_baseline(Path(baseline), baseline_from(summary, rules or DEFAULT_RULES, Path(out).name))
+    write_baseline(Path(baseline), baseline_of(Path(out), rules or DEFAULT_RULES))
