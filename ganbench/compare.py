@@ -118,38 +118,51 @@ def _cells(r) -> list[str]:
             "" if math.isnan(r["rank"]) else str(int(r["rank"])), p, r["vs_reference"]]
 
 
-def to_markdown(table: pd.DataFrame, by: str = "variant", reference: str = "") -> str:
-    """One section per dataset, one block of rows per metric."""
+def sections(table: pd.DataFrame, by: str = "variant", reference: str = ""):
+    """Header, then per dataset its rows of text cells (the metric named on its first row)."""
     head = ["metric", by, "n", "mean ± std", "95% CI", "rank", f"p vs {reference}", "vs reference"]
     out = []
     for ds, dsf in table.groupby("dataset", sort=False):
-        out += [f"### {ds}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        rows = []
         for m, mf in dsf.groupby("metric", sort=False):
             label = f"{m} ({mf.better.iloc[0]} is better)" if mf.better.iloc[0] else m
-            for i, (_, r) in enumerate(mf.iterrows()):
-                out.append("| " + " | ".join([label if i == 0 else ""] + _cells(r)) + " |")
+            rows += [[label if i == 0 else ""] + _cells(r) for i, (_, r) in enumerate(mf.iterrows())]
+        out.append((str(ds), rows))
+    return head, out
+
+
+def to_markdown(table: pd.DataFrame, by: str = "variant", reference: str = "") -> str:
+    """One section per dataset, one block of rows per metric."""
+    head, secs = sections(table, by, reference)
+    out = []
+    for ds, rows in secs:
+        out += [f"### {ds}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        out += ["| " + " | ".join(cells) + " |" for cells in rows]
         out.append("")
     return "\n".join(out)
 
 
-def to_html(table: pd.DataFrame, by: str = "variant", reference: str = "") -> str:
-    """The same table as a standalone HTML page."""
+def html_tables(table: pd.DataFrame, by: str = "variant", reference: str = "") -> str:
+    """The tables as an HTML fragment (one heading and table per dataset)."""
     import html
-    parts = ["<!doctype html><meta charset='utf-8'><title>ganbench compare</title>",
-             "<style>body{font-family:sans-serif}table{border-collapse:collapse;margin-bottom:1.5em}"
-             "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
-             "td:first-child,td:nth-child(2){text-align:left}</style>"]
-    head = ["metric", by, "n", "mean ± std", "95% CI", "rank", f"p vs {reference}", "vs reference"]
-    for ds, dsf in table.groupby("dataset", sort=False):
-        parts.append(f"<h3>{html.escape(str(ds))}</h3><table><tr>" +
+    head, secs = sections(table, by, reference)
+    parts = []
+    for ds, rows in secs:
+        parts.append(f"<h3>{html.escape(ds)}</h3><table><tr>" +
                      "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>")
-        for m, mf in dsf.groupby("metric", sort=False):
-            label = f"{m} ({mf.better.iloc[0]} is better)" if mf.better.iloc[0] else m
-            for i, (_, r) in enumerate(mf.iterrows()):
-                cells = [label if i == 0 else ""] + _cells(r)
-                parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+        parts += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
+                  for cells in rows]
         parts.append("</table>")
-    return "\n".join(parts) + "\n"
+    return "\n".join(parts)
+
+
+def to_html(table: pd.DataFrame, by: str = "variant", reference: str = "") -> str:
+    """The same tables as a standalone HTML page."""
+    return ("<!doctype html><meta charset='utf-8'><title>ganbench compare</title>\n"
+            "<style>body{font-family:sans-serif}table{border-collapse:collapse;margin-bottom:1.5em}"
+            "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
+            "td:first-child,td:nth-child(2){text-align:left}</style>\n"
+            + html_tables(table, by, reference) + "\n")
 
 
 def render(table: pd.DataFrame, fmt_name: str, by: str, reference: str) -> str:

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .compare import compare, load_summaries, numeric_metrics, to_html  # noqa: E402
+from .compare import compare, html_tables, load_summaries, numeric_metrics  # noqa: E402
 from .stats import direction  # noqa: E402
 from .results import run_dir  # noqa: E402
 from .tables import aggregate, is_categorical, table_rows  # noqa: E402
@@ -177,7 +177,7 @@ def build_html(out: Path) -> tuple[str, bytes]:
         ranked = [m for m in numeric_metrics(summary) if direction(m)]
         cmp = compare(summary, metrics=ranked) if ranked else pd.DataFrame()
         if len(cmp):
-            body = to_html(cmp, "variant", cmp.attrs["reference"]).split("</style>", 1)[1]
+            body = html_tables(cmp, "variant", cmp.attrs["reference"])
             parts += ["<h2>Comparison (95% bootstrap CI, rank, Mann-Whitney U vs "
                       f"{html.escape(cmp.attrs['reference'])})</h2>", body]
     for ds, runs in summary.groupby("dataset", sort=False):
