@@ -29,7 +29,7 @@ from .objectives import objectives
 from .optimizers import optimizers
 from .registry import merge_spec
 from .regularizers import regularizers
-from .updates import Unrolled, updates
+from .updates import Unrolled, unroll_rule, updates
 
 #: |loss| or |generated value| above this counts as exploding (the run is ``diverged``).
 EXPLODE = 1e6
@@ -103,6 +103,11 @@ def build_parts(dataset_spec, config: dict, init_g: list, init_d: list,
         raise at(f"{path}update", "unrolled updates cannot be combined with consensus; drop one.")
     opt_g = build_optimizer(config, "g_optimizer", G, path)
     opt_d = build_optimizer(config, "d_optimizer", D, path)
+    if isinstance(update, Unrolled):
+        try:
+            unroll_rule(opt_d, list(D.parameters()))   # can D's optimizer be unrolled?
+        except ValueError as e:
+            raise at(f"{path}update", str(e)) from None
     cps = [checkpoint_probes.build(c, f"{path}checkpoint_probes[{i}]")
            for i, c in enumerate(config.get("checkpoint_probes") or [])]
     for i, cp in enumerate(cps):

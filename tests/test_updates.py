@@ -170,6 +170,13 @@ def test_unrolled_with_consensus_is_refused():
         Trainer({"name": "dirac"}, cfg, [0])
 
 
+def test_an_optimizer_that_cannot_be_unrolled_is_bad_input():
+    from ganbench.errors import InputError
+    cfg = dirac_config(update={"name": "unrolled"}, optimizer={"name": "sgd", "momentum": 0.9})
+    with pytest.raises(InputError, match="update: unrolled: SGD with momentum is not supported"):
+        Trainer({"name": "dirac"}, cfg, [0])
+
+
 def test_verdict_thresholds():
     from ganbench.metrics.dynamics import verdict
     assert verdict([1.0] * 100) == "oscillating"
