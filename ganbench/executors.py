@@ -104,9 +104,10 @@ def train_group(group: Group, device: str,
     files = []
     for spec, res in zip(group.specs, results):
         png = None
-        if res.real is not None and ds is not None and ds.dim == 2:
-            from .plots import samples_png  # matplotlib only when there is something to draw
-            png = samples_png(ds, res.real, res.fake, f"{spec.run_id} ({res.status}, step {res.steps})")
+        if res.real is not None and ds is not None and (ds.dim == 2 or ds.is_image):
+            from . import plots  # matplotlib only when there is something to draw
+            draw = plots.image_samples_png if ds.is_image else plots.samples_png
+            png = draw(ds, res.real, res.fake, f"{spec.run_id} ({res.status}, step {res.steps})")
         extra = {}
         for name, table in res.extra.items():
             probe = checkpoint_probes.build(next(c for c in first.config["checkpoint_probes"]

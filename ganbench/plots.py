@@ -31,3 +31,30 @@ def samples_png(dataset, real: np.ndarray, fake: np.ndarray | None, title: str) 
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
+
+
+def image_grid(flat: np.ndarray, image_shape, n: int = 64) -> np.ndarray:
+    """Up to ``n`` flattened images in [-1, 1] as one (H', W', 3) grid in [0, 1]."""
+    import torch
+    from torchvision.utils import make_grid
+    x = torch.as_tensor(flat[:n], dtype=torch.float32).reshape(-1, *image_shape)
+    nrow = int(np.ceil(np.sqrt(len(x))))
+    grid = make_grid((x.clamp(-1, 1) + 1) / 2, nrow=nrow, padding=1, pad_value=1.0)
+    return grid.permute(1, 2, 0).numpy()
+
+
+def image_samples_png(dataset, real: np.ndarray, fake: np.ndarray | None, title: str) -> bytes:
+    """PNG of generated images beside data images (image datasets)."""
+    panels = ([("generated", fake)] if fake is not None else []) + [("data", real)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 4.0), dpi=110,
+                             squeeze=False)
+    for ax, (name, x) in zip(axes[0], panels):
+        ax.imshow(image_grid(x, dataset.image_shape), interpolation="nearest")
+        ax.set_title(name, fontsize=8)
+        ax.axis("off")
+    fig.suptitle(title, fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()

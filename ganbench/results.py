@@ -26,10 +26,10 @@ from .suite import RunSpec
 SUMMARY_COLUMNS = ["run_id", "dataset", "variant", "seed", "status", "steps", "wall_s"]
 #: metric columns in the order tables show them; a dataset's runs fill those that apply.
 METRIC_COLUMNS = ["verdict", "eig_max_real", "dist_eq_final",
-                  "modes_captured", "hq_fraction", "reverse_kl", "fd",
+                  "fid", "kid", "modes_captured", "hq_fraction", "reverse_kl", "fd",
                   "jsd", "v_star", "d_star_gap", "d_real_mean", "d_fake_mean",
                   "grad_norm_g", "grad_vanish_ratio", "d_saturation", "nash_gap", "mode_hops",
-                  "osc_amplitude", "osc_period"]
+                  "osc_amplitude", "osc_period", "classifier_accuracy"]
 FINISHED = ("ok", "diverged")
 _UMASK = os.umask(0)
 os.umask(_UMASK)

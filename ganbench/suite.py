@@ -21,8 +21,9 @@ import yaml
 
 from .data import datasets
 from .errors import InputError, at
+from .metrics.fid import extractors
 from .metrics.vanishing import checkpoint_probes
-from .models import discriminators, generators
+from .models import MODEL_CONTEXT, discriminators, generators
 from .objectives import objectives
 from .optimizers import optimizers
 from .registry import Registry, check_params, merge_spec, split_spec
@@ -43,21 +44,23 @@ RUN_FIELDS: dict[str, tuple[Any, str]] = {
     "steps": (2000, "positive_int"),
     "batch_size": (256, "positive_int"),
     "eval_every": (250, "positive_int"),
-    "n_eval": (2500, "positive_int"),
+    "n_eval": (None, "positive_int"),      # None: the dataset's default (2500; stacked digits 26000)
     "min_hq": (1, "positive_int"),
     "checkpoint_probes": ([], "component_list"),
+    "features": (None, "component_or_null"),  # FID/KID feature extractor; None: the dataset's
 }
 COMPONENT_REGISTRY: dict[str, tuple[Registry, set[str]]] = {
     # field -> (registry, arguments the harness supplies)
     "objective": (objectives, set()),
     "regularizers": (regularizers, set()),
-    "generator": (generators, {"n_seeds", "data_dim", "init"}),
-    "discriminator": (discriminators, {"n_seeds", "data_dim", "init"}),
+    "generator": (generators, MODEL_CONTEXT),
+    "discriminator": (discriminators, MODEL_CONTEXT),
     "optimizer": (optimizers, {"params"}),
     "update": (updates, set()),
     "checkpoint_probes": (checkpoint_probes, set()),
     "g_optimizer": (optimizers, {"params"}),
     "d_optimizer": (optimizers, {"params"}),
+    "features": (extractors, {"dataset"}),
 }
 TOP_FIELDS = ["name", "description", "imports", "seeds", "datasets", "variants", "defaults"]
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
@@ -165,6 +168,9 @@ def _resolve_config(path: str, *layers: dict) -> dict:
         if RUN_FIELDS[field_name][1] == "component_list":
             cfg[field_name] = [resolve_component(reg, r, f"{p}[{i}]", reserved)
                                for i, r in enumerate(cfg[field_name])]
+        elif field_name == "features":
+            if cfg[field_name] is not None:
+                cfg[field_name] = resolve_component(reg, cfg[field_name], p, reserved)
         elif field_name in ("g_optimizer", "d_optimizer"):
             if cfg[field_name] is not None:
                 cfg[field_name] = resolve_component(
@@ -176,7 +182,7 @@ def _resolve_config(path: str, *layers: dict) -> dict:
     return cfg
 
 
-def _datasets(raw: Any) -> list[dict]:
+def _datasets(raw: Any) -> list[tuple[dict, Any]]:
     if not isinstance(raw, list) or not raw:
         raise at("datasets", "expected a non-empty list, e.g. [ring8, {name: grid25, std: 0.05}].")
     out, labels = [], set()
@@ -191,9 +197,9 @@ def _datasets(raw: Any) -> list[dict]:
         if label in labels:
             raise at(path, f"dataset label {label!r} is used twice; give one entry a 'label:'.")
         labels.add(label)
-        datasets.build(spec, path)
-        out.append({"name": spec["name"], "label": label,
-                    **{k: v for k, v in spec.items() if k != "name"}})
+        built = datasets.build(spec, path)
+        out.append(({"name": spec["name"], "label": label,
+                     **{k: v for k, v in spec.items() if k != "name"}}, built))
     return out
 
 
@@ -285,16 +291,25 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
             raise at(f"variants.{vname}", "not a usable variant name (letters, digits, _ . + -).")
         settings = _run_settings(f"variants.{vname}.", vraw)
         variants[str(vname)] = _resolve_config(f"variants.{vname}.", defaults, settings)
-    for ds in dsets:
-        for vname, cfg in variants.items():
-            _dry_build(ds, cfg, f"variants.{vname}.")
-    specs = [RunSpec(f"{ds['label']}__{v}__seed{s}", ds, v, s, cfg)
-             for ds in dsets for v, cfg in variants.items() for s in seeds]
+    configs = {(ds["label"], vname): for_dataset(cfg, built)
+               for ds, built in dsets for vname, cfg in variants.items()}
+    for ds, _ in dsets:
+        for vname in variants:
+            _dry_build(ds, configs[ds["label"], vname], f"variants.{vname}.")
+    specs = [RunSpec(f"{ds['label']}__{v}__seed{s}", ds, v, s, configs[ds["label"], v])
+             for ds, _ in dsets for v in variants for s in seeds]
     resolved = {"name": name, "seeds": seeds, "imports": list(imports) + list(extra_imports),
-                "datasets": dsets, "variants": variants}
+                "datasets": [ds for ds, _ in dsets], "variants": variants}
     if raw.get("description"):
         resolved["description"] = str(raw["description"])
     return Suite(name, path, resolved, specs)
+
+
+def for_dataset(cfg: dict, dataset) -> dict:
+    """A variant's settings for one dataset: an unset ``n_eval`` becomes the dataset's default."""
+    if cfg["n_eval"] is not None:
+        return cfg
+    return {**cfg, "n_eval": int(getattr(dataset, "default_n_eval", 2500))}
 
 
 def _dry_build(ds: dict, cfg: dict, path: str) -> None:

@@ -19,12 +19,14 @@ import torch
 from .data import datasets
 from .errors import at
 from .game import Game, gradient_field, pack, sqnorm
+from .metrics.classifier import digit_classifier
 from .metrics.dynamics import distance_to_equilibrium, eig_max_real, has_equilibrium
+from .metrics.fid import build_extractor
 from .metrics.probes import Evaluation, probes
 from .metrics.series import history_metrics
 from .metrics.theory import d_star_on
 from .metrics.vanishing import checkpoint_probes
-from .models import discriminators, generators
+from .models import build_model, discriminators, generators
 from .objectives import objectives
 from .optimizers import optimizers
 from .registry import merge_spec
@@ -36,6 +38,8 @@ EXPLODE = 1e6
 #: logged every step (history.csv): D's game loss and its penalties apart (the last of
 #: the n_critic D steps), G's loss, G's gradient norm, and mean D output on the real and
 #: fake batch (a probability where D models one, else D's raw output).
+#: generated and real images a run keeps for its samples.png grid
+IMAGES_KEPT = 64
 STEP_COLUMNS = ["d_loss", "d_penalty", "g_loss", "grad_norm_g", "d_real", "d_fake"]
 
 
@@ -68,13 +72,14 @@ class Parts:
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer
     checkpoint_probes: list
+    features: Any = None    # FID/KID feature extractor (image datasets)
 
 
 def build_discriminator(config: dict, ds, init: list, device, path: str = "") -> torch.nn.Module:
     """The run's discriminator, one seed per generator in ``init`` (also the vanishing
     probe's fresh D)."""
-    return discriminators.build(config["discriminator"], f"{path}discriminator", n_seeds=len(init),
-                                data_dim=ds.dim, init=init).to(device)
+    return build_model(discriminators, config["discriminator"], f"{path}discriminator", ds,
+                       init).to(device)
 
 
 def build_optimizer(config: dict, key: str, net: torch.nn.Module, path: str = ""):
@@ -91,8 +96,7 @@ def build_parts(dataset_spec, config: dict, init_g: list, init_d: list,
     regs = [regularizers.build(r, f"{path}regularizers[{i}]")
             for i, r in enumerate(config.get("regularizers") or [])]
     update = updates.build(config.get("update") or "alternating", f"{path}update")
-    G = generators.build(config["generator"], f"{path}generator", n_seeds=len(init_g),
-                         data_dim=ds.dim, init=init_g).to(device)
+    G = build_model(generators, config["generator"], f"{path}generator", ds, init_g).to(device)
     D = build_discriminator(config, ds, init_d, device, path)
     game = Game(obj, regs + list(obj.penalties), packing=getattr(D, "packing", 1))
     for key in ("batch_size", "n_eval"):
@@ -114,7 +118,13 @@ def build_parts(dataset_spec, config: dict, init_g: list, init_d: list,
         if max(cp.at) > int(config["steps"]):
             raise at(f"{path}checkpoint_probes[{i}].at", f"step {max(cp.at)} is after the last "
                      f"step ({config['steps']}); use steps between 0 and {config['steps']}.")
-    return Parts(ds, obj, game, update, G, D, opt_g, opt_d, cps)
+    features = build_extractor(config.get("features"), ds, f"{path}features")
+    if getattr(ds, "mode_channels", 0):
+        try:
+            digit_classifier(ds)    # trained (once, cached) before any run needs it
+        except ValueError as e:
+            raise at(f"{path}dataset", str(e)) from None
+    return Parts(ds, obj, game, update, G, D, opt_g, opt_d, cps, features)
 
 
 @dataclass
@@ -145,7 +155,7 @@ class Trainer:
                         [st["init_d"] for st in self.streams], self.device)
         self.ds, self.obj, self.game, self.update = p.dataset, p.objective, p.game, p.update
         self.G, self.D, self.opt_g, self.opt_d = p.G, p.D, p.opt_g, p.opt_d
-        self.checkpoint_probes = p.checkpoint_probes
+        self.checkpoint_probes, self.features = p.checkpoint_probes, p.features
         self.probe_seeds = [probe_seeds(s) for s in self.seeds]
         self.probe_frames: dict[str, list[list]] = {cp.name: [[] for _ in self.seeds]
                                                     for cp in self.checkpoint_probes}
@@ -235,13 +245,24 @@ class Trainer:
         return out
 
     # --- evaluation ---------------------------------------------------------------
+    def _chunked(self, net, x: torch.Tensor, chunk: int | None) -> torch.Tensor:
+        """``net`` over the batch dimension of x (S, n, ...) in chunks of ``chunk`` (all at
+        once when None)."""
+        if not chunk or x.shape[1] <= chunk:
+            return net(x)
+        return torch.cat([net(x[:, i:i + chunk]) for i in range(0, x.shape[1], chunk)], 1)
+
     @torch.no_grad()
     def evaluate(self, z_eval, real_eval, final: bool = False) -> list[dict]:
         """Every probe that applies, per seed (None for a seed whose samples blew up);
-        probes marked ``final_only`` run at the last evaluation only."""
-        fake = self.G(z_eval)
+        probes marked ``final_only`` run at the last evaluation only. Models with an
+        ``eval_chunk`` (batch-norm generators) see the samples in chunks of that size."""
+        chunk = getattr(self.G, "eval_chunk", None)
+        fake = self._chunked(self.G, z_eval, chunk)
         m = self.game.packing
-        d_real, d_fake = self.D(pack(real_eval, m)), self.D(pack(fake, m))
+        d_chunk = chunk and max(1, chunk // m)          # packs per chunk
+        d_real = self._chunked(self.D, pack(real_eval, m), d_chunk)
+        d_fake = self._chunked(self.D, pack(fake, m), d_chunk)
         fake_np, real_np = fake.cpu().numpy(), real_eval.cpu().numpy()
         dr, df = d_real.cpu().numpy(), d_fake.cpu().numpy()
         self._last_fake = fake_np
@@ -252,7 +273,7 @@ class Trainer:
                 rows.append(None)
                 continue
             ev = Evaluation(self.ds, self.obj, real_np[s], fake_np[s], dr[s], df[s],
-                            int(self.config.get("min_hq", 1)))
+                            int(self.config.get("min_hq", 1)), self.features, str(self.device))
             row: dict = {}
             for pr in active:
                 row.update(pr.measure(ev))
@@ -337,6 +358,8 @@ class Trainer:
 
     def _results(self, h, evals, alive, diverged_at, done, real_eval) -> list[SeedResult]:
         results = []
+        keep = IMAGES_KEPT if self.ds.is_image else None   # image runs keep a grid's worth
+        real_eval, last_fake = real_eval[:, :keep], self._last_fake[:, :keep]
         maps = self.discriminator_maps(self._last_fake) if alive.any() else None
         for s, seed in enumerate(self.seeds):
             df = pd.DataFrame(h[:, s], columns=self.columns)
@@ -357,7 +380,7 @@ class Trainer:
                     if cp.name in extra:
                         metrics.update(cp.summarize(extra[cp.name]))
                 results.append(SeedResult(seed, "ok", done, metrics, df, real_eval[s],
-                                          self._last_fake[s], extra=extra,
+                                          last_fake[s], extra=extra,
                                           d_map=maps[s] if maps else None))
             else:
                 results.append(SeedResult(seed, "diverged", done, {}, df, real_eval[s], None,

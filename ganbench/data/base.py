@@ -26,6 +26,10 @@ class Dataset:
     centres: np.ndarray | None = None
     #: (K,) per-mode isotropic standard deviations, with ``centres``.
     stds: np.ndarray | None = None
+    #: (C, H, W) for image datasets, whose samples are flattened images
+    image_shape: tuple[int, int, int] | None = None
+    #: generated samples per evaluation when the suite does not set n_eval
+    default_n_eval: int = 2500
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` points, shape (n, dim), float32, on ``generator``'s device."""
@@ -34,6 +38,10 @@ class Dataset:
     @property
     def has_modes(self) -> bool:
         return self.centres is not None
+
+    @property
+    def is_image(self) -> bool:
+        return self.image_shape is not None
 
     @property
     def has_density(self) -> bool:

@@ -31,6 +31,8 @@ class Evaluation:
     d_real: np.ndarray  # (n,) D's raw outputs on real
     d_fake: np.ndarray  # (n,) D's raw outputs on fake
     min_hq: int = 1
+    features: Any = None   # the FID/KID feature extractor (image datasets)
+    device: str = "cpu"
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,35 @@ def coverage() -> Probe:
 
 @probes.register("frechet")
 def frechet() -> Probe:
-    """fd: Fréchet distance between Gaussians fitted to data and samples."""
-    return Probe("frechet", lambda ds, obj: True, lambda ev: {"fd": frechet_distance(ev.real, ev.fake)})
+    """fd: Fréchet distance between Gaussians fitted to data and samples (not images:
+    they get fid)."""
+    return Probe("frechet", lambda ds, obj: not ds.is_image,
+                 lambda ev: {"fd": frechet_distance(ev.real, ev.fake)})
+
+
+def _fid(ev: Evaluation) -> dict:
+    from .fid import fid_kid
+    return fid_kid(ev.fake, ev.dataset, ev.features, ev.device)
+
+
+def _digit_modes(ev: Evaluation) -> dict:
+    from .classifier import channel_labels, digit_classifier, digit_mode_coverage, mode_counts
+    clf = digit_classifier(ev.dataset)
+    counts = mode_counts(channel_labels(clf, ev.fake, ev.dataset.image_shape))
+    return {**digit_mode_coverage(counts), "classifier_accuracy": clf.accuracy}
+
+
+@probes.register("fid")
+def fid() -> Probe:
+    """fid and kid by torch-fidelity at the last evaluation (image datasets)."""
+    return Probe("fid", lambda ds, obj: ds.is_image, _fid, final_only=True)
+
+
+@probes.register("digit_modes")
+def digit_modes() -> Probe:
+    """modes_captured (of 10 on digits, 1000 on stacked digits), reverse_kl and
+    classifier_accuracy: each channel classified by the digit classifier."""
+    return Probe("digit_modes", lambda ds, obj: getattr(ds, "mode_channels", 0) > 0, _digit_modes)
 
 
 @probes.register("discriminator")
