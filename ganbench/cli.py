@@ -147,7 +147,7 @@ def check_cmd(out, baseline, update):
 @cli.command(name="list")
 def list_cmd():
     """Print every registry: datasets, objectives, regularizers, update schemes, models,
-    optimizers, probes, executors."""
+    optimizers, probes, feature extractors, executors."""
     from .data import datasets
     from .executors import executors
     from .metrics import probes
@@ -155,10 +155,11 @@ def list_cmd():
     from .objectives import objectives
     from .optimizers import optimizers
     from .regularizers import regularizers
+    from .metrics.fid import extractors
     from .metrics.vanishing import checkpoint_probes
     from .updates import updates
     for reg in (datasets, objectives, regularizers, updates, generators, discriminators,
-                optimizers, probes, checkpoint_probes, executors):
+                optimizers, probes, checkpoint_probes, extractors, executors):
         click.echo(f"{reg.kind}s:")
         for name in reg:
             click.echo(f"  {name:<16} {reg.describe(name)}")

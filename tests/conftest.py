@@ -30,3 +30,21 @@ variants:
   nonsaturating: {objective: nonsaturating}
   wgan_gp: {objective: wgan_gp, n_critic: 2}
 """
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hermetic_caches(tmp_path_factory):
+    """Classifiers, reference statistics and torch hub files go to a fresh folder per test
+    session (the digit classifier trains once per session), never to ~/.cache."""
+    import os
+    root = tmp_path_factory.mktemp("caches")
+    old = {k: os.environ.get(k) for k in ("GANBENCH_CACHE", "TORCH_HOME", "GANBENCH_DATA")}
+    os.environ["GANBENCH_CACHE"] = str(root / "ganbench")
+    os.environ["TORCH_HOME"] = str(root / "torch")
+    os.environ.pop("GANBENCH_DATA", None)
+    yield root
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v

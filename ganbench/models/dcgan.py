@@ -5,7 +5,9 @@ S seeds run as one grouped convolution (``groups=S``): the batch is laid out as
 (B, S·C, H, W), so seed s owns channels [s·C, (s+1)·C) of every layer and nothing
 mixes seeds (batch norm statistics are per channel, hence per seed). Each seed's
 weights are drawn from its own generator with the DCGAN initialisation (normal,
-std 0.02), so a seed gets the same model whether it trains alone or stacked.
+std 0.02), so a seed gets the same model whether it trains alone or stacked (its
+outputs equal up to float rounding: grouped and plain convolutions may sum in another
+order).
 
 Generator: z -> (linear) 4×4×(width·2^(k-1)) -> k transposed convolutions (4×4,
 stride 2), each doubling the side and halving the channels, batch norm + ReLU
