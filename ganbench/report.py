@@ -29,7 +29,7 @@ from .tables import aggregate, is_categorical, table_rows  # noqa: E402
 CURVES = [("d_loss", "D loss", False), ("g_loss", "G loss", False),
           ("grad_norm_g", "‖∇G‖ (log)", True), ("modes_captured", "modes captured", False),
           ("fd", "fd", True), ("fid", "fid", True), ("dist_eq", "dist to equilibrium (log)", True)]
-SUMMARY_METRICS = ["modes_captured", "reverse_kl", "fd", "fid", "jsd", "dist_eq_final"]
+SUMMARY_METRICS = ["modes_captured", "reverse_kl", "fd", "fid", "kid", "jsd", "dist_eq_final"]
 STYLE = """body{font-family:system-ui,sans-serif;margin:1.5em;max-width:1400px}
 table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:12px}
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}
