@@ -1,0 +1,76 @@
+"""Where the time of an image run goes, and what seed stacking buys for DCGAN, in one run.
+
+    python benchmarks/images.py        # ~2 minutes on a 2-core CPU
+
+Workload: suites/digits.yaml's settings (DCGAN width 64, z_dim 32, batch 64, Adam,
+non-saturating loss) on digits and stacked_digits, one thread (as each worker of
+`ganbench run` on a 2-core CPU). Prints run-steps/s of 3 seeds trained as one
+seed-stacked model (grouped convolutions) against the same 3 seeds trained one after
+another, the cost of an R1 and a WGAN-GP (2 critic steps) step relative to the plain
+one, and the final evaluation's parts per seed (generating n_eval samples, the mode
+counter, FID and KID by torch-fidelity).
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+
+from ganbench.data import datasets
+from ganbench.metrics.probes import Evaluation, _digit_modes, _fid
+from ganbench.suite import for_dataset, load_suite
+from ganbench.train import Trainer
+
+STEPS = 40
+
+
+def rate(dataset, config, seeds) -> float:
+    """G steps per second of one Trainer on ``seeds`` (after 3 warm-up steps)."""
+    t = Trainer(dataset, config, seeds)
+    for _ in range(3):
+        t.update.step(t)
+    t0 = time.perf_counter()
+    for _ in range(STEPS):
+        t.update.step(t)
+    return STEPS / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    suite = load_suite("suites/digits.yaml")
+    cfg = {v: s.config for s in suite.specs for v in [s.variant] if s.dataset["label"] == "digits"}
+    digits = next(s.dataset_spec() for s in suite.specs if s.dataset["label"] == "digits")
+    stacked = next(s.dataset_spec() for s in suite.specs if s.dataset["label"] == "stacked_digits")
+    ns = cfg["nonsaturating"]
+    print("                                  run-steps/s   x one-by-one")
+    for name, ds in (("digits", digits), ("stacked_digits", stacked)):
+        one = 3 / sum(1 / rate(ds, ns, [s]) for s in range(3))
+        three = 3 * rate(ds, ns, [0, 1, 2])
+        print(f"{name:<15} 3 seeds one by one  {one:8.1f}        1.00")
+        print(f"{name:<15} 3 seeds stacked     {three:8.1f}  {three / one:10.2f}")
+    base = rate(digits, ns, [0, 1, 2])
+    for v in ("nonsaturating_r1", "wgan_gp"):
+        print(f"step cost of {v:<17} x{base / rate(digits, cfg[v], [0, 1, 2]):.2f} the plain step")
+    for name, ds in (("digits", digits), ("stacked_digits", stacked)):
+        data = datasets.build(ds)
+        t = Trainer(ds, for_dataset({**ns, "n_eval": None}, data), [0])   # the dataset's n_eval
+        n = t.config["n_eval"]
+        z = t.noise(n, [torch.Generator().manual_seed(0)])
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            fake = t._chunked(t.G, z, t.G.eval_chunk)[0].numpy()
+        gen = time.perf_counter() - t0
+        ev = Evaluation(data, t.obj, None, fake, None, None, 1, t.features, "cpu")
+        _fid(ev)                                          # reference statistics cached once
+        t0 = time.perf_counter()
+        _digit_modes(ev)
+        modes = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        _fid(ev)
+        fid = time.perf_counter() - t0
+        print(f"final evaluation per seed, {name} ({n} samples): generate {gen:.2f} s, "
+              f"mode counter {modes:.2f} s, FID+KID {fid:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
