@@ -38,9 +38,9 @@ EXPLODE = 1e6
 #: logged every step (history.csv): D's game loss and its penalties apart (the last of
 #: the n_critic D steps), G's loss, G's gradient norm, and mean D output on the real and
 #: fake batch (a probability where D models one, else D's raw output).
-#: generated and real images a run keeps for its samples.png grid
-IMAGES_KEPT = 64
 STEP_COLUMNS = ["d_loss", "d_penalty", "g_loss", "grad_norm_g", "d_real", "d_fake"]
+#: generated and real images an image run keeps (for its samples.png grid)
+IMAGES_KEPT = 64
 
 
 def probe_seeds(seed: int) -> tuple[int, int]:

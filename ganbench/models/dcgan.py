@@ -91,9 +91,9 @@ def _dcgan_linear(fan_in, fan_out, init) -> StackedLinear:
 
 
 class StackedSpectralNorm(nn.Module):
-    """Spectral normalisation of each seed's block of a seed-stacked weight (one power
-    iteration per forward, as Miyato et al. 2018), never across seeds. Seed s's matrix
-    is its block of the weight viewed as (S, rows, -1)."""
+    """Spectral normalisation of each seed's block of a seed-stacked weight, never across
+    seeds: one power iteration per forward with gradients on (Miyato et al. 2018);
+    seed s's matrix is its block of the weight viewed as (S, rows, -1)."""
 
     def __init__(self, weight: torch.Tensor, S: int, rows: int, init: list[torch.Generator]):
         super().__init__()
@@ -103,10 +103,12 @@ class StackedSpectralNorm(nn.Module):
 
     def forward(self, w: torch.Tensor) -> torch.Tensor:
         m = w.reshape(self.S, self.rows, -1)
+        grad_on = torch.is_grad_enabled()
         with torch.no_grad():
             v = nn.functional.normalize(torch.bmm(self.u.unsqueeze(1), m).squeeze(1), dim=1)
             u = nn.functional.normalize(torch.bmm(m, v.unsqueeze(2)).squeeze(2), dim=1)
-            self.u.copy_(u)
+            if grad_on:                  # evaluations (under no_grad) leave training's state alone
+                self.u.copy_(u)
         sigma = torch.bmm(u.unsqueeze(1), torch.bmm(m, v.unsqueeze(2))).reshape(self.S, 1)
         return (w.reshape(self.S, -1) / sigma).reshape(w.shape)
 

@@ -55,11 +55,15 @@ def test_spectral_norm_is_one_per_seed():
     ds = Images((1, 16, 16))
     D = build_model(discriminators, {"name": "dcgan", "width": 4, "spectral_norm": True}, "d", ds,
                     gens(0, 1))
+    conv = D.net[0]
     with torch.no_grad():
-        D.net[0].weight.mul_(torch.tensor([10.0, 0.1]).reshape(2, 1, 1, 1, 1))  # different scales
-        for _ in range(50):                       # power iterations converge
-            D(torch.randn(2, 4, ds.dim))
-        w = D.net[0].weight                       # the normalised weight (S, out, in, 4, 4)
+        conv.parametrizations.weight.original.mul_(torch.tensor([10.0, 0.1]).reshape(2, 1, 1, 1, 1))
+        u = conv.parametrizations.weight[0].u.clone()
+        D(torch.randn(2, 4, ds.dim))              # an evaluation: no power iteration
+        assert torch.equal(conv.parametrizations.weight[0].u, u)
+    for _ in range(50):                           # training forwards: the iterations converge
+        D(torch.randn(2, 4, ds.dim))
+    w = conv.weight.detach()                      # the normalised weight (S, out, in, 4, 4)
     for s in range(2):
         sigma = torch.linalg.matrix_norm(w[s].reshape(w.shape[1], -1), ord=2)
         assert sigma == pytest.approx(1.0, abs=1e-3)
