@@ -143,3 +143,15 @@ def test_stacked_mode_counter_on_images_of_known_digits():
     counts = mode_counts(labels)
     assert counts[407] == 6 and counts[111] == 2 and counts[835] == 1
     assert digit_mode_coverage(counts)["modes_captured"] == 3
+
+
+def test_reference_statistics_are_computed_once_and_reused(digits, extractor, monkeypatch):
+    x = flat(digits.test)
+    first = fid_kid(x, digits, extractor)                      # computes or loads the reference
+    cache = list((fidmod.cache_dir() / "fidelity").glob(reference_cache_name(digits, extractor) + "*"))
+    assert len(cache) == 2                                     # its features and its FID statistics
+
+    def no_real_images():
+        raise AssertionError("the reference images were made again")
+    monkeypatch.setattr(digits, "reference", no_real_images)
+    assert fid_kid(x, digits, extractor) == first              # from the cache, same numbers
