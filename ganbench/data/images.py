@@ -164,8 +164,9 @@ def _sklearn_digits(resolution: int):
 
 @datasets.register("digits")
 def digits(resolution: int = 8) -> ImageDataset:
-    """scikit-learn's 8×8 handwritten digits (1,797; no download), resized to resolution²;
-    train split 1,437 images, test 360."""
+    """scikit-learn's 8×8 handwritten digits, no download (1,437 train / 360 test).
+
+    Resized to resolution² when resolution is not 8."""
     r = check_resolution(resolution)
     xtr, ytr, xte, yte = _sklearn_digits(r)
     ds = ImageDataset("digits", xtr, f"digits-r{r}", ytr, xte, yte)
@@ -175,8 +176,10 @@ def digits(resolution: int = 8) -> ImageDataset:
 
 @datasets.register("stacked_digits")
 def stacked_digits(resolution: int = 8, n_reference: int = 10000) -> StackedImages:
-    """Stacked digits: 3 channels, each an independent digit (1,000 modes, Stacked-MNIST
-    on the bundled digits); FID against a fixed draw of n_reference stacked images."""
+    """Stacked digits: 3 channels, each an independent digit (1,000 modes).
+
+    Stacked-MNIST built on the bundled digits; FID against a fixed draw of n_reference
+    stacked images."""
     if int(n_reference) < 2:
         raise ValueError("n_reference must be >= 2")
     return StackedImages(digits(resolution), 3, n_reference)

@@ -98,8 +98,9 @@ def _folder_images(path: str, resolution: int, channels: int) -> torch.Tensor:
 
 @datasets.register("image_folder")
 def image_folder(path: str = "", resolution: int = 32, channels: int = 3) -> ImageDataset:
-    """Your own images: every .png/.jpg/.jpeg/.bmp/.webp under path (centre-cropped,
-    resized to resolution², channels 1 or 3)."""
+    """Your own images: every .png/.jpg/.jpeg/.bmp/.webp under path.
+
+    Centre-cropped to a square, resized to resolution², channels 1 or 3."""
     r = check_resolution(resolution)
     if channels not in (1, 3):
         raise ValueError("channels must be 1 or 3")

@@ -81,8 +81,9 @@ def hub_checkpoints() -> Path:
 
 @extractors.register("inception")
 def inception(dataset, weights: str | None = None) -> Extractor:
-    """torch-fidelity's Inception-v3 (2048 pool features); weights from `weights` or the
-    torch hub cache (never downloaded by ganbench)."""
+    """torch-fidelity's Inception-v3, the standard FID network (2048 pool features).
+
+    Weights from `weights` or the torch hub cache; never downloaded by ganbench."""
     path = Path(weights).expanduser() if weights else hub_checkpoints() / INCEPTION_FILE
     if not path.is_file():
         where = f"weights: {weights} is not a file" if weights else f"{path} does not exist"
@@ -140,8 +141,10 @@ def register_classifier(clf, per_channel: bool) -> str:
 
 @extractors.register("digits")
 def digits(dataset, epochs: int = 30, min_accuracy: float = 0.95) -> Extractor:
-    """A digit classifier trained once on the dataset's train split (cached; refused
-    below min_accuracy held-out); 128 features, per channel on stacked digits."""
+    """A digit classifier trained once on the dataset's train split (128 features).
+
+    Cached on disk; refused below min_accuracy on the held-out split; per channel on
+    stacked digits."""
     if not getattr(dataset, "labelled", False):
         raise ValueError(f"{dataset.name} has no labels to train a classifier on; "
                          f"use features: inception")

@@ -112,8 +112,9 @@ def fid() -> Probe:
 
 @probes.register("digit_modes")
 def digit_modes() -> Probe:
-    """modes_captured (of 10 on digits, 1000 on stacked digits), reverse_kl and
-    classifier_accuracy: each channel classified by the digit classifier."""
+    """modes_captured (of 10 digits, or 1000 triples), reverse_kl, classifier_accuracy.
+
+    Each channel of a sample is classified by the digit classifier."""
     return Probe("digit_modes", lambda ds, obj: getattr(ds, "mode_channels", 0) > 0, _digit_modes)
 
 

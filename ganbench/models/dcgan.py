@@ -191,8 +191,9 @@ def _check_width(width) -> int:
 @generators.register("dcgan")
 def dcgan_generator(n_seeds: int, data_dim: int, init, image_shape=None, z_dim: int = 64,
                     width: int = 64) -> DCGANGenerator:
-    """DCGAN generator: z -> 4×4 -> transposed convs (batch norm, ReLU) -> tanh image;
-    the last hidden layer has `width` channels, each earlier one twice the next."""
+    """DCGAN generator: z -> 4×4 -> transposed convs (batch norm, ReLU) -> tanh image.
+
+    The last hidden layer has `width` channels, each earlier one twice the next."""
     if int(z_dim) < 1:
         raise ValueError("z_dim must be >= 1")
     return DCGANGenerator(n_seeds, _image_shape(data_dim, image_shape), z_dim, _check_width(width), init)
@@ -201,9 +202,10 @@ def dcgan_generator(n_seeds: int, data_dim: int, init, image_shape=None, z_dim: 
 @discriminators.register("dcgan")
 def dcgan_discriminator(n_seeds: int, data_dim: int, init, image_shape=None, width: int = 64,
                         spectral_norm: bool = False, packing: int = 1) -> DCGANDiscriminator:
-    """DCGAN discriminator: strided convs (LeakyReLU 0.2) -> logit; `width` channels in
-    the first layer, doubling; optional per-seed spectral norm; `packing` m > 1 judges
-    packs of m images (PacGAN) with their channels stacked."""
+    """DCGAN discriminator: strided convs (LeakyReLU 0.2) -> logit, spectral norm optional.
+
+    `width` channels in the first layer, doubling; `packing` m > 1 judges packs of m
+    images (PacGAN) with their channels stacked."""
     if int(packing) < 1 or int(packing) != packing:
         raise ValueError("packing must be a whole number >= 1")
     return DCGANDiscriminator(n_seeds, _image_shape(data_dim, image_shape), _check_width(width),
