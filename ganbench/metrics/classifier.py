@@ -89,8 +89,8 @@ def _train(xtr, ytr, xte, yte, epochs: int, seed: int) -> tuple[DigitNet, float]
 _LOADED: dict[str, Classifier] = {}
 
 
-def digit_classifier(dataset, epochs: int = 30, seed: int = 0, min_accuracy: float = 0.95,
-                     announce=None) -> Classifier:
+def digit_classifier(dataset, epochs: int = 30, seed: int = 0,
+                     min_accuracy: float = 0.95) -> Classifier:
     """The classifier for ``dataset``'s labelled data: from the cache, else trained and
     cached (its test accuracy printed). ValueError if below ``min_accuracy``."""
     xtr, ytr, xte, yte, key = dataset.classifier_data()
@@ -104,16 +104,15 @@ def digit_classifier(dataset, epochs: int = 30, seed: int = 0, min_accuracy: flo
             net.eval()
             clf = Classifier(net, float(blob["accuracy"]), path)
         else:
+            from ..results import atomic_write   # results imports the suite, which imports us
             net, acc = _train(xtr, ytr, xte, yte, int(epochs), int(seed))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{id(net)}.tmp")
-            torch.save({"state": net.state_dict(), "accuracy": acc, "in_channels": xtr.shape[1],
-                        "n_classes": int(ytr.max()) + 1, "dataset": key, "epochs": epochs,
-                        "seed": seed, "recipe": RECIPE}, tmp)
-            tmp.replace(path)                     # atomic: parallel workers never read half a file
-            (announce or _announce)(f"ganbench: trained the digit classifier for {dataset.name} "
-                                    f"({len(xtr)} train images): held-out accuracy {acc:.4f} "
-                                    f"on {len(xte)}; cached at {path}")
+            blob = {"state": net.state_dict(), "accuracy": acc, "in_channels": xtr.shape[1],
+                    "n_classes": int(ytr.max()) + 1, "dataset": key, "epochs": epochs,
+                    "seed": seed, "recipe": RECIPE}
+            atomic_write(path, lambda tmp: torch.save(blob, tmp))   # workers never read half a file
+            print(f"ganbench: trained the digit classifier for {dataset.name} ({len(xtr)} train "
+                  f"images): held-out accuracy {acc:.4f} on {len(xte)}; cached at {path}",
+                  file=sys.stderr)
             clf = Classifier(net, acc, path)
         _LOADED[name] = clf
     clf = _LOADED[name]
@@ -122,10 +121,6 @@ def digit_classifier(dataset, epochs: int = 30, seed: int = 0, min_accuracy: flo
                          f"held-out accuracy, below min_accuracy {min_accuracy}; use features: "
                          f"inception, or train longer (features: {{name: digits, epochs: ...}})")
     return clf
-
-
-def _announce(msg: str) -> None:
-    print(msg, file=sys.stderr)
 
 
 def channel_labels(clf: Classifier, images: np.ndarray | torch.Tensor, image_shape) -> np.ndarray:

@@ -40,6 +40,11 @@ def channels_to_seeds(x: torch.Tensor, S: int) -> torch.Tensor:
     return x.reshape(B, S, -1).transpose(0, 1).contiguous()
 
 
+def normal_per_seed(shape, init: list[torch.Generator], mean: float, std: float) -> torch.Tensor:
+    """(S, *shape) with seed s's block drawn N(mean, std) from ``init[s]`` (DCGAN's init)."""
+    return torch.stack([torch.empty(shape).normal_(mean, std, generator=g) for g in init])
+
+
 class StackedConv(nn.Module):
     """S independent (transposed) convolutions run as one grouped convolution on
     (B, S·C, H, W). The weight is (S, out, in, k, k) (transposed: (S, in, out, k, k)),
@@ -50,10 +55,7 @@ class StackedConv(nn.Module):
         super().__init__()
         S = len(init)
         shape = (c_in, c_out) if transposed else (c_out, c_in)
-        w = torch.empty(S, *shape, 4, 4)
-        for s, g in enumerate(init):
-            w[s].normal_(0.0, 0.02, generator=g)
-        self.weight = nn.Parameter(w)
+        self.weight = nn.Parameter(normal_per_seed((*shape, 4, 4), init, 0.0, 0.02))
         self.bias = nn.Parameter(torch.zeros(S, c_out)) if bias else None
         self.S, self.transposed = S, transposed
 
@@ -70,10 +72,7 @@ class StackedBatchNorm(nn.Module):
 
     def __init__(self, channels, init):
         super().__init__()
-        w = torch.empty(len(init), channels)
-        for s, g in enumerate(init):
-            w[s].normal_(1.0, 0.02, generator=g)
-        self.weight = nn.Parameter(w)
+        self.weight = nn.Parameter(normal_per_seed((channels,), init, 1.0, 0.02))
         self.bias = nn.Parameter(torch.zeros(len(init), channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -84,8 +83,7 @@ class StackedBatchNorm(nn.Module):
 def _dcgan_linear(fan_in, fan_out, init) -> StackedLinear:
     lin = StackedLinear(fan_in, fan_out, init)
     with torch.no_grad():
-        for s, g in enumerate(init):
-            lin.weight[s].normal_(0.0, 0.02, generator=g)
+        lin.weight.copy_(normal_per_seed((fan_in, fan_out), init, 0.0, 0.02))
         lin.bias.zero_()
     return lin
 
@@ -95,7 +93,7 @@ class StackedSpectralNorm(nn.Module):
     seeds: one power iteration per forward with gradients on (Miyato et al. 2018);
     seed s's matrix is its block of the weight viewed as (S, rows, -1)."""
 
-    def __init__(self, weight: torch.Tensor, S: int, rows: int, init: list[torch.Generator]):
+    def __init__(self, S: int, rows: int, init: list[torch.Generator]):
         super().__init__()
         self.S, self.rows = S, rows
         u = torch.stack([torch.randn(rows, generator=g) for g in init])
@@ -168,14 +166,14 @@ class DCGANDiscriminator(nn.Module):
             conv = StackedConv(ch_in, ch, init)
             if spectral_norm:
                 parametrize.register_parametrization(
-                    conv, "weight", StackedSpectralNorm(conv.weight, S, ch, init))
+                    conv, "weight", StackedSpectralNorm(S, ch, init))
             layers += [conv, nn.LeakyReLU(0.2)]
             ch_in, ch = ch, ch * 2
         self.net = nn.Sequential(*layers)
         self.fc = _dcgan_linear(ch_in * 16, 1, init)
         if spectral_norm:
             parametrize.register_parametrization(
-                self.fc, "weight", StackedSpectralNorm(self.fc.weight, S, ch_in * 16, init))
+                self.fc, "weight", StackedSpectralNorm(S, ch_in * 16, init))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.net(seeds_to_channels(x, self.in_shape))
