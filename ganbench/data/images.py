@@ -60,11 +60,23 @@ def to_uint8(flat: torch.Tensor | np.ndarray, image_shape: tuple[int, int, int])
     return x.expand(-1, 3, -1, -1).contiguous() if x.shape[1] == 1 else x
 
 
+def is_whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def check_resolution(resolution: int) -> int:
-    if int(resolution) != resolution or resolution < 8 or resolution & (resolution - 1):
+    if not is_whole(resolution) or resolution < 8 or resolution & (resolution - 1):
         raise ValueError(f"resolution must be a power of two >= 8 (8, 16, 32, 64, ...), "
                          f"got {resolution!r}")
-    return int(resolution)
+    return resolution
+
+
+def check_text(name: str, value, optional: bool = False):
+    """``value`` if it is text (a path), or None when ``optional``."""
+    if (value is None and optional) or isinstance(value, str):
+        return value
+    raise ValueError(f"{name} must be {'a path (text)' if not optional else 'a path (text) or null'}, "
+                     f"got {value!r}")
 
 
 class ImageDataset(Dataset):
@@ -180,6 +192,6 @@ def stacked_digits(resolution: int = 8, n_reference: int = 10000) -> StackedImag
 
     Stacked-MNIST built on the bundled digits; FID against a fixed draw of n_reference
     stacked images."""
-    if int(n_reference) < 2:
-        raise ValueError("n_reference must be >= 2")
+    if not is_whole(n_reference) or n_reference < 2:
+        raise ValueError(f"n_reference must be a whole number >= 2, got {n_reference!r}")
     return StackedImages(digits(resolution), 3, n_reference)

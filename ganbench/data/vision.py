@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .base import datasets
-from .images import ImageDataset, check_resolution, to_unit
+from .images import ImageDataset, check_resolution, check_text, to_unit
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
@@ -40,9 +40,11 @@ def _torchvision_split(cls_name: str, root: str, train: bool, download: bool):
 def torchvision_dataset(name: str, cls_name: str, folder: str, given_root, download: bool,
                         resolution: int) -> ImageDataset:
     r = check_resolution(resolution)
-    root = data_root(given_root)
+    if not isinstance(download, bool):
+        raise ValueError(f"download must be true or false, got {download!r}")
+    root = data_root(check_text("data_root", given_root, optional=True))
     try:
-        xtr, ytr = _torchvision_split(cls_name, str(root), True, bool(download))
+        xtr, ytr = _torchvision_split(cls_name, str(root), True, download)
         xte, yte = _torchvision_split(cls_name, str(root), False, False)
     except Exception as e:  # noqa: BLE001 - torchvision says "not found" in several ways
         how = ("the download failed (" + f"{type(e).__name__}: {e}".splitlines()[0] + "); "
@@ -102,6 +104,7 @@ def image_folder(path: str = "", resolution: int = 32, channels: int = 3) -> Ima
 
     Centre-cropped to a square, resized to resolution², channels 1 or 3."""
     r = check_resolution(resolution)
+    check_text("path", path)
     if channels not in (1, 3):
         raise ValueError("channels must be 1 or 3")
     if not path or not Path(path).expanduser().is_dir():

@@ -84,6 +84,8 @@ def inception(dataset, weights: str | None = None) -> Extractor:
     """torch-fidelity's Inception-v3, the standard FID network (2048 pool features).
 
     Weights from `weights` or the torch hub cache; never downloaded by ganbench."""
+    if weights is not None and not isinstance(weights, str):
+        raise ValueError(f"weights must be a path to the weights file, got {weights!r}")
     path = Path(weights).expanduser() if weights else hub_checkpoints() / INCEPTION_FILE
     if not path.is_file():
         where = f"weights: {weights} is not a file" if weights else f"{path} does not exist"
@@ -145,6 +147,11 @@ def digits(dataset, epochs: int = 30, min_accuracy: float = 0.95) -> Extractor:
 
     Cached on disk; refused below min_accuracy on the held-out split; per channel on
     stacked digits."""
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}")
+    if isinstance(min_accuracy, bool) or not isinstance(min_accuracy, (int, float)) \
+            or not 0 <= min_accuracy <= 1:
+        raise ValueError(f"min_accuracy must be a number between 0 and 1, got {min_accuracy!r}")
     if not getattr(dataset, "labelled", False):
         raise ValueError(f"{dataset.name} has no labels to train a classifier on; "
                          f"use features: inception")

@@ -94,3 +94,16 @@ def test_image_folder_reads_pngs(tmp_path):
         datasets.build({"name": "image_folder", "path": str(tmp_path / "empty")})
     with pytest.raises(InputError, match="not found"):
         datasets.build({"name": "image_folder", "path": str(tmp_path / "missing")})
+
+
+@pytest.mark.parametrize("spec,says", [
+    ({"name": "digits", "resolution": "abc"}, "resolution must be a power of two"),
+    ({"name": "stacked_digits", "n_reference": "x"}, "n_reference must be a whole number >= 2"),
+    ({"name": "mnist", "data_root": 5}, "data_root must be a path"),
+    ({"name": "mnist", "download": "maybe"}, "download must be true or false"),
+    ({"name": "image_folder", "path": 5}, "path must be a path"),
+])
+def test_bad_settings_say_what_they_must_be(spec, says):
+    with pytest.raises(InputError, match=says) as e:
+        datasets.build(spec, "datasets[0]")
+    assert str(e.value).startswith("datasets[0]") and "\n" not in str(e.value)

@@ -155,3 +155,14 @@ def test_reference_statistics_are_computed_once_and_reused(digits, extractor, mo
         raise AssertionError("the reference images were made again")
     monkeypatch.setattr(digits, "reference", no_real_images)
     assert fid_kid(x, digits, extractor) == first              # from the cache, same numbers
+
+
+@pytest.mark.parametrize("spec,says", [
+    ({"name": "digits", "epochs": 0}, "epochs must be a whole number >= 1"),
+    ({"name": "digits", "min_accuracy": "high"}, "min_accuracy must be a number between 0 and 1"),
+    ({"name": "inception", "weights": 5}, "weights must be a path"),
+])
+def test_bad_extractor_settings_are_one_line_input_errors(digits, spec, says):
+    with pytest.raises(InputError, match=says) as e:
+        build_extractor(spec, digits, "variants.v.features")
+    assert str(e.value).startswith("variants.v.features") and "\n" not in str(e.value)
