@@ -17,21 +17,22 @@ import time
 import torch
 
 from ganbench.data import datasets
-from ganbench.metrics.probes import Evaluation, _digit_modes, _fid
-from ganbench.suite import for_dataset, load_suite
-from ganbench.train import Trainer
+from ganbench.config.suite import for_dataset, load_suite
+from ganbench.harness.evaluation import chunked
+from ganbench.harness.loop import Loop
+from ganbench.harness.probes import Evaluation, probes
 
 STEPS = 40
 
 
 def rate(dataset, config, seeds) -> float:
-    """G steps per second of one Trainer on ``seeds`` (after 3 warm-up steps)."""
-    t = Trainer(dataset, config, seeds)
+    """G steps per second of one Loop's players on ``seeds`` (after 3 warm-up steps)."""
+    t = Loop(dataset, config, seeds)
     for _ in range(3):
-        t.update.step(t)
+        t.update.step(t.players)
     t0 = time.perf_counter()
     for _ in range(STEPS):
-        t.update.step(t)
+        t.update.step(t.players)
     return STEPS / (time.perf_counter() - t0)
 
 
@@ -53,20 +54,22 @@ def main() -> None:
         print(f"step cost of {v:<17} x{base / rate(digits, cfg[v], [0, 1, 2]):.2f} the plain step")
     for name, ds in (("digits", digits), ("stacked_digits", stacked)):
         data = datasets.build(ds)
-        t = Trainer(ds, for_dataset({**ns, "n_eval": None}, data), [0])   # the dataset's n_eval
-        n = t.config["n_eval"]
-        z = t.noise(n, [torch.Generator().manual_seed(0)])
+        t = Loop(ds, for_dataset({**ns, "n_eval": None}, data), [0])   # the dataset's n_eval
+        n, pl = t.config["n_eval"], t.players
+        z = pl.noise(n, [torch.Generator().manual_seed(0)])
         t0 = time.perf_counter()
         with torch.no_grad():
-            fake = t._chunked(t.G, z, t.G.eval_chunk)[0].numpy()
+            fake = chunked(pl.G, z, pl.G.eval_chunk)[0].numpy()
         gen = time.perf_counter() - t0
-        ev = Evaluation(data, t.obj, None, fake, None, None, 1, t.features, "cpu")
-        _fid(ev)                                          # reference statistics cached once
+        ev = Evaluation(data, pl.objective, None, fake, None, None, 1, t.evaluator.features,
+                        t.evaluator.classifier, "cpu")
+        fid_probe, modes_probe = probes.build("fid"), probes.build("digit_modes")
+        fid_probe.measure(ev)                             # reference statistics cached once
         t0 = time.perf_counter()
-        _digit_modes(ev)
+        modes_probe.measure(ev)
         modes = time.perf_counter() - t0
         t0 = time.perf_counter()
-        _fid(ev)
+        fid_probe.measure(ev)
         fid = time.perf_counter() - t0
         print(f"final evaluation per seed, {name} ({n} samples): generate {gen:.2f} s, "
               f"mode counter {modes:.2f} s, FID+KID {fid:.2f} s")

@@ -86,29 +86,13 @@ def stacked(seeds: list[int], steps: int, threads: int | None = None, eval_every
     """Run-steps/s of ganbench's trainer on ``seeds`` stacked; and the evaluation share."""
     if threads:
         torch.set_num_threads(threads)
-    from ganbench.train import Trainer
+    from ganbench.harness.loop import Loop
     # without eval_every, one evaluation at the last step (a few ms of 16 x 2500 samples)
     cfg = dict(CFG, steps=steps, eval_every=eval_every or steps)
-    trainer = Trainer({"name": "ring8"}, cfg, seeds)   # built outside the timed part
-    spent = {"eval": 0.0, "end": 0.0}
-    evaluate, maps = trainer.evaluate, trainer.discriminator_maps
-
-    def timed(*a, final=False):
-        t = time.perf_counter()
-        try:
-            return evaluate(*a, final=final)
-        finally:
-            spent["end" if final else "eval"] += time.perf_counter() - t
-
-    def timed_maps(*a):
-        t = time.perf_counter()
-        try:
-            return maps(*a)
-        finally:
-            spent["end"] += time.perf_counter() - t
-    trainer.evaluate, trainer.discriminator_maps = timed, timed_maps
+    loop = Loop({"name": "ring8"}, cfg, seeds)   # built outside the timed part
     t0 = time.perf_counter()
-    trainer.run()
+    loop.run()
+    spent = {"eval": loop.timings["eval"], "end": loop.timings["final"]}
     wall = time.perf_counter() - t0 - spent["end"]      # training and periodic evaluation
     STATS["end_per_seed"] = spent["end"] / len(seeds)
     return len(seeds) * steps / wall, spent["eval"] / wall
@@ -119,7 +103,7 @@ def _stacked_worker(args):
 
 
 def _warm(_):
-    import ganbench.train  # noqa: F401  (import torch and ganbench before timing)
+    import ganbench.harness.loop  # noqa: F401  (import torch and ganbench before timing)
     return os.getpid()
 
 

@@ -9,23 +9,6 @@ import click
 from .errors import InputError
 
 
-def resolve_device(name: str) -> str:
-    import torch
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cpu":
-        return "cpu"
-    if name == "cuda" or name.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise InputError(f"--device {name}: CUDA is not available here; use --device cpu or auto.")
-        idx = name.partition(":")[2]
-        if idx and (not idx.isdigit() or int(idx) >= torch.cuda.device_count()):
-            raise InputError(f"--device {name}: no such GPU; this machine has "
-                             f"{torch.cuda.device_count()} (cuda:0 .. cuda:{torch.cuda.device_count() - 1}).")
-        return name
-    raise InputError(f"--device {name}: expected auto, cpu, cuda or cuda:N.")
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ganbench")
 def cli():
@@ -53,33 +36,12 @@ def run(suite, out, device, executor, workers, ray_address, imports, force, no_p
     A folder that already holds finished runs of the same suite is resumed: only
     missing or changed runs are trained.
     """
-    from .executors import Job, executors, pending_groups
-    from .results import atomic_write, write_suite, write_summary, write_text
-    from .suite import load_suite
-    from .tables import aggregate, to_markdown
-
-    s = load_suite(suite, list(imports))
-    dev = resolve_device(device)
-    execute = executors.build(executor, "--executor")
-    out = out or Path("results") / s.name
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"--out {out}: cannot create the results folder ({e.strerror}); "
-                         "choose a writable folder.") from None
-    write_suite(out, s.resolved)
-    groups = pending_groups(out, s.specs, force)
-    done = len(s.specs) - sum(len(g.specs) for g in groups)
-    click.echo(f"ganbench: {s.name}: {len(s.specs)} runs ({done} already finished) on {dev} -> {out}",
-               err=True)
-    execute(Job(out, s.specs, groups, dev, s.resolved["imports"], s.path.parent if s.path else None,
-                workers, progress=not no_progress, ray_address=ray_address))
-    summary = write_summary(out, s.specs)
-    table = aggregate(summary)
-    atomic_write(out / "table.csv", lambda p: table.to_csv(p, index=False))
-    md = to_markdown(table)
-    write_text(out / "table.md", md)
-    click.echo(md)
+    from .runs.api import main_echo, run as run_suite
+    summary = run_suite(suite, out, device, executor, workers, force, progress=not no_progress,
+                        imports=tuple(imports), ray_address=ray_address, echo=main_echo)
+    out = Path(summary.attrs["out"])
+    click.echo((out / "table.md").read_text(), nl=False)
+    click.echo("")
     counts = summary.status.value_counts().to_dict()
     click.echo(f"ganbench: {', '.join(f'{v} {k}' for k, v in counts.items())}; "
                f"summary: {out / 'summary.csv'}, table: {out / 'table.md'}", err=True)
@@ -104,7 +66,7 @@ def compare_cmd(outs, by, metrics, reference, alpha, fmt_name):
     """Compare variants across seeds: mean ± std, 95% bootstrap CI, rank and a
     Mann-Whitney U test against a reference, per dataset. Several results folders
     are merged (e.g. the same suite run on two machines)."""
-    from .compare import compare, load_summaries, render, warn
+    from .analysis.compare import compare, load_summaries, render, warn
     table = compare(load_summaries(list(outs), warn), by, list(metrics) or None, reference, alpha)
     click.echo(render(table, fmt_name, by, table.attrs["reference"]), nl=False)
 
@@ -116,7 +78,7 @@ def compare_cmd(outs, by, metrics, reference, alpha, fmt_name):
 def report(out, output):
     """Write a self-contained HTML report of a results folder (tables, samples, training
     curves, D against D*, Dirac-GAN trajectories) and a summary PNG."""
-    from .report import write_report
+    from .analysis.report import write_report
     html_path, png_path = write_report(out, output)
     click.echo(f"ganbench: report: {html_path}, summary figure: {png_path}", err=True)
 
@@ -128,10 +90,11 @@ def report(out, output):
 @click.option("--update", is_flag=True, help="Write the baseline from OUT instead of checking.")
 def check_cmd(out, baseline, update):
     """Fail (exit 1) when a gated metric of OUT regresses against the baseline."""
-    from .check import DEFAULT_RULES, baseline_of, check_folder, load_baseline, regressions, \
+    from .analysis.check import baseline_of, check_folder, load_baseline, regressions, \
         to_markdown, write_baseline
+    from .metrics.catalogue import default_rules
     if update:
-        rules = load_baseline(baseline)["rules"] if baseline.is_file() else DEFAULT_RULES
+        rules = load_baseline(baseline)["rules"] if baseline.is_file() else default_rules()
         write_baseline(baseline, baseline_of(out, rules))
         click.echo(f"ganbench: wrote baseline {baseline} from {out}", err=True)
         return
@@ -147,22 +110,28 @@ def check_cmd(out, baseline, update):
 @cli.command(name="list")
 def list_cmd():
     """Print every registry: datasets, objectives, regularizers, update schemes, models,
-    optimizers, probes, feature extractors, executors."""
+    optimizers, probes, checkpoint probes, feature extractors, executors; and the metrics."""
+    from .config.schema import COMPONENT_REGISTRY  # noqa: F401  (registers every component)
     from .data import datasets
-    from .executors import executors
-    from .metrics import probes
+    from .harness.checkpoints import checkpoint_probes
+    from .harness.features import extractors
+    from .harness.probes import probes
+    from .metrics import catalogue
     from .models import discriminators, generators
     from .objectives import objectives
     from .optimizers import optimizers
     from .regularizers import regularizers
-    from .metrics.fid import extractors
-    from .metrics.vanishing import checkpoint_probes
+    from .runs.executors import executors
     from .updates import updates
     for reg in (datasets, objectives, regularizers, updates, generators, discriminators,
                 optimizers, probes, checkpoint_probes, extractors, executors):
         click.echo(f"{reg.kind}s:")
         for name in reg:
             click.echo(f"  {name:<16} {reg.describe(name)}")
+    click.echo("metrics (summary.csv columns; better direction):")
+    for m in catalogue.metrics():
+        if m.column:
+            click.echo(f"  {m.name:<18} {m.better or '-':<6} {m.doc.split('; ')[0][:90]}")
 
 
 def main(argv=None):

@@ -15,21 +15,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from .check import DEFAULT_RULES, baseline_of, check_folder, regressions, to_markdown, write_baseline
+from .analysis.check import baseline_of, check_folder, regressions, to_markdown, write_baseline
+from .metrics.catalogue import default_rules
 
 
 def run_suite(suite: str | Path, out: str | Path, device: str = "cpu", executor: str = "local",
               imports: tuple[str, ...] = ()) -> Path:
     """Run a suite (resuming into ``out``) as ``ganbench run`` does; returns ``out``.
     Raises AssertionError when a run failed."""
-    from .cli import main
-    args = ["run", str(suite), "--out", str(out), "--device", device, "--executor", executor,
-            "--no-progress"] + [a for i in imports for a in ("--import", i)]
-    try:
-        main(args)
-    except SystemExit as e:
-        if e.code:
-            raise AssertionError(f"ganbench run {suite} exited with {e.code}") from None
+    from .runs.api import run
+    summary = run(suite, out, device, executor, imports=tuple(imports))
+    failed = summary[summary.status == "failed"]
+    if len(failed):
+        raise AssertionError(f"ganbench run {suite}: {len(failed)} runs failed "
+                             f"(e.g. {failed.run_id.iloc[0]})")
     return Path(out)
 
 
@@ -47,5 +46,5 @@ def assert_no_regression(out: str | Path, baseline: str | Path) -> None:
 
 
 def write_baseline_from(out: str | Path, baseline: str | Path, rules: dict | None = None) -> None:
-    """Write ``baseline`` from the results in ``out`` (``rules`` default: DEFAULT_RULES)."""
-    write_baseline(Path(baseline), baseline_of(Path(out), rules or DEFAULT_RULES))
+    """Write ``baseline`` from the results in ``out`` (``rules`` default: the catalogue's)."""
+    write_baseline(Path(baseline), baseline_of(Path(out), rules or default_rules()))

@@ -7,9 +7,11 @@
 - ``unrolled``: alternating, but G's loss is taken against a copy of D moved ``k`` more
   D steps on the same batch, differentiating through those steps (Metz et al. 2016).
 
-A scheme is an object with ``step(trainer)`` returning the step's logged values
+A scheme is an object with ``step(players)`` returning the step's logged values
 (D game loss, D penalty, G loss, G gradient norm, mean D on real, mean D on fake),
-each of shape (S,). The trainer provides ``d_update``, ``g_update`` and ``joint_update``.
+each of shape (S,). :class:`ganbench.harness.players.Players` provides the moves
+(``d_step``, ``g_step``, ``joint_step``) and the pieces a scheme may combine itself
+(``noise``, ``real_batch``, ``apply_g``, ``G``, ``D``, ``opt_d``, ``game``).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch.func import functional_call
 
+from .game import sqnorm
 from .registry import Registry
 
 updates = Registry("update")
@@ -27,22 +30,22 @@ updates = Registry("update")
 class Alternating:
     order: str = "d_first"
 
-    def step(self, tr):
+    def step(self, players):
         if self.order == "g_first":
-            g = tr.g_update()
-        for _ in range(tr.n_critic):
-            d = tr.d_update()
+            g = players.g_step()
+        for _ in range(players.n_critic):
+            d = players.d_step()
         if self.order == "d_first":
-            g = tr.g_update()
+            g = players.g_step()
         return d[:2] + g + d[2:]
 
 
 @dataclass(frozen=True)
 class Simultaneous:
-    def step(self, tr):
-        for _ in range(tr.n_critic - 1):
-            tr.d_update()
-        return tr.joint_update()
+    def step(self, players):
+        for _ in range(players.n_critic - 1):
+            players.d_step()
+        return players.joint_step()
 
 
 # --- unrolling D's optimizer differentiably ------------------------------------------
@@ -56,13 +59,19 @@ def _sgd(opt, params):
 
 
 def _adam(opt, params):
-    """Adam from D's optimizer state, with sqrt(v̂ + ε²) for sqrt(v̂) + ε so that second
-    derivatives stay finite where v̂ = 0."""
+    """Adam (and AMSGrad) from D's optimizer state, with sqrt(v̂ + ε²) for sqrt(v̂) + ε so
+    that second derivatives stay finite where v̂ = 0."""
     group = opt.param_groups[0]
     lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+    if group.get("maximize", False):
+        raise ValueError("unrolled: Adam with maximize is not supported")
+    amsgrad = bool(group.get("amsgrad", False))
     st = [opt.state.get(p, {}) for p in params]
     m = [s["exp_avg"] if "exp_avg" in s else torch.zeros_like(p) for s, p in zip(st, params)]
     v = [s["exp_avg_sq"] if "exp_avg_sq" in s else torch.zeros_like(p) for s, p in zip(st, params)]
+    # AMSGrad divides by the largest second moment seen so far
+    v_max = [s["max_exp_avg_sq"] if "max_exp_avg_sq" in s else torch.zeros_like(p)
+             for s, p in zip(st, params)]
     t = [float(s["step"]) if "step" in s else 0.0 for s in st]
 
     def rule(ps, gs):
@@ -72,7 +81,9 @@ def _adam(opt, params):
             t[i] += 1
             m[i] = b1 * m[i] + (1 - b1) * g
             v[i] = b2 * v[i] + (1 - b2) * g * g
-            mhat, vhat = m[i] / (1 - b1 ** t[i]), v[i] / (1 - b2 ** t[i])
+            if amsgrad:
+                v_max[i] = torch.maximum(v_max[i], v[i])
+            mhat, vhat = m[i] / (1 - b1 ** t[i]), (v_max[i] if amsgrad else v[i]) / (1 - b2 ** t[i])
             out.append(p - lr * mhat / (vhat + eps * eps).sqrt())
         return out
     return rule
@@ -118,16 +129,17 @@ class Unrolled:
         costs 5.7x a plain D + G step, first-order 3.4x)."""
         return 1 + (2.0 if self.second_order else 1.0) * self.k
 
-    def unrolled_d(self, tr, real, fake):
+    def unrolled_d(self, players, real, fake):
         """D moved k steps by its own optimizer on (real, fake), as a function of x."""
-        names = [n for n, _ in tr.D.named_parameters()]
-        params = [p for _, p in tr.D.named_parameters()]
-        rule = unroll_rule(tr.opt_d, params)
-        clip = tr.game.objective.weight_clip
+        D, game = players.D, players.game
+        names = [n for n, _ in D.named_parameters()]
+        params = [p for _, p in D.named_parameters()]
+        rule = unroll_rule(players.opt_d, params)
+        clip = game.objective.weight_clip
         for _ in range(self.k):
-            d = lambda x, ps=params: functional_call(tr.D, dict(zip(names, ps)), (x,))  # noqa: E731
-            dl = tr.game.d_loss(d, real, fake if self.second_order else fake.detach(),
-                                tr.train_gens, tr.progress)
+            d = lambda x, ps=params: functional_call(D, dict(zip(names, ps)), (x,))  # noqa: E731
+            dl = game.d_loss(d, real, fake if self.second_order else fake.detach(),
+                             players.train_gens, players.progress)
             grads = torch.autograd.grad((dl.game + dl.penalty).sum(), params,
                                         create_graph=self.second_order)
             params = rule(params, grads)
@@ -135,12 +147,19 @@ class Unrolled:
                 params = [p.clamp(-clip, clip) for p in params]
             if not self.second_order:
                 params = [p.detach().requires_grad_(True) for p in params]
-        return lambda x: functional_call(tr.D, dict(zip(names, params)), (x,))
+        return lambda x: functional_call(D, dict(zip(names, params)), (x,))
 
-    def step(self, tr):
-        for _ in range(tr.n_critic):
-            d = tr.d_update()
-        return d[:2] + tr.g_update(unroll=self) + d[2:]
+    def step(self, players):
+        for _ in range(players.n_critic):
+            d = players.d_step()
+        z = players.noise(players.batch_size)
+        real = players.real_batch(players.batch_size)
+        fake = players.G(z)
+        loss = players.game.g_loss(self.unrolled_d(players, real, fake), fake, real,
+                                   players.train_gens, players.progress)
+        grads = torch.autograd.grad(loss.sum(), players.g_params)
+        players.apply_g(grads)
+        return d[:2] + (loss.detach(), sqnorm(grads).sqrt()) + d[2:]
 
 
 @updates.register("alternating")

@@ -1,10 +1,12 @@
-"""Tiny image datasets in their real on-disk formats, for the loaders' tests."""
+"""Tiny image datasets in their real on-disk formats, and random Inception weights, for
+the loaders' and feature extractors' tests."""
 import hashlib
 import pickle
 import struct
 from pathlib import Path
 
 import numpy as np
+import torch
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:
@@ -73,3 +75,14 @@ def write_png_folder(root: Path, n: int = 6, size=(20, 14), seed: int = 0) -> Pa
         arr = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
         Image.fromarray(arr).save(d / f"img{i}.png")
     return root
+
+
+def random_inception_weights(path, monkeypatch):
+    """A state dict of torch-fidelity's Inception-v3 with random weights (its real
+    architecture and shapes, built without loading anything)."""
+    from torch_fidelity import feature_extractor_inceptionv3 as inc
+    with monkeypatch.context() as m:
+        m.setattr(inc, "load_state_dict_from_url", lambda *a, **k: None)
+        m.setattr(inc.FeatureExtractorInceptionV3, "load_state_dict", lambda self, sd: None)
+        net = inc.FeatureExtractorInceptionV3("inception-v3-compat", ["2048"])
+    torch.save(net.state_dict(), path)

@@ -11,7 +11,7 @@ import yaml
 
 from conftest import TINY
 from ganbench.cli import main
-from ganbench.results import SUMMARY_COLUMNS
+from ganbench.layout import SUMMARY_COLUMNS
 
 
 def run_cli(*args):

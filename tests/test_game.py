@@ -4,8 +4,8 @@ import torch
 
 from ganbench.errors import InputError
 from ganbench.game import pack
-from ganbench.suite import parse_suite
-from ganbench.train import Trainer
+from ganbench.config.suite import parse_suite
+from ganbench.harness.loop import Loop
 
 
 def test_pack_concatenates_consecutive_samples():
@@ -22,8 +22,8 @@ def test_pacgan_discriminator_judges_packs():
                discriminator={"name": "pacgan", "packing": 2, "width": 8, "depth": 1},
                optimizer={"name": "adam", "lr": 1e-3}, objective="nonsaturating",
                regularizers=[{"name": "r1", "weight": 1.0}])
-    tr = Trainer({"name": "ring8"}, cfg, [0])
-    assert tr.game.packing == 2 and tr.D.net[0].weight.shape[1] == 4   # 2 samples x 2 dims
+    tr = Loop({"name": "ring8"}, cfg, [0])
+    assert tr.players.game.packing == 2 and tr.players.D.net[0].weight.shape[1] == 4   # 2 samples x 2 dims
     res = tr.run()[0]
     assert res.status == "ok" and "d_star_gap" not in res.metrics     # D* is per sample
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from image_files import trust_cifar_files, write_cifar10, write_mnist
+from image_files import random_inception_weights, trust_cifar_files, write_cifar10, write_mnist
 from test_cli import run_cli
 
 SUITES = Path(__file__).resolve().parent.parent / "suites"
@@ -66,8 +66,7 @@ def shipped(name: str, tmp_path: Path, dataset_settings: dict) -> Path:
 
 @pytest.fixture
 def random_inception(monkeypatch):
-    from ganbench.metrics import fid as fidmod
-    from metrics.test_fid import random_inception_weights
+    from ganbench.harness import features as fidmod
     ckpt = fidmod.hub_checkpoints()
     ckpt.mkdir(parents=True, exist_ok=True)
     random_inception_weights(ckpt / fidmod.INCEPTION_FILE, monkeypatch)

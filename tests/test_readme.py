@@ -2,7 +2,7 @@
 import re
 from pathlib import Path
 
-from ganbench.suite import load_suite
+from ganbench.config.suite import load_suite
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 

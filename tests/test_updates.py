@@ -13,7 +13,7 @@ import torch
 from ganbench.game import Game, gradient_field
 from ganbench.objectives import objectives
 from ganbench.regularizers import regularizers
-from ganbench.train import Trainer
+from ganbench.harness.loop import Loop
 from ganbench.updates import updates
 
 H = 0.1
@@ -30,7 +30,7 @@ def dirac_config(**over):
 
 
 def after_one_step(**over):
-    res = Trainer({"name": "dirac"}, dirac_config(**over), [0]).run()[0]
+    res = Loop({"name": "dirac"}, dirac_config(**over), [0]).run()[0]
     return res.history.theta.iloc[0], res.history.psi.iloc[0]
 
 
@@ -51,7 +51,7 @@ def test_n_critic_takes_that_many_d_steps_before_g():
 
 
 def test_dist_eq_is_logged_and_is_the_distance_to_zero():
-    res = Trainer({"name": "dirac"}, dirac_config(steps=5, eval_every=5), [0]).run()[0]
+    res = Loop({"name": "dirac"}, dirac_config(steps=5, eval_every=5), [0]).run()[0]
     h = res.history
     assert (h.dist_eq - (h.theta**2 + h.psi**2) ** 0.5).abs().max() < 1e-6
 
@@ -81,7 +81,7 @@ def test_without_consensus_the_field_is_the_plain_gradients():
 
 def eig(objective, regs=(), batch=8):
     cfg = dirac_config(objective=objective, regularizers=list(regs), batch_size=batch)
-    return Trainer({"name": "dirac"}, cfg, [0, 1]).run()[0].metrics["eig_max_real"]
+    return Loop({"name": "dirac"}, cfg, [0, 1]).run()[0].metrics["eig_max_real"]
 
 
 @pytest.mark.parametrize("gamma", [0.2, 1.0])
@@ -105,7 +105,7 @@ def test_simultaneous_unregularized_spirals_out_and_r1_converges():
     def run(update, regs=()):
         cfg = dirac_config(steps=1500, eval_every=500, objective="minimax", update=update,
                            regularizers=list(regs))
-        return Trainer({"name": "dirac"}, cfg, [0]).run()[0].metrics["verdict"]
+        return Loop({"name": "dirac"}, cfg, [0]).run()[0].metrics["verdict"]
     assert run("simultaneous") == "diverged"
     assert run("alternating") == "oscillating"
     assert run("simultaneous", [{"name": "r1", "weight": 1.0}]) == "converged"
@@ -123,14 +123,14 @@ def test_update_registry_rejects_bad_settings():
 def unrolled_g_grad(k, second_order, lr=0.05, theta=0.4, psi=0.3):
     cfg = dirac_config(optimizer={"name": "sgd", "lr": lr},
                        update={"name": "unrolled", "k": k, "second_order": second_order})
-    tr = Trainer({"name": "dirac"}, cfg, [0])
+    tr = Loop({"name": "dirac"}, cfg, [0])
     with torch.no_grad():
-        tr.G.theta.fill_(theta)
-        tr.D.psi.fill_(psi)
-    real, fake = torch.zeros(1, 8, 1), tr.G(torch.zeros(1, 8, 1))
-    d = tr.update.unrolled_d(tr, real, fake)
-    loss = tr.game.g_loss(d, fake, real)
-    return torch.autograd.grad(loss.sum(), tr.G.theta)[0].item()
+        tr.players.G.theta.fill_(theta)
+        tr.players.D.psi.fill_(psi)
+    real, fake = torch.zeros(1, 8, 1), tr.players.G(torch.zeros(1, 8, 1))
+    d = tr.update.unrolled_d(tr.players, real, fake)
+    loss = tr.players.game.g_loss(d, fake, real)
+    return torch.autograd.grad(loss.sum(), tr.players.G.theta)[0].item()
 
 
 def test_unrolled_gradient_goes_through_the_unrolled_d_step():
@@ -167,14 +167,14 @@ def test_unrolled_with_consensus_is_refused():
     from ganbench.errors import InputError
     cfg = dirac_config(update={"name": "unrolled"}, regularizers=[{"name": "consensus"}])
     with pytest.raises(InputError, match="unrolled updates cannot be combined"):
-        Trainer({"name": "dirac"}, cfg, [0])
+        Loop({"name": "dirac"}, cfg, [0])
 
 
 def test_an_optimizer_that_cannot_be_unrolled_is_bad_input():
     from ganbench.errors import InputError
     cfg = dirac_config(update={"name": "unrolled"}, optimizer={"name": "sgd", "momentum": 0.9})
     with pytest.raises(InputError, match="update: unrolled: SGD with momentum is not supported"):
-        Trainer({"name": "dirac"}, cfg, [0])
+        Loop({"name": "dirac"}, cfg, [0])
 
 
 def test_verdict_thresholds():

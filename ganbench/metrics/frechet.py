@@ -11,6 +11,21 @@ import numpy as np
 from scipy import linalg
 
 from ._arrays import as_numpy
+from .catalogue import Metric, declare
+
+declare(
+    Metric("fid", "image datasets, at the last evaluation: torch-fidelity's FID of the "
+           "`n_eval` samples against the real train split (stacked digits: a fixed draw of "
+           "10,000), on the `features:` extractor's features (the Fréchet distance of "
+           "Gaussians fitted to features)", better="lower", order=40, curve="fid", log=True,
+           summary=True),
+    Metric("kid", "image datasets, at the last evaluation: torch-fidelity's KID, the mean over "
+           "100 subsets of ≤ 1000, on the same samples and features as `fid`", better="lower",
+           order=50, summary=True),
+    Metric("fd", "Fréchet distance between Gaussians fitted to data and to samples (not on "
+           "images)", better="lower", order=90, curve="fd", log=True, summary=True,
+           rule={"margin": 0.05, "rel_margin": 0.5, "alpha": 0.01}),
+)
 
 
 def frechet_distance(x, y) -> float:

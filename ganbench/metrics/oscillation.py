@@ -6,6 +6,22 @@ from typing import Sequence
 import numpy as np
 
 from ._arrays import as_numpy
+from .catalogue import Metric, declare
+
+declare(
+    Metric("d_real_mean", "mean D output on real samples (a probability where D models one, "
+           "else D's raw output)", order=130),
+    Metric("d_fake_mean", "mean D output on generated samples (likewise)", order=140),
+    Metric("nash_gap", "|mean D(real) − ½| + |mean D(fake) − ½| (0 at the equilibrium; "
+           "probability Ds only)", better="lower", order=180),
+    Metric("mode_hops", "how often the set of captured modes changed between consecutive "
+           "evaluations", better="lower", order=190),
+    Metric("osc_amplitude", "std of the linearly detrended D loss over the last half of training",
+           better="lower", order=200),
+    Metric("osc_period", "dominant period (steps) of the D loss over the last half, from a "
+           "periodogram (quadratic trend removed, ≥ 3 cycles in the window, Fisher's g test at "
+           "p < 0.01); empty when there is no significant oscillation", order=210),
+)
 
 
 def mode_hops(captured: Sequence) -> int:
@@ -77,3 +93,15 @@ def osc_period(d_loss, step: float = 1.0, alpha: float = 0.01) -> float:
 def nash_gap(d_real_prob, d_fake_prob) -> float:
     """|mean D(real) - ½| + |mean D(fake) - ½|: distance from the equilibrium's D = ½."""
     return float(abs(as_numpy(d_real_prob).mean() - 0.5) + abs(as_numpy(d_fake_prob).mean() - 0.5))
+
+
+def sigmoid(x) -> np.ndarray:
+    """The logistic function of D's logits, as a probability."""
+    return 0.5 * (1 + np.tanh(0.5 * as_numpy(x)))
+
+
+def d_output_means(d_real, d_fake, probability: bool) -> dict:
+    """d_real_mean and d_fake_mean: mean D output on real and on generated samples, as a
+    probability (``probability``: D's outputs are logits) or raw."""
+    f = sigmoid if probability else as_numpy
+    return {"d_real_mean": float(np.mean(f(d_real))), "d_fake_mean": float(np.mean(f(d_fake)))}

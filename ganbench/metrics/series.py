@@ -1,17 +1,30 @@
-"""Metrics of a whole run, computed from its logged history (history.csv)."""
+"""Metrics of a whole run, from its per-step history (history.csv) and its
+per-evaluation tracks."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from .catalogue import Metric, declare
 from .dynamics import verdict
 from .gradients import grad_vanish_ratio
 from .oscillation import mode_hops, osc_amplitude, osc_period
 
+#: logged every step (history.csv): D's game loss and its penalties apart (the last of
+#: the n_critic D steps), G's loss, G's gradient norm, and mean D output on the real and
+#: fake batch (a probability where D models one, else D's raw output).
+STEP_COLUMNS = ["d_loss", "d_penalty", "g_loss", "grad_norm_g", "d_real", "d_fake"]
 
-def history_metrics(history: pd.DataFrame) -> dict:
-    """grad_norm_g (final), grad_vanish_ratio, osc_amplitude, osc_period, mode_hops, and
-    dist_eq_final and verdict where dist_eq is logged (Dirac-GAN)."""
+declare(
+    Metric("d_loss", "D's game loss, every step", order=1, curve="D loss", column=False),
+    Metric("g_loss", "G's loss, every step", order=2, curve="G loss", column=False),
+)
+
+
+def history_metrics(history: pd.DataFrame, tracks: dict | None = None) -> dict:
+    """grad_norm_g (final), grad_vanish_ratio, osc_amplitude, osc_period, and
+    dist_eq_final and verdict where dist_eq is logged (Dirac-GAN); ``tracks`` (name ->
+    one array per evaluation) give mode_hops from ``captured``, the captured-mode masks."""
     out: dict = {}
     if "grad_norm_g" in history:
         g = history["grad_norm_g"].to_numpy(dtype=float)
@@ -26,7 +39,6 @@ def history_metrics(history: pd.DataFrame) -> dict:
         d = history["dist_eq"].to_numpy(dtype=float)
         out["dist_eq_final"] = float(d[-1]) if len(d) else float("nan")
         out["verdict"] = verdict(d)
-    if "modes_set" in history:
-        sets = history["modes_set"].dropna().astype(str)
-        out["mode_hops"] = mode_hops([np.array([c == "1" for c in s]) for s in sets])
+    if tracks and tracks.get("captured"):
+        out["mode_hops"] = mode_hops(tracks["captured"])
     return out

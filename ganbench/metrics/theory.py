@@ -25,13 +25,27 @@ sharp modes; fewer samples or more modes need more (tests/metrics/test_theory.py
 """
 from __future__ import annotations
 
+# torch is imported inside the functions: the catalogue declarations below are read by
+# the analysis commands, which import no torch.
+
 import math
 
 import numpy as np
-import torch
-from scipy.optimize import minimize_scalar
 
 from ._arrays import as_numpy
+from .catalogue import Metric, declare
+
+declare(
+    Metric("jsd", "JSD(pdata ‖ pg) in nats, datasets with an exact density: pdata exact, pg a "
+           "Gaussian KDE of the 2500 samples (bandwidth by leave-one-out likelihood), clipped to "
+           "[0, log 2]. Bias at 2500 samples: −0.007 (ring8) / −0.013 (grid25) nats when pg = "
+           "pdata; 0.2115 against the closed form 0.2158 with half of ring8's modes",
+           better="lower", order=100, summary=True),
+    Metric("v_star", "V(D*, G) = −log 4 + 2·jsd: the value of the game against the optimal D",
+           better="lower", order=110),
+    Metric("d_star_gap", "mean |D(x) − D*(x)| over x from ½(pdata + pg), D* = pdata/(pdata + pg) "
+           "(probability Ds, unpacked)", better="lower", order=120),
+)
 
 LOG2 = math.log(2.0)
 #: bandwidths searched, relative to the generated samples' mean coordinate std.
@@ -40,8 +54,10 @@ BANDWIDTH_RANGE = (1e-3, 1.0)
 BANDWIDTH_SUBSAMPLE = 500
 
 
-def _t(x, dtype=torch.float64) -> torch.Tensor:
-    return torch.as_tensor(as_numpy(x)).to(dtype)
+def _t(x, dtype=None) -> torch.Tensor:
+    """A CPU tensor (float64 unless ``dtype``) from an array or tensor."""
+    import torch
+    return torch.as_tensor(as_numpy(x)).to(dtype or torch.float64)
 
 
 def _log_kernel_mean(d2: torch.Tensor, h: float, n: int, dim: int) -> torch.Tensor:
@@ -62,6 +78,7 @@ def kde_log_density(points, samples, h: float, leave_out_self: bool = False) -> 
 
     With ``leave_out_self``, ``points`` are ``samples`` itself and each point's own
     kernel is left out (leave-one-out). Distances in float32, sums in float64."""
+    import torch
     x, y = _t(points, torch.float32), _t(samples, torch.float32)
     d2 = torch.cdist(x, y).pow(2)
     n = len(y)
@@ -74,6 +91,8 @@ def kde_log_density(points, samples, h: float, leave_out_self: bool = False) -> 
 def select_bandwidth(samples, seed: int = 0) -> float:
     """The bandwidth with the highest leave-one-out log-likelihood (bounded search over
     log h, h from 1e-3 to 1 times the samples' mean coordinate std)."""
+    import torch
+    from scipy.optimize import minimize_scalar
     y = _t(samples, torch.float32)
     scale = max(float(y.std(0).mean()) if len(y) > 1 else 0.0, 1e-6)
     n, dim = len(y), y.shape[1]
@@ -94,6 +113,8 @@ def select_bandwidth(samples, seed: int = 0) -> float:
 
 def jsd_terms(log_p_real, log_q_real, log_p_fake, log_q_fake) -> float:
     """Monte Carlo JSD from log-densities at samples of pdata (real) and of pg (fake)."""
+    import torch
+
     def term(a, b):  # E[log 2a/(a+b)] over samples of a
         return float((LOG2 + a - torch.logaddexp(a, b)).mean())
     return 0.5 * term(log_p_real, log_q_real) + 0.5 * term(log_q_fake, log_p_fake)
@@ -103,6 +124,7 @@ def theory_metrics(real, fake, log_prob, d_real_prob=None, d_fake_prob=None) -> 
     """jsd, v_star and (given D's probabilities on ``real`` and ``fake``) d_star_gap.
 
     ``log_prob`` is pdata's exact log-density, a function of an (n, d) tensor."""
+    import torch
     real_t, fake_t = _t(real), _t(fake)
     h = select_bandwidth(fake_t)
     lq_real = kde_log_density(real_t, fake_t, h)
@@ -121,6 +143,7 @@ def theory_metrics(real, fake, log_prob, d_real_prob=None, d_fake_prob=None) -> 
 
 def d_star_on(points, fake, log_prob) -> np.ndarray:
     """D* = pdata / (pdata + pg) at ``points``, pg a KDE of ``fake`` (for maps of D*)."""
+    import torch
     pts, f = _t(points), _t(fake)
     lq = kde_log_density(pts, f, select_bandwidth(f))
     return torch.sigmoid(log_prob(pts).double() - lq).numpy()

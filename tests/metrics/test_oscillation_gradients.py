@@ -57,8 +57,7 @@ def test_history_metrics_from_a_history_table():
     steps = np.arange(1, 201)
     h = pd.DataFrame({"step": steps, "d_loss": np.sin(2 * np.pi * steps / 20),
                       "grad_norm_g": np.full(200, 1.0)})
-    h["modes_set"] = None
-    h.loc[[49, 99, 149, 199], "modes_set"] = ["110", "111", "111", "011"]
-    m = history_metrics(h)
+    captured = [np.array([c == "1" for c in s]) for s in ["110", "111", "111", "011"]]
+    m = history_metrics(h, {"captured": captured})
     assert m["mode_hops"] == 2 and m["grad_vanish_ratio"] == 1.0 and m["grad_norm_g"] == 1.0
     assert m["osc_period"] == pytest.approx(20, rel=0.05)

@@ -4,8 +4,9 @@ import math
 import pytest
 
 from ganbench.errors import InputError
-from ganbench.metrics.vanishing import checkpoint_probes, decay_factor
-from ganbench.train import Trainer
+from ganbench.harness.checkpoints import checkpoint_probes
+from ganbench.metrics.gradients import decay_factor
+from ganbench.harness.loop import Loop
 
 
 def config(**over):
@@ -26,9 +27,9 @@ def test_decay_factor_is_first_over_last():
 
 def test_saturating_gradient_vanishes_against_a_confident_d_and_nonsaturating_does_not():
     # at step 0, G's samples sit near the origin, far from the ring: D separates them
-    res = Trainer({"name": "ring8"}, config(), [0, 1]).run()
+    res = Loop({"name": "ring8"}, config(), [0, 1]).run()
     for r in res:
-        table = r.extra["vanishing"]
+        table = r.probe_tables["vanishing"]
         assert list(table.checkpoint.unique()) == [0, 20]
         assert len(table) == 2 * 150
         assert r.metrics["sat_decay_step0"] > 10          # vanishes
@@ -37,15 +38,15 @@ def test_saturating_gradient_vanishes_against_a_confident_d_and_nonsaturating_do
 
 
 def test_probe_does_not_change_training():
-    with_probe = Trainer({"name": "ring8"}, config(), [0]).run()[0]
-    without = Trainer({"name": "ring8"}, config(checkpoint_probes=[]), [0]).run()[0]
+    with_probe = Loop({"name": "ring8"}, config(), [0]).run()[0]
+    without = Loop({"name": "ring8"}, config(checkpoint_probes=[]), [0]).run()[0]
     assert with_probe.metrics["fd"] == without.metrics["fd"]
 
 
 def test_checkpoint_after_the_last_step_is_bad_input():
     cfg = config(checkpoint_probes=[{"name": "vanishing", "at": [50]}])
     with pytest.raises(InputError, match=r"checkpoint_probes\[0\]\.at: step 50 is after"):
-        Trainer({"name": "ring8"}, cfg, [0])
+        Loop({"name": "ring8"}, cfg, [0])
 
 
 def test_settings_are_checked():

@@ -25,18 +25,13 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from ..errors import InputError
+from ..layout import write_text
+from ..metrics.catalogue import default_rules
 from .compare import load_summaries
-from .errors import InputError
 from .stats import clean, min_pvalue, worse_pvalue
 from .tables import fmt
 
-#: rules used when a baseline is first written (``--update`` without one).
-DEFAULT_RULES = {
-    "modes_captured": {"better": "higher", "margin": 1.0, "alpha": 0.01},
-    "hq_fraction": {"better": "higher", "rel_margin": 0.3, "alpha": 0.01},
-    "reverse_kl": {"better": "lower", "margin": 0.2, "alpha": 0.01},
-    "fd": {"better": "lower", "margin": 0.05, "rel_margin": 0.5, "alpha": 0.01},
-}
 RULE_KEYS = {"better", "margin", "rel_margin", "alpha"}
 CHECK_COLUMNS = ["dataset", "variant", "metric", "rule", "baseline", "now", "p_value", "verdict"]
 
@@ -196,9 +191,8 @@ def to_markdown(table: pd.DataFrame) -> str:
 
 
 def write_baseline(path: Path, baseline: dict) -> None:
-    from .results import write_text
     header = ("# ganbench baseline: per dataset/variant, the per-seed values of the gated\n"
               "# metrics and how many runs finished ok; per metric, the rule `ganbench check`\n"
-              "# applies (see ganbench/check.py). Rewrite with: ganbench check OUT --baseline "
+              "# applies (see ganbench/analysis/check.py). Rewrite with: ganbench check OUT --baseline "
               f"{path} --update\n")
     write_text(Path(path), header + yaml.safe_dump(baseline, sort_keys=False))

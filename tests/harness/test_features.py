@@ -8,10 +8,12 @@ import torch
 
 from ganbench.data import datasets
 from ganbench.errors import InputError
-from ganbench.metrics import fid as fidmod
-from ganbench.metrics.classifier import (channel_labels, digit_classifier, digit_mode_coverage,
-                                         mode_counts)
-from ganbench.metrics.fid import build_extractor, fid_kid, fidelity_kwargs, reference_cache_name
+from ganbench.harness import features as fidmod
+from ganbench.harness.classifier import channel_labels, digit_classifier
+from ganbench.harness.features import build_extractor, fid_kid, fidelity_kwargs, reference_cache_name
+from image_files import random_inception_weights
+from ganbench.metrics.coverage import label_coverage as digit_mode_coverage
+from ganbench.metrics.coverage import label_mode_counts as mode_counts
 from ganbench.models import build_model, generators
 
 
@@ -22,7 +24,7 @@ def digits():
 
 @pytest.fixture(scope="module")
 def extractor(digits):
-    return build_extractor(None, digits)
+    return build_extractor(None, digits).prepare()
 
 
 def flat(x):
@@ -38,7 +40,7 @@ def test_classifier_reaches_95_percent_on_held_out_digits(digits):
 
 
 def test_fid_of_a_set_against_itself_is_zero(digits, extractor):
-    assert extractor.accuracy >= 0.95
+    assert extractor.classifier.accuracy >= 0.95
     assert fid_kid(flat(digits.train), digits, extractor)["fid"] == pytest.approx(0, abs=1e-3)
 
 
@@ -88,17 +90,6 @@ def test_missing_inception_weights_say_where_to_put_them(digits):
     msg = str(e.value)
     assert "\n" not in msg and msg.startswith("variants.v.features")
     assert str(fidmod.hub_checkpoints()) in msg and fidmod.INCEPTION_FILE in msg
-
-
-def random_inception_weights(path, monkeypatch):
-    """A state dict of torch-fidelity's Inception-v3 with random weights (its real
-    architecture and shapes, built without loading anything)."""
-    from torch_fidelity import feature_extractor_inceptionv3 as inc
-    with monkeypatch.context() as m:
-        m.setattr(inc, "load_state_dict_from_url", lambda *a, **k: None)
-        m.setattr(inc.FeatureExtractorInceptionV3, "load_state_dict", lambda self, sd: None)
-        net = inc.FeatureExtractorInceptionV3("inception-v3-compat", ["2048"])
-    torch.save(net.state_dict(), path)
 
 
 def test_inception_plumbing_with_random_weights(tmp_path, monkeypatch, digits):

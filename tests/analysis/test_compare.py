@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from ganbench.compare import compare, load_summaries
-from ganbench.stats import bootstrap_ci, mann_whitney, worse_pvalue
+from ganbench.analysis.compare import compare, load_summaries
+from ganbench.analysis.stats import bootstrap_ci, mann_whitney, worse_pvalue
 from test_cli import run_cli
 
 A = [8, 8, 7, 8, 8]          # reference: nonsaturating

@@ -12,21 +12,10 @@ import math
 import numpy as np
 from scipy import stats
 
-#: +1: higher is better, -1: lower is better. Metrics not listed have no better
-#: direction (e.g. osc_period, d_real_mean, grad_norm_g): they are shown, not ranked.
-DIRECTIONS: dict[str, int] = {
-    "modes_captured": +1, "hq_fraction": +1,
-    "reverse_kl": -1, "fd": -1, "fid": -1, "kid": -1, "jsd": -1, "v_star": -1,
-    "d_star_gap": -1, "nash_gap": -1, "mode_hops": -1, "osc_amplitude": -1,
-    "dist_eq_final": -1, "eig_max_real": -1, "d_saturation": -1,
-}
+from ..metrics.catalogue import direction
+
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0
-
-
-def direction(metric: str) -> int:
-    """+1 higher is better, -1 lower is better, 0 no better direction."""
-    return DIRECTIONS.get(metric, 0)
 
 
 def better_word(metric: str) -> str:

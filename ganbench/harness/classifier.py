@@ -1,5 +1,5 @@
 """A small digit classifier: the domain feature extractor for FID/KID and the mode
-counter of stacked digits.
+counter of digit datasets.
 
 It is trained once on a labelled dataset's train split (the bundled digits, or MNIST),
 checked on the held-out test split, and cached on disk under
@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from ..data.images import cache_dir, settings_key
-from .coverage import reverse_kl_from_counts
+from ..layout import atomic_write
 
 #: bump when the architecture or the training recipe changes (old cache files are then unused)
 RECIPE = 1
@@ -104,7 +104,6 @@ def digit_classifier(dataset, epochs: int = 30, seed: int = 0,
             net.eval()
             clf = Classifier(net, float(blob["accuracy"]), path)
         else:
-            from ..results import atomic_write   # results imports the suite, which imports us
             net, acc = _train(xtr, ytr, xte, yte, int(epochs), int(seed))
             blob = {"state": net.state_dict(), "accuracy": acc, "in_channels": xtr.shape[1],
                     "n_classes": int(ytr.max()) + 1, "dataset": key, "epochs": epochs,
@@ -128,17 +127,3 @@ def channel_labels(clf: Classifier, images: np.ndarray | torch.Tensor, image_sha
     x = torch.as_tensor(images, dtype=torch.float32).reshape(-1, *image_shape)
     n, C = x.shape[:2]
     return clf.predict(x.reshape(n * C, 1, *x.shape[2:])).reshape(n, C)
-
-
-def mode_counts(labels: np.ndarray, n_classes: int = 10) -> np.ndarray:
-    """Histogram over the n_classes**C modes of (n, C) per-channel labels; mode index
-    = the labels read as a base-n_classes number (channel 0 most significant)."""
-    labels = np.asarray(labels, dtype=np.int64)
-    C = labels.shape[1]
-    idx = (labels * n_classes ** np.arange(C - 1, -1, -1)).sum(1)
-    return np.bincount(idx, minlength=n_classes**C)
-
-
-def digit_mode_coverage(counts: np.ndarray) -> dict:
-    """modes_captured (modes with at least one sample) and reverse_kl = KL(p̂ || uniform)."""
-    return {"modes_captured": int((counts > 0).sum()), "reverse_kl": reverse_kl_from_counts(counts)}

@@ -1,13 +1,13 @@
 """Per-run plots (matplotlib, no display needed)."""
 from __future__ import annotations
 
-import io
-
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from .artifacts import png_bytes  # noqa: E402
 
 
 def samples_png(dataset, real: np.ndarray, fake: np.ndarray | None, title: str) -> bytes:
@@ -27,10 +27,7 @@ def samples_png(dataset, real: np.ndarray, fake: np.ndarray | None, title: str) 
     ax.set_title(title, fontsize=8)
     ax.legend(loc="upper right", fontsize=6, markerscale=2)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(fig)
 
 
 def image_grid(flat: np.ndarray, image_shape, n: int = 64) -> np.ndarray:
@@ -54,7 +51,4 @@ def image_samples_png(dataset, real: np.ndarray, fake: np.ndarray | None, title:
         ax.axis("off")
     fig.suptitle(title, fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(fig)

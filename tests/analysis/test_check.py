@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from ganbench.check import _regressed
+from ganbench.analysis.check import _regressed
 from ganbench.testing import assert_no_regression, run_suite, write_baseline_from
 from test_cli import run_cli
 

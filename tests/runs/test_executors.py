@@ -1,5 +1,5 @@
-from ganbench.executors import Group, pending_groups, slot_device
-from ganbench.suite import parse_suite
+from ganbench.runs.executors import Group, pending_groups, slot_device
+from ganbench.config.suite import parse_suite
 
 
 def test_worker_slots_spread_over_gpus():

@@ -7,11 +7,8 @@ line that starts with the field's path in the file.
 """
 from __future__ import annotations
 
-import copy
 import importlib
 import importlib.util
-import inspect
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,52 +16,11 @@ from typing import Any
 
 import yaml
 
-from .data import datasets
-from .errors import InputError, at
-from .metrics.fid import extractors
-from .metrics.vanishing import checkpoint_probes
-from .models import MODEL_CONTEXT, discriminators, generators
-from .objectives import objectives
-from .optimizers import optimizers
-from .registry import Registry, check_params, merge_spec, split_spec
-from .regularizers import regularizers
-from .updates import updates
-
-#: run settings: name -> (default, kind). Any of them can go in ``defaults`` or a variant.
-RUN_FIELDS: dict[str, tuple[Any, str]] = {
-    "objective": ("nonsaturating", "component"),
-    "regularizers": ([], "component_list"),
-    "generator": ({"name": "mlp"}, "component"),
-    "discriminator": ({"name": "mlp"}, "component"),
-    "optimizer": ({"name": "adam", "lr": 1e-4}, "component"),
-    "g_optimizer": (None, "component_or_null"),
-    "d_optimizer": (None, "component_or_null"),
-    "update": ("alternating", "component"),
-    "n_critic": (1, "positive_int"),
-    "steps": (2000, "positive_int"),
-    "batch_size": (256, "positive_int"),
-    "eval_every": (250, "positive_int"),
-    "n_eval": (None, "positive_int"),      # None: the dataset's default (2500; stacked digits 26000)
-    "min_hq": (1, "positive_int"),
-    "checkpoint_probes": ([], "component_list"),
-    "features": (None, "component_or_null"),  # FID/KID feature extractor; None: the dataset's
-}
-COMPONENT_REGISTRY: dict[str, tuple[Registry, set[str]]] = {
-    # field -> (registry, arguments the harness supplies)
-    "objective": (objectives, set()),
-    "regularizers": (regularizers, set()),
-    "generator": (generators, MODEL_CONTEXT),
-    "discriminator": (discriminators, MODEL_CONTEXT),
-    "optimizer": (optimizers, {"params"}),
-    "update": (updates, set()),
-    "checkpoint_probes": (checkpoint_probes, set()),
-    "g_optimizer": (optimizers, {"params"}),
-    "d_optimizer": (optimizers, {"params"}),
-    "features": (extractors, {"dataset"}),
-}
-TOP_FIELDS = ["name", "description", "imports", "seeds", "datasets", "variants", "defaults"]
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
-
+from ..data import datasets
+from ..errors import InputError, at
+from ..harness.build import build_parts
+from .schema import (NAME_RE, TOP_FIELDS, resolve_component, resolve_config, run_settings,
+                     unknown_field)
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -90,96 +46,6 @@ class Suite:
     path: Path | None
     resolved: dict      # the suite as run: every default filled in
     specs: list[RunSpec]
-
-
-# --- small checks -----------------------------------------------------------------
-
-def _unknown(path: str, key: str, allowed: list[str]) -> InputError:
-    import difflib
-    close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return at(f"{path}{key}", f"unknown field.{hint} Fields here: {', '.join(allowed)}.")
-
-
-def _check_kind(path: str, value: Any, kind: str) -> Any:
-    if kind == "positive_int":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise at(path, f"expected a whole number >= 1, got {value!r}.")
-        return value
-    if kind == "component_or_null" and value is None:
-        return None
-    if kind == "component_list":
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise at(path, f"expected a list of {{name: ..., <settings>}}, got {value!r}.")
-        return [_check_component(f"{path}[{i}]", v) for i, v in enumerate(value)]
-    return _check_component(path, value)
-
-
-def _check_component(path: str, value: Any) -> Any:
-    """A name, or a mapping of settings (its 'name' may come from the defaults below it)."""
-    if not isinstance(value, (str, dict)):
-        raise at(path, f"expected a name or a mapping like {{name: adam, lr: 0.001}}, got {value!r}.")
-    return copy.deepcopy(value)
-
-
-def resolve_component(registry: Registry, spec: Any, path: str, reserved: set[str]) -> dict:
-    """``spec`` as a mapping with every setting filled from the factory's defaults."""
-    name, params = split_spec(spec, path)
-    factory = registry.get(name, f"{path}.name" if isinstance(spec, dict) else path)
-    check_params(factory, params, path, reserved)
-    full = {"name": name}
-    for p in inspect.signature(factory).parameters.values():
-        if p.name in reserved or p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
-            continue
-        if p.name in params:
-            full[p.name] = params[p.name]
-        elif p.default is not inspect.Parameter.empty:
-            d = p.default
-            full[p.name] = list(d) if isinstance(d, tuple) else d
-    return full
-
-
-# --- the parts of a suite ---------------------------------------------------------
-
-def _run_settings(path: str, raw: Any) -> dict:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise at(path.rstrip("."), f"expected a mapping of run settings, got {raw!r}.")
-    out = {}
-    for key, value in raw.items():
-        if key not in RUN_FIELDS:
-            raise _unknown(path, str(key), list(RUN_FIELDS))
-        out[key] = _check_kind(f"{path}{key}", value, RUN_FIELDS[key][1])
-    return out
-
-
-def _resolve_config(path: str, *layers: dict) -> dict:
-    """Built-in defaults, then each layer of settings on top (components merge by name)."""
-    cfg = {k: copy.deepcopy(d) for k, (d, _) in RUN_FIELDS.items()}
-    for layer in layers:
-        for k, v in layer.items():
-            cfg[k] = merge_spec(cfg[k], v) if RUN_FIELDS[k][1].startswith("component") and \
-                not isinstance(v, list) else v
-    for field_name, (reg, reserved) in COMPONENT_REGISTRY.items():
-        p = f"{path}{field_name}"
-        if RUN_FIELDS[field_name][1] == "component_list":
-            cfg[field_name] = [resolve_component(reg, r, f"{p}[{i}]", reserved)
-                               for i, r in enumerate(cfg[field_name])]
-        elif field_name == "features":
-            if cfg[field_name] is not None:
-                cfg[field_name] = resolve_component(reg, cfg[field_name], p, reserved)
-        elif field_name in ("g_optimizer", "d_optimizer"):
-            if cfg[field_name] is not None:
-                cfg[field_name] = resolve_component(
-                    reg, merge_spec(cfg["optimizer"], cfg[field_name]), p, reserved)
-        else:
-            cfg[field_name] = resolve_component(reg, cfg[field_name], p, reserved)
-    if cfg["eval_every"] > cfg["steps"]:
-        cfg["eval_every"] = cfg["steps"]
-    return cfg
 
 
 def _datasets(raw: Any) -> list[tuple[dict, Any]]:
@@ -270,7 +136,7 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
         raise InputError("the suite must be a mapping with 'datasets' and 'variants'.")
     for key in raw:
         if key not in TOP_FIELDS:
-            raise _unknown("", str(key), TOP_FIELDS)
+            raise unknown_field("", str(key), TOP_FIELDS)
     imports = raw.get("imports") or []
     if not isinstance(imports, list):
         raise at("imports", "expected a list of module names or .py paths.")
@@ -280,7 +146,7 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
         raise at("name", f"{name!r} is not a usable name (letters, digits, _ . + -).")
     seeds = _seeds(raw.get("seeds"))
     dsets = _datasets(raw.get("datasets"))
-    defaults = _run_settings("defaults.", raw.get("defaults"))
+    defaults = run_settings("defaults.", raw.get("defaults"))
     variants_raw = raw.get("variants")
     if not isinstance(variants_raw, dict) or not variants_raw:
         raise at("variants", "expected a mapping of variant name -> settings, e.g. "
@@ -289,8 +155,8 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
     for vname, vraw in variants_raw.items():
         if not NAME_RE.match(str(vname)):
             raise at(f"variants.{vname}", "not a usable variant name (letters, digits, _ . + -).")
-        settings = _run_settings(f"variants.{vname}.", vraw)
-        variants[str(vname)] = _resolve_config(f"variants.{vname}.", defaults, settings)
+        settings = run_settings(f"variants.{vname}.", vraw)
+        variants[str(vname)] = resolve_config(f"variants.{vname}.", defaults, settings)
     configs = {(ds["label"], vname): for_dataset(cfg, built)
                for ds, built in dsets for vname, cfg in variants.items()}
     for ds, _ in dsets:
@@ -313,9 +179,9 @@ def for_dataset(cfg: dict, dataset) -> dict:
 
 
 def _dry_build(ds: dict, cfg: dict, path: str) -> None:
-    """Build every part once (one seed, CPU) so bad settings fail before training."""
+    """Build every part once (one seed, CPU) so bad settings fail before training (nothing
+    is trained: feature extractors are loaded by :func:`prepare_features`)."""
     import torch
-    from .train import build_parts
     g = [torch.Generator().manual_seed(0)]
     spec = {k: v for k, v in ds.items() if k != "label"}
     build_parts(spec, cfg, g, g, "cpu", path)

@@ -1,7 +1,7 @@
 """Executors: run a suite's unfinished runs, a group of seeds at a time.
 
 Runs that differ only in their seed form one group and train together (see
-:mod:`ganbench.train`). Each group's records are written as soon as it finishes,
+:mod:`ganbench.harness.loop`). Each group's records are written as soon as it finishes,
 and summary.csv after it, so a suite stopped at any point resumes by running the
 missing groups only.
 
@@ -16,7 +16,6 @@ missing groups only.
 """
 from __future__ import annotations
 
-import io
 import multiprocessing as mp
 import os
 import queue
@@ -26,17 +25,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 from tqdm.auto import tqdm
 
-from .data import datasets
-from .metrics.vanishing import checkpoint_probes
-from .objectives import objectives
-from .registry import Registry
-from .results import RunFiles, is_finished, run_files, write_run, write_summary
-from .suite import RunSpec
-from .train import train_seeds
-from .updates import updates
+from ..config.suite import RunSpec, import_plugins
+from ..data import datasets
+from ..harness.artifacts import run_artifacts
+from ..harness.checkpoints import checkpoint_probes
+from ..harness.loop import train_seeds
+from ..objectives import objectives
+from ..registry import Registry
+from ..updates import updates
+from .store import RunFiles, is_finished, run_files, write_run, write_summary
 
 executors = Registry("executor")
 
@@ -101,24 +100,11 @@ def train_group(group: Group, device: str,
     results, wall = train_seeds(first.dataset_spec(), first.config,
                                 [s.seed for s in group.specs], device, on_steps)
     ds = datasets.build(first.dataset_spec()) if any(r.real is not None for r in results) else None
+    cps = [checkpoint_probes.build(c) for c in first.config.get("checkpoint_probes") or []]
     files = []
     for spec, res in zip(group.specs, results):
-        png = None
-        if res.real is not None and ds is not None and (ds.dim == 2 or ds.is_image):
-            from . import plots  # matplotlib only when there is something to draw
-            draw = plots.image_samples_png if ds.is_image else plots.samples_png
-            png = draw(ds, res.real, res.fake, f"{spec.run_id} ({res.status}, step {res.steps})")
-        extra = {}
-        for name, table in res.extra.items():
-            probe = checkpoint_probes.build(next(c for c in first.config["checkpoint_probes"]
-                                                 if c["name"] == name))
-            extra[f"{name}.csv"] = table.to_csv(index=False)
-            extra[f"{name}.png"] = probe.plot(table, f"{spec.run_id}: {name}")
-        if res.d_map is not None:
-            buf = io.BytesIO()
-            np.savez_compressed(buf, **res.d_map)
-            extra["discriminator.npz"] = buf.getvalue()
-        files.append(run_files(spec, res, wall, len(group.specs), device, png, extra))
+        artifacts, declared = run_artifacts(res, ds, cps, spec.run_id) if ds is not None else ({}, [])
+        files.append(run_files(spec, res, wall, len(group.specs), device, artifacts, declared))
     return files
 
 
@@ -196,7 +182,6 @@ def _prepare_worker(threads: int, imports: list[str], base: Path | None) -> None
     import torch
     torch.set_num_threads(max(1, int(threads)))
     if imports:
-        from .suite import import_plugins
         import_plugins(imports, base)
 
 
@@ -322,7 +307,7 @@ def run_ray(job: Job) -> None:
     try:
         import ray
     except ImportError:
-        from .errors import InputError
+        from ..errors import InputError
         raise InputError("--executor ray: Ray is not installed; pip install 'ganbench[ray]'.") from None
     if not job.groups:
         return

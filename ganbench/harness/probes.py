@@ -4,6 +4,11 @@ A probe says whether it applies to a (dataset, objective) pair and turns an
 :class:`Evaluation` (fixed-noise generated samples, fresh real samples, D's outputs
 on both) into named values. Users can register their own with
 ``@probes.register("name")`` on a factory returning a :class:`Probe`.
+
+A probe returns numbers (the metric columns, declared in :mod:`ganbench.metrics`)
+and may return arrays: those are per-evaluation tracks the loop keeps for metrics
+over the whole run (``captured``: the mask of captured modes, for ``mode_hops``).
+This module imports no torch: the costly probes import their machinery when called.
 """
 from __future__ import annotations
 
@@ -12,12 +17,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..metrics.coverage import label_coverage, label_mode_counts, mode_coverage
+from ..metrics.frechet import frechet_distance
+from ..metrics.gradients import d_saturation
+from ..metrics.oscillation import d_output_means, nash_gap, sigmoid
+from ..metrics.theory import theory_metrics
 from ..registry import Registry
-from .coverage import mode_coverage
-from .frechet import frechet_distance
-from .gradients import d_saturation
-from .oscillation import nash_gap
-from .theory import theory_metrics
 
 probes = Registry("probe")
 
@@ -31,7 +36,8 @@ class Evaluation:
     d_real: np.ndarray  # (n,) D's raw outputs on real
     d_fake: np.ndarray  # (n,) D's raw outputs on fake
     min_hq: int = 1
-    features: Any = None   # the FID/KID feature extractor (image datasets)
+    features: Any = None   # the FID/KID feature extractor, prepared (image datasets)
+    classifier: Any = None  # the classifier that counts class modes (digit datasets)
     device: str = "cpu"
 
 
@@ -44,19 +50,8 @@ class Probe:
     final_only: bool = False
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1 + np.tanh(0.5 * x))
-
-
-def mask_to_str(mask: np.ndarray) -> str:
-    """Captured-mode mask as a string of 0/1 (kept in history.csv for mode_hops)."""
-    return "".join("1" if m else "0" for m in mask)
-
-
 def _coverage(ev: Evaluation) -> dict:
-    cov = mode_coverage(ev.fake, ev.dataset.centres, ev.dataset.stds, min_hq=ev.min_hq)
-    cov["modes_set"] = mask_to_str(cov.pop("captured"))
-    return cov
+    return mode_coverage(ev.fake, ev.dataset.centres, ev.dataset.stds, min_hq=ev.min_hq)
 
 
 def _discriminator(ev: Evaluation) -> dict:
@@ -65,9 +60,7 @@ def _discriminator(ev: Evaluation) -> dict:
 
 
 def _d_outputs(ev: Evaluation) -> dict:
-    prob = sigmoid if ev.objective.probability else (lambda x: x)
-    return {"d_real_mean": float(np.mean(prob(ev.d_real))),
-            "d_fake_mean": float(np.mean(prob(ev.d_fake)))}
+    return d_output_means(ev.d_real, ev.d_fake, ev.objective.probability)
 
 
 def _theory(ev: Evaluation) -> dict:
@@ -93,15 +86,14 @@ def frechet() -> Probe:
 
 
 def _fid(ev: Evaluation) -> dict:
-    from .fid import fid_kid
+    from .features import fid_kid
     return fid_kid(ev.fake, ev.dataset, ev.features, ev.device)
 
 
 def _digit_modes(ev: Evaluation) -> dict:
-    from .classifier import channel_labels, digit_classifier, digit_mode_coverage, mode_counts
-    clf = digit_classifier(ev.dataset)
-    counts = mode_counts(channel_labels(clf, ev.fake, ev.dataset.image_shape))
-    return {**digit_mode_coverage(counts), "classifier_accuracy": clf.accuracy}
+    from .classifier import channel_labels
+    counts = label_mode_counts(channel_labels(ev.classifier, ev.fake, ev.dataset.image_shape))
+    return {**label_coverage(counts), "classifier_accuracy": ev.classifier.accuracy}
 
 
 @probes.register("fid")
@@ -114,7 +106,8 @@ def fid() -> Probe:
 def digit_modes() -> Probe:
     """modes_captured (of 10 digits, or 1000 triples), reverse_kl, classifier_accuracy.
 
-    Each channel of a sample is classified by the digit classifier."""
+    Each channel of a sample is classified by the run's digit classifier (the one behind
+    its FID features when those are a classifier's)."""
     return Probe("digit_modes", lambda ds, obj: getattr(ds, "mode_channels", 0) > 0, _digit_modes)
 
 

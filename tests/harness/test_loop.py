@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from ganbench.suite import parse_suite
-from ganbench.train import Trainer, train_seeds
+from ganbench.config.suite import parse_suite
+from ganbench.harness.loop import Loop, train_seeds
 
 SMALL = {"generator": {"name": "mlp", "width": 16, "depth": 2, "z_dim": 4},
          "discriminator": {"name": "mlp", "width": 16, "depth": 2},
@@ -23,9 +23,9 @@ def config(steps=40, eval_every=20, **kw):
 ])
 def test_seeds_stacked_equal_seeds_trained_alone(variant):
     cfg = config(steps=8, eval_every=8, **variant)
-    together = Trainer({"name": "ring8"}, cfg, [3, 7]).run()
+    together = Loop({"name": "ring8"}, cfg, [3, 7]).run()
     for k, seed in enumerate([3, 7]):
-        alone = Trainer({"name": "ring8"}, cfg, [seed]).run()[0]
+        alone = Loop({"name": "ring8"}, cfg, [seed]).run()[0]
         a = together[k].history[["d_loss", "g_loss", "grad_norm_g"]].to_numpy()
         b = alone.history[["d_loss", "g_loss", "grad_norm_g"]].to_numpy()
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
@@ -45,7 +45,8 @@ def test_history_and_metrics_of_a_run():
     assert res.status == "ok" and res.steps == 40
     h = res.history
     assert list(h.step) == list(range(1, 41))
-    assert h.modes_set.notna().sum() == 2            # evaluations at 20 and 40
+    assert h.modes_captured.notna().sum() == 2       # evaluations at 20 and 40
+    assert "modes_set" not in h                      # the captured masks are tracks, not text
     for m in ["modes_captured", "hq_fraction", "fd", "grad_norm_g", "grad_vanish_ratio",
               "d_saturation", "nash_gap", "mode_hops", "osc_amplitude"]:
         assert m in res.metrics and np.isfinite(res.metrics[m]), m
@@ -64,12 +65,12 @@ def test_huge_learning_rate_diverges_and_is_recorded():
 
 def test_one_seed_going_to_nan_marks_only_that_seed():
     cfg = config(steps=20, eval_every=10)
-    t = Trainer({"name": "ring8"}, cfg, [0, 1])
+    t = Loop({"name": "ring8"}, cfg, [0, 1])
     with torch.no_grad():
-        t.G.net[0].weight[1].fill_(float("nan"))
+        t.players.G.net[0].weight[1].fill_(float("nan"))
     res = t.run()
     assert [r.status for r in res] == ["ok", "diverged"]
-    alone = Trainer({"name": "ring8"}, cfg, [0]).run()[0]
+    alone = Loop({"name": "ring8"}, cfg, [0]).run()[0]
     assert res[0].metrics == pytest.approx(alone.metrics, rel=1e-4, nan_ok=True)
 
 
@@ -83,6 +84,6 @@ def test_an_exception_marks_the_group_failed_with_its_message():
 
 def test_wgan_clips_critic_weights():
     cfg = config(steps=5, eval_every=5, objective={"name": "wgan", "clip": 0.01})
-    t = Trainer({"name": "ring8"}, cfg, [0])
+    t = Loop({"name": "ring8"}, cfg, [0])
     t.run()
-    assert max(p.abs().max().item() for p in t.D.parameters()) <= 0.01 + 1e-7
+    assert max(p.abs().max().item() for p in t.players.D.parameters()) <= 0.01 + 1e-7

@@ -2,7 +2,7 @@ import pytest
 import yaml
 
 from ganbench.errors import InputError
-from ganbench.suite import load_suite, parse_suite
+from ganbench.config.suite import load_suite, parse_suite
 
 BASE = {
     "seeds": 2,

@@ -10,14 +10,19 @@ the norm of the gradient, over G's parameters, of
 
 on a fixed batch of noise. As D approaches D* the first vanishes (D(G(z)) -> 0) and
 the second does not. Each curve is summarised by its decay factor, first / last
-(``sat_decay_step<c>`` and ``ns_decay_step<c>`` for checkpoint c). The probe has its
-own random stream per seed, so training is the same with or without it.
+(``sat_decay_step<c>`` and ``ns_decay_step<c>`` for checkpoint c, declared in
+:mod:`ganbench.metrics.gradients`). The probe has its own random stream per seed, so
+training is the same with or without it.
+
+A checkpoint probe takes the :class:`~ganbench.harness.players.Players`, the step, its
+per-seed seeds and a function that builds a fresh D with its optimizer; it declares
+the files it adds to each run folder (``artifacts``).
 """
 from __future__ import annotations
 
 import copy
-import io
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -25,8 +30,10 @@ import torch
 import torch.nn.functional as F
 
 from ..game import pack, sqnorm
+from ..metrics.gradients import decay_factor
 from ..objectives import minimax_d_loss
 from ..registry import Registry
+from .artifacts import Artifact, png_bytes
 
 checkpoint_probes = Registry("checkpoint probe")
 
@@ -51,23 +58,30 @@ class VanishingProbe:
     at: tuple[int, ...]
     d_steps: int
 
-    def run(self, tr, checkpoint: int) -> list[pd.DataFrame]:
-        """Train a fresh D against the frozen G of ``tr``; per seed, one row per D step."""
-        from ..train import build_discriminator, build_optimizer
-        G = copy.deepcopy(tr.G).requires_grad_(True)
+    @property
+    def artifacts(self) -> list[Artifact]:
+        return [Artifact(f"{self.name}.csv", "vanishing probe: G-gradient norms per D step",
+                         "table"),
+                Artifact(f"{self.name}.png", "vanishing probe", "image")]
+
+    def run(self, players, checkpoint: int, seeds: list[tuple[int, int]],
+            fresh_critic: Callable) -> list[pd.DataFrame]:
+        """Train a fresh D against the frozen G of ``players``; per seed, one row per D
+        step. ``seeds[s]`` = (init seed, batch seed) of seed s; ``fresh_critic(init)`` the
+        run's D with its optimizer, seed s's weights drawn from ``init[s]``."""
+        G = copy.deepcopy(players.G).requires_grad_(True)
         # the same fresh D and the same batches at every checkpoint: only G differs
-        init = [torch.Generator().manual_seed(a) for a, _ in tr.probe_seeds]
-        gens = [torch.Generator(device=tr.device).manual_seed(b) for _, b in tr.probe_seeds]
-        D = build_discriminator(tr.config, tr.ds, init, tr.device)
-        opt = build_optimizer(tr.config, "d_optimizer", D)
-        m, B = tr.game.packing, tr.B
+        init = [torch.Generator().manual_seed(a) for a, _ in seeds]
+        gens = [torch.Generator(device=players.device).manual_seed(b) for _, b in seeds]
+        D, opt = fresh_critic(init)
+        m, B = players.game.packing, players.batch_size
         d = lambda x: D(pack(x, m))  # noqa: E731
-        z_fixed = tr.noise(B, gens)
+        z_fixed = players.noise(B, gens)
         rows = []
         for step in range(1, self.d_steps + 1):
-            real = tr.real_batch(B, gens)
+            real = players.real_batch(B, gens)
             with torch.no_grad():
-                fake = G(tr.noise(B, gens))
+                fake = G(players.noise(B, gens))
             out = d(torch.cat([real, fake], 1))
             r, f = out[:, : B // m], out[:, B // m:]
             opt.zero_grad(set_to_none=True)
@@ -93,6 +107,10 @@ class VanishingProbe:
                 out[f"{key}_decay_step{int(c)}"] = decay_factor(v)
         return out
 
+    def files(self, df: pd.DataFrame, title: str) -> dict:
+        """This probe's run files (as declared in ``artifacts``) from its table."""
+        return {f"{self.name}.csv": df.to_csv(index=False), f"{self.name}.png": self.plot(df, title)}
+
     def plot(self, df: pd.DataFrame, title: str) -> bytes:
         import matplotlib
         matplotlib.use("Agg")
@@ -109,18 +127,7 @@ class VanishingProbe:
         ax.set_title(title, fontsize=8)
         ax.legend(fontsize=6, ncol=2)
         fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        plt.close(fig)
-        return buf.getvalue()
-
-
-def decay_factor(curve) -> float:
-    """First value / last value of a gradient-norm curve (> 1: it decays)."""
-    v = np.asarray(curve, dtype=float)
-    if len(v) == 0 or not (np.isfinite(v[0]) and np.isfinite(v[-1])):
-        return float("nan")
-    return float(v[0] / v[-1]) if v[-1] > 0 else float("inf")
+        return png_bytes(fig)
 
 
 @checkpoint_probes.register("vanishing")

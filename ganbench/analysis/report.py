@@ -4,14 +4,17 @@ From a results folder alone (no retraining): the table and the seed-statistics
 comparison; per dataset the training curves (losses, grad_norm_g on a log scale,
 modes captured, fd/fid) averaged over seeds per variant; per variant the generated
 samples over the data, D's output over the plane beside the optimal D* (2D runs,
-from each run's discriminator.npz), the vanishing-gradient probe's curves, and for
-Dirac-GAN runs the trajectories in the (θ, ψ) plane.
+from each run's discriminator.npz) and every image its run declares (its metrics.json
+``artifacts``: samples, the vanishing-gradient probe's curves, ...), and for Dirac-GAN
+runs the trajectories in the (θ, ψ) plane. Which metrics are curves and which go in
+the summary figure comes from the metric catalogue.
 """
 from __future__ import annotations
 
 import base64
 import html
 import io
+import json
 from pathlib import Path
 
 import matplotlib
@@ -21,15 +24,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from ..layout import atomic_write, run_dir, write_text  # noqa: E402
+from ..metrics import catalogue  # noqa: E402
 from .compare import compare, html_tables, load_summaries, numeric_metrics  # noqa: E402
-from .stats import direction  # noqa: E402
-from .results import run_dir  # noqa: E402
 from .tables import aggregate, is_categorical, table_rows  # noqa: E402
-
-CURVES = [("d_loss", "D loss", False), ("g_loss", "G loss", False),
-          ("grad_norm_g", "‖∇G‖ (log)", True), ("modes_captured", "modes captured", False),
-          ("fd", "fd", True), ("fid", "fid", True), ("dist_eq", "dist to equilibrium (log)", True)]
-SUMMARY_METRICS = ["modes_captured", "reverse_kl", "fd", "fid", "kid", "jsd", "dist_eq_final"]
 STYLE = """body{font-family:system-ui,sans-serif;margin:1.5em;max-width:1400px}
 table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:12px}
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}
@@ -62,7 +60,8 @@ def histories(out: Path, runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def curves_figure(ds: str, runs: pd.DataFrame, hist: dict) -> bytes | None:
-    cols = [c for c in CURVES if any(c[0] in hist.get(r, {}) for r in runs.run_id)]
+    curves = [(m.name, m.curve, m.log) for m in catalogue.curves()]
+    cols = [c for c in curves if any(c[0] in hist.get(r, {}) for r in runs.run_id)]
     if not cols:
         return None
     fig, axes = plt.subplots(1, len(cols), figsize=(3.3 * len(cols), 3.0), dpi=100, squeeze=False)
@@ -135,7 +134,7 @@ def trajectories_figure(ds: str, runs: pd.DataFrame, hist: dict) -> bytes | None
 def summary_figure(summary: pd.DataFrame) -> bytes:
     """Per dataset, mean ± std over seeds of the main metrics, one bar per variant."""
     datasets = list(dict.fromkeys(summary.dataset))
-    metrics = [m for m in SUMMARY_METRICS if m in summary and summary[m].notna().any()
+    metrics = [m for m in catalogue.summary_metrics() if m in summary and summary[m].notna().any()
                and not is_categorical(summary[m])] or ["wall_s"]
     fig, axes = plt.subplots(len(datasets), len(metrics), squeeze=False, dpi=100,
                              figsize=(3.2 * len(metrics), 2.9 * len(datasets)))
@@ -162,6 +161,26 @@ def _table_html(table: pd.DataFrame) -> str:
             + cells + "</table>")
 
 
+def declared_artifacts(d: Path) -> list[dict]:
+    """The files a run declares in its metrics.json (``artifacts``), that exist."""
+    try:
+        meta = json.loads((d / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return []
+    return [a for a in meta.get("artifacts") or [] if (d / a["file"]).is_file()]
+
+
+def artifact_images(d: Path, rid: str) -> list[str]:
+    """<img> tags of a run's declared images and D maps, in declaration order."""
+    imgs = []
+    for a in declared_artifacts(d):
+        if a["kind"] == "image":
+            imgs.append(img_tag((d / a["file"]).read_bytes(), f"{rid} {a['caption']}"))
+        elif a["kind"] == "d_map":
+            imgs.append(img_tag(discriminator_figure(d / a["file"], rid), f"{rid} {a['caption']}"))
+    return imgs
+
+
 def build_html(out: Path) -> tuple[str, bytes]:
     summary = load_summaries([out])
     hist = histories(out, summary[summary.status != "failed"])
@@ -174,7 +193,7 @@ def build_html(out: Path) -> tuple[str, bytes]:
              f" runs, from <code>{html.escape(str(out))}</code>.</p>",
              "<h2>Table (mean ± std over seeds)</h2>", _table_html(aggregate(summary))]
     if summary.variant.nunique() > 1:
-        ranked = [m for m in numeric_metrics(summary) if direction(m)]
+        ranked = [m for m in numeric_metrics(summary) if catalogue.direction(m)]
         cmp = compare(summary, metrics=ranked) if ranked else pd.DataFrame()
         if len(cmp):
             body = html_tables(cmp, "variant", cmp.attrs["reference"])
@@ -196,14 +215,7 @@ def build_html(out: Path) -> tuple[str, bytes]:
                              f"({html.escape(', '.join(g.status))})</figcaption></figure>")
                 continue
             rid = ok.run_id.iloc[0]
-            d = run_dir(out, rid)
-            imgs = []
-            if (d / "samples.png").is_file():
-                imgs.append(img_tag((d / "samples.png").read_bytes(), f"{rid} samples"))
-            if (d / "discriminator.npz").is_file():
-                imgs.append(img_tag(discriminator_figure(d / "discriminator.npz", rid), f"{rid} D and D*"))
-            if (d / "vanishing.png").is_file():
-                imgs.append(img_tag((d / "vanishing.png").read_bytes(), f"{rid} vanishing probe"))
+            imgs = artifact_images(run_dir(out, rid), rid)
             if imgs:
                 cells.append(f"<figure>{''.join(imgs)}<figcaption>{html.escape(var)} "
                              f"({html.escape(rid)})</figcaption></figure>")
@@ -215,7 +227,6 @@ def build_html(out: Path) -> tuple[str, bytes]:
 
 
 def write_report(out: Path, output: Path | None = None) -> tuple[Path, Path]:
-    from .results import atomic_write, write_text
     out = Path(out)
     page, png = build_html(out)
     html_path = Path(output) if output else out / "report.html"

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputError
-from .results import METRIC_COLUMNS, SUMMARY_COLUMNS
-from .stats import better_word, bootstrap_ci, direction, mann_whitney, min_pvalue
+from ..errors import InputError
+from ..layout import SUMMARY_COLUMNS
+from ..metrics.catalogue import direction, order_key
+from .stats import better_word, bootstrap_ci, mann_whitney, min_pvalue
 from .tables import fmt, is_categorical
 
 COMPARE_COLUMNS = ["dataset", "metric", "better", "group", "n", "mean", "std", "ci_low",
@@ -54,7 +55,7 @@ def load_summaries(outs: list[Path], warn=None) -> pd.DataFrame:
 def numeric_metrics(summary: pd.DataFrame) -> list[str]:
     cols = [c for c in summary.columns if c not in SUMMARY_COLUMNS]
     cols = [c for c in cols if summary[c].notna().any() and not is_categorical(summary[c])]
-    return [c for c in METRIC_COLUMNS if c in cols] + sorted(c for c in cols if c not in METRIC_COLUMNS)
+    return sorted(cols, key=order_key)
 
 
 def compare(summary: pd.DataFrame, by: str = "variant", metrics: list[str] | None = None,

@@ -5,7 +5,8 @@ import math
 
 import pandas as pd
 
-from .results import METRIC_COLUMNS, SUMMARY_COLUMNS
+from ..layout import SUMMARY_COLUMNS
+from ..metrics.catalogue import order_key
 
 
 def metric_columns(summary: pd.DataFrame) -> list[str]:
@@ -63,7 +64,7 @@ def table_rows(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     fixed = {"dataset", "variant", "runs", "ok", "diverged", "failed"}
     metrics = [c[:-5] if c.endswith("_mean") else c for c in table.columns
                if c not in fixed and not c.endswith("_std") and c != "wall_s_mean"]
-    order = [m for m in METRIC_COLUMNS if m in metrics] + [m for m in metrics if m not in METRIC_COLUMNS]
+    order = sorted(metrics, key=order_key)
     rows = []
     for _, r in table.iterrows():
         cells = [str(r.dataset), str(r.variant), f"{r.ok}/{r.diverged}/{r.failed}"]

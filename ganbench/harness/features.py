@@ -6,9 +6,15 @@ Feature extractors are a registry (``features:`` in a suite):
   FID network). Its weights file is taken from ``weights:`` or from the torch hub
   cache where torch-fidelity looks; nothing is downloaded by ganbench. Without the
   file: one line saying where to put it.
-- ``digits``: the small digit classifier of :mod:`ganbench.metrics.classifier`,
+- ``digits``: the small digit classifier of :mod:`ganbench.harness.classifier`,
   registered with torch-fidelity as a feature extractor (128 features; stacked
   images give the features of each channel side by side), so FID works offline.
+  The same classifier counts the modes of digit datasets (``digit_modes`` probe), so
+  FID and ``modes_captured`` always use one network.
+
+Building an extractor (suite validation) checks its settings only; :meth:`prepare`
+loads it (the digit classifier: from the cache, else trained once) when a suite is
+about to run.
 
 Reference statistics of the real images are computed once per dataset × extractor
 × settings and kept in torch-fidelity's cache under ``<cache>/fidelity``. The cache
@@ -30,7 +36,7 @@ import torch
 
 from ..data.images import cache_dir, settings_key, to_uint8
 from ..registry import Registry
-from .classifier import digit_classifier
+from .classifier import Classifier, digit_classifier
 
 extractors = Registry("feature extractor")
 
@@ -46,7 +52,29 @@ class Extractor:
     fidelity_name: str     # the name torch-fidelity knows it by
     key: str               # identity for cache names (includes a hash of its weights)
     fidelity_kwargs: dict = field(default_factory=dict)
-    accuracy: float | None = None   # held-out accuracy (classifier extractors)
+    #: the classifier behind a classifier extractor (its features, its held-out accuracy)
+    classifier: Classifier | None = None
+
+    def prepare(self) -> "Extractor":
+        return self
+
+
+@dataclass(frozen=True)
+class ClassifierFeatures:
+    """The ``digits`` extractor before its classifier is loaded (validated settings)."""
+
+    dataset: object
+    epochs: int
+    min_accuracy: float
+
+    def classifier(self) -> Classifier:
+        """The classifier (cached on disk; trained once); ValueError below min_accuracy."""
+        return digit_classifier(self.dataset, epochs=self.epochs, min_accuracy=self.min_accuracy)
+
+    def prepare(self) -> Extractor:
+        clf = self.classifier()
+        name = register_classifier(clf, per_channel=getattr(self.dataset, "stacked", 0) > 0)
+        return Extractor(name, name.removeprefix("ganbench-"), classifier=clf)
 
 
 def fidelity_kwargs(**kwargs) -> dict:
@@ -142,7 +170,7 @@ def register_classifier(clf, per_channel: bool) -> str:
 
 
 @extractors.register("digits")
-def digits(dataset, epochs: int = 30, min_accuracy: float = 0.95) -> Extractor:
+def digits(dataset, epochs: int = 30, min_accuracy: float = 0.95) -> ClassifierFeatures:
     """A digit classifier trained once on the dataset's train split (128 features).
 
     Cached on disk; refused below min_accuracy on the held-out split; per channel on
@@ -155,16 +183,28 @@ def digits(dataset, epochs: int = 30, min_accuracy: float = 0.95) -> Extractor:
     if not getattr(dataset, "labelled", False):
         raise ValueError(f"{dataset.name} has no labels to train a classifier on; "
                          f"use features: inception")
-    clf = digit_classifier(dataset, epochs=epochs, min_accuracy=min_accuracy)
-    name = register_classifier(clf, per_channel=getattr(dataset, "stacked", 0) > 0)
-    return Extractor(name, name.removeprefix("ganbench-"), accuracy=clf.accuracy)
+    return ClassifierFeatures(dataset, int(epochs), float(min_accuracy))
 
 
-def build_extractor(spec, dataset, path: str = "features") -> Extractor | None:
-    """The run's extractor: ``spec`` (None: the dataset's default); None for non-image data."""
+def build_extractor(spec, dataset, path: str = "features"):
+    """The run's extractor, not loaded yet (``prepare()`` loads it): ``spec`` (None: the
+    dataset's default); None for non-image data."""
     if getattr(dataset, "image_shape", None) is None:
         return None
     return extractors.build(spec or dataset.default_features, path, dataset=dataset)
+
+
+def mode_classifier(dataset, extractor) -> Classifier | None:
+    """The classifier that counts ``dataset``'s modes: the run's feature extractor's own
+    when it is a classifier (one network for FID and coverage), else the default digit
+    classifier; None for datasets without class modes."""
+    if not getattr(dataset, "mode_channels", 0):
+        return None
+    if isinstance(extractor, ClassifierFeatures):
+        return extractor.classifier()
+    if isinstance(extractor, Extractor) and extractor.classifier is not None:
+        return extractor.classifier
+    return digit_classifier(dataset)
 
 
 class _Images(torch.utils.data.Dataset):

@@ -1,0 +1,65 @@
+"""Files a run adds to its folder beside config.json, history.csv and metrics.json,
+each declared with a caption and a kind, so the report shows whatever a run declares
+(the declarations are written into the run's metrics.json as ``artifacts``).
+
+Kinds: ``image`` (a PNG shown as is), ``table`` (a CSV, linked), ``d_map`` (an .npz
+of D and D* on a grid over the plane, drawn by the report).
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+KINDS = ("image", "table", "d_map")
+
+
+@dataclass(frozen=True)
+class Artifact:
+    file: str
+    caption: str
+    kind: str
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"artifact kind must be one of {', '.join(KINDS)}")
+
+    def record(self) -> dict:
+        return asdict(self)
+
+
+SAMPLES = Artifact("samples.png", "samples", "image")
+D_MAP = Artifact("discriminator.npz", "D and D*", "d_map")
+
+
+def png_bytes(fig) -> bytes:
+    """A matplotlib figure as PNG bytes (the figure is closed)."""
+    import matplotlib.pyplot as plt
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def run_artifacts(result, dataset, checkpoint_probes: list, title: str) -> tuple[dict, list[dict]]:
+    """The files of one seed's run (name -> bytes or text) and their declarations."""
+    files: dict = {}
+    declared: list[Artifact] = []
+    if result.real is not None and (dataset.dim == 2 or dataset.is_image):
+        from . import plots  # matplotlib only when there is something to draw
+        draw = plots.image_samples_png if dataset.is_image else plots.samples_png
+        files[SAMPLES.file] = draw(dataset, result.real, result.fake,
+                                   f"{title} ({result.status}, step {result.steps})")
+        declared.append(SAMPLES)
+    if result.d_map is not None:
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **result.d_map)
+        files[D_MAP.file] = buf.getvalue()
+        declared.append(D_MAP)
+    for probe in checkpoint_probes:
+        table = result.probe_tables.get(probe.name)
+        if table is not None:
+            files.update(probe.files(table, f"{title}: {probe.name}"))
+            declared += probe.artifacts
+    return files, [a.record() for a in declared]

@@ -1,0 +1,119 @@
+"""Building a run's parts from a dataset spec and a run config: the dataset, the game
+(objective and regularizers), the update scheme, both networks with their optimizers,
+the checkpoint probes and the feature extractor. Bad settings raise an InputError
+naming ``path``; nothing is trained here (suite validation calls this on one seed).
+
+Each seed has its own random streams (initial weights, training batches, evaluation,
+checkpoint probes), so seed s gets the same numbers alone or stacked with others.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..data import datasets
+from ..errors import at
+from ..game import Game
+from ..models import build_model, discriminators, generators
+from ..objectives import objectives
+from ..optimizers import optimizers
+from ..registry import merge_spec
+from ..regularizers import regularizers
+from ..updates import Unrolled, unroll_rule, updates
+from .checkpoints import checkpoint_probes
+from .features import build_extractor
+from .players import Players
+
+
+def probe_seeds(seed: int) -> tuple[int, int]:
+    """Seeds of a seed's checkpoint probes (fresh D init, their batches), apart from training's."""
+    return tuple(int(v) for v in np.random.SeedSequence(int(seed)).generate_state(6)[4:])
+
+
+def seed_streams(seed: int, device: torch.device) -> dict[str, torch.Generator]:
+    """Independent generators for one seed: model init (CPU), training, evaluation."""
+    a, b, c, d = np.random.SeedSequence(int(seed)).generate_state(4)
+    return {
+        "init_g": torch.Generator().manual_seed(int(a)),
+        "init_d": torch.Generator().manual_seed(int(b)),
+        "train": torch.Generator(device=device).manual_seed(int(c)),
+        "eval": torch.Generator(device=device).manual_seed(int(d)),
+    }
+
+
+@dataclass
+class Parts:
+    """Everything a run is built from, made from a dataset spec and a run config."""
+
+    dataset: Any
+    game: Game
+    update: Any
+    G: torch.nn.Module
+    D: torch.nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    checkpoint_probes: list
+    features: Any = None    # FID/KID feature extractor (image datasets), not loaded yet
+
+
+def build_discriminator(config: dict, dataset, init: list, device, path: str = ""):
+    """The run's discriminator, one seed per generator in ``init``."""
+    return build_model(discriminators, config["discriminator"], f"{path}discriminator", dataset,
+                       init).to(device)
+
+
+def build_optimizer(config: dict, key: str, net: torch.nn.Module, path: str = ""):
+    """``key`` (g_optimizer or d_optimizer) settings on top of ``optimizer``, for ``net``."""
+    return optimizers.build(merge_spec(config["optimizer"], config.get(key)), f"{path}{key}",
+                            params=list(net.parameters()))
+
+
+def fresh_critic(config: dict, dataset, device):
+    """A function init -> (a fresh D of the run's kind, its optimizer), for probes."""
+    def make(init: list):
+        D = build_discriminator(config, dataset, init, device)
+        return D, build_optimizer(config, "d_optimizer", D)
+    return make
+
+
+def build_parts(dataset_spec, config: dict, init_g: list, init_d: list,
+                device: torch.device | str = "cpu", path: str = "") -> Parts:
+    """Build every part of a run (errors name ``path``); trains nothing."""
+    ds = datasets.build(dataset_spec, f"{path}dataset")
+    obj = objectives.build(config["objective"], f"{path}objective")
+    regs = [regularizers.build(r, f"{path}regularizers[{i}]")
+            for i, r in enumerate(config.get("regularizers") or [])]
+    update = updates.build(config.get("update") or "alternating", f"{path}update")
+    G = build_model(generators, config["generator"], f"{path}generator", ds, init_g).to(device)
+    D = build_discriminator(config, ds, init_d, device, path)
+    game = Game(obj, regs + list(obj.penalties), packing=getattr(D, "packing", 1))
+    for key in ("batch_size", "n_eval"):
+        if int(config[key]) % game.packing:
+            raise at(f"{path}{key}", f"{config[key]} is not a multiple of the discriminator's "
+                                     f"packing ({game.packing}); change one of them.")
+    if isinstance(update, Unrolled) and game.consensus:
+        raise at(f"{path}update", "unrolled updates cannot be combined with consensus; drop one.")
+    opt_g = build_optimizer(config, "g_optimizer", G, path)
+    opt_d = build_optimizer(config, "d_optimizer", D, path)
+    if isinstance(update, Unrolled):
+        try:
+            unroll_rule(opt_d, list(D.parameters()))   # can D's optimizer be unrolled?
+        except ValueError as e:
+            raise at(f"{path}update", str(e)) from None
+    cps = [checkpoint_probes.build(c, f"{path}checkpoint_probes[{i}]")
+           for i, c in enumerate(config.get("checkpoint_probes") or [])]
+    for i, cp in enumerate(cps):
+        if max(cp.at) > int(config["steps"]):
+            raise at(f"{path}checkpoint_probes[{i}].at", f"step {max(cp.at)} is after the last "
+                     f"step ({config['steps']}); use steps between 0 and {config['steps']}.")
+    features = build_extractor(config.get("features"), ds, f"{path}features")
+    return Parts(ds, game, update, G, D, opt_g, opt_d, cps, features)
+
+
+def players_of(parts: Parts, config: dict, train_gens: list, device) -> Players:
+    return Players(parts.dataset, parts.game, parts.G, parts.D, parts.opt_g, parts.opt_d,
+                   train_gens, int(config["batch_size"]), int(config["n_critic"]),
+                   torch.device(device))

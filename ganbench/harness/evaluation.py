@@ -1,0 +1,97 @@
+"""Evaluation of S seed-stacked runs at a step: the probes on fixed samples, and D
+against D* on a grid over the plane at the end.
+
+Each seed's evaluation uses its own stream: the same noise and data sample at every
+evaluation of a run, so curves over steps compare like with like.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..game import pack
+from ..metrics.theory import d_star_on
+from .probes import Evaluation, probes
+
+#: |generated value| above this counts as exploding (the run is ``diverged``).
+EXPLODE = 1e6
+
+
+def chunked(net, x: torch.Tensor, chunk: int | None) -> torch.Tensor:
+    """``net`` over the batch dimension of x (S, n, ...) in chunks of ``chunk`` (all at
+    once when None)."""
+    if not chunk or x.shape[1] <= chunk:
+        return net(x)
+    return torch.cat([net(x[:, i:i + chunk]) for i in range(0, x.shape[1], chunk)], 1)
+
+
+def split_tracks(row: dict) -> tuple[dict, dict]:
+    """A probe row's numbers (metric columns) apart from its arrays (per-evaluation tracks)."""
+    arrays = {k: v for k, v in row.items() if isinstance(v, np.ndarray)}
+    return {k: v for k, v in row.items() if k not in arrays}, arrays
+
+
+class Evaluator:
+    """Every probe that applies, on the fixed evaluation samples of each seed."""
+
+    def __init__(self, players, eval_gens: list, n_eval: int, min_hq: int = 1,
+                 features=None, classifier=None):
+        self.players = players
+        self.z = players.noise(n_eval, eval_gens)            # fixed noise for every evaluation
+        self.real = players.real_batch(n_eval, eval_gens)
+        self.real_np = self.real.cpu().numpy()
+        self.min_hq, self.features, self.classifier = int(min_hq), features, classifier
+        ds, obj = players.dataset, players.objective
+        self.probes = [pr for pr in (probes.build(n) for n in probes.names()) if pr.applies(ds, obj)]
+        self.last_fake: np.ndarray | None = None
+
+    @torch.no_grad()
+    def evaluate(self, final: bool = False) -> list[tuple[dict, dict] | None]:
+        """Per seed (numbers, tracks), or None for a seed whose samples blew up; probes
+        marked ``final_only`` run at the last evaluation only. Models with an
+        ``eval_chunk`` (batch-norm generators) see the samples in chunks of that size."""
+        pl = self.players
+        chunk = getattr(pl.G, "eval_chunk", None)
+        fake = chunked(pl.G, self.z, chunk)
+        m = pl.game.packing
+        d_chunk = chunk and max(1, chunk // m)          # packs per chunk
+        dr = chunked(pl.D, pack(self.real, m), d_chunk).cpu().numpy()
+        df = chunked(pl.D, pack(fake, m), d_chunk).cpu().numpy()
+        fake_np = self.last_fake = fake.cpu().numpy()
+        active = [pr for pr in self.probes if final or not pr.final_only]
+        rows = []
+        for s in range(pl.n_seeds):
+            if not np.isfinite(fake_np[s]).all() or np.abs(fake_np[s]).max() > EXPLODE:
+                rows.append(None)
+                continue
+            ev = Evaluation(pl.dataset, pl.objective, self.real_np[s], fake_np[s], dr[s], df[s],
+                            self.min_hq, self.features, self.classifier, str(pl.device))
+            row: dict = {}
+            for pr in active:
+                row.update(pr.measure(ev))
+            rows.append(split_tracks(row))
+        return rows
+
+    @torch.no_grad()
+    def discriminator_maps(self, n: int = 80) -> list[dict] | None:
+        """Per seed: D's output on an n×n grid framing the data, and D* = p/(p+q) there
+        (q a KDE of the last evaluation's samples) where the density is known. 2D,
+        unpacked D only."""
+        pl, fake = self.players, self.last_fake
+        ds = pl.dataset
+        if ds.dim != 2 or pl.game.packing != 1 or fake is None:
+            return None
+        x0, x1, y0, y1 = ds.bounds()
+        xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+        gx, gy = np.meshgrid(xs, ys)                      # rows: y, columns: x
+        pts = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32,
+                           device=pl.device)
+        out = pl.as_prob(pl.D(pts.expand(pl.n_seeds, -1, -1).contiguous())).cpu().numpy()
+        maps = []
+        for s in range(pl.n_seeds):
+            m = {"xs": xs, "ys": ys, "d": out[s].reshape(n, n),
+                 "probability": pl.objective.probability, "fake": fake[s][:1000]}
+            if ds.has_density and np.isfinite(fake[s]).all():
+                m["d_star"] = d_star_on(pts.cpu(), fake[s], ds.log_prob).reshape(n, n)
+            maps.append(m)
+        return maps

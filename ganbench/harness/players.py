@@ -1,0 +1,112 @@
+"""The players: G and D of S seed-stacked runs, their optimizers, the game and the
+random streams, and the three moves update schemes combine (one D step, one G step,
+both at once).
+
+Update schemes (:mod:`ganbench.updates`), checkpoint probes and the equilibrium
+metrics take a :class:`Players` and nothing else of the harness: the loop (schedule,
+history, divergence, evaluation) lives in :mod:`ganbench.harness.loop`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from ..game import Game, gradient_field
+
+
+@dataclass
+class Players:
+    dataset: object
+    game: Game
+    G: torch.nn.Module
+    D: torch.nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    #: one training generator per seed (noise and data batches, penalties' draws)
+    train_gens: list
+    batch_size: int
+    n_critic: int
+    device: torch.device
+    #: fraction of training done (instance noise annealing)
+    progress: float = 0.0
+    g_params: list = field(init=False)
+    d_params: list = field(init=False)
+
+    def __post_init__(self):
+        self.g_params, self.d_params = list(self.G.parameters()), list(self.D.parameters())
+
+    @property
+    def n_seeds(self) -> int:
+        return len(self.train_gens)
+
+    @property
+    def objective(self):
+        return self.game.objective
+
+    # --- sampling: each seed from its own stream ----------------------------------
+    def real_batch(self, n: int, gens=None) -> torch.Tensor:
+        """(S, n, dim) data, seed s drawn from ``gens[s]`` (default: training's)."""
+        return torch.stack([self.dataset.sample(n, g) for g in gens or self.train_gens])
+
+    def noise(self, n: int, gens=None) -> torch.Tensor:
+        """(S, n, z_dim) standard normal noise, seed s drawn from ``gens[s]``."""
+        return torch.stack([torch.randn(n, self.G.z_dim, generator=g, device=self.device)
+                            for g in gens or self.train_gens])
+
+    def as_prob(self, out: torch.Tensor) -> torch.Tensor:
+        """D's outputs as probabilities where D models one, else unchanged."""
+        return torch.sigmoid(out) if self.objective.probability else out
+
+    # --- applying gradients ---------------------------------------------------------
+    @staticmethod
+    def _apply(opt, params, grads) -> None:
+        for p, g in zip(params, grads):
+            p.grad = g.contiguous()  # fused optimizers assume the parameter's layout
+        opt.step()
+
+    def apply_g(self, grads) -> None:
+        self._apply(self.opt_g, self.g_params, grads)
+
+    def apply_d(self, grads) -> None:
+        self._apply(self.opt_d, self.d_params, grads)
+        if self.objective.weight_clip is not None:
+            c = self.objective.weight_clip
+            with torch.no_grad():
+                for prm in self.d_params:
+                    prm.clamp_(-c, c)
+
+    def _field(self, real, z, for_d: bool, for_g: bool):
+        return gradient_field(self.game, self.G, self.D, self.g_params, self.d_params, real, z,
+                              self.train_gens, self.progress, for_d, for_g)
+
+    def _d_stats(self, dl):
+        return (dl.game.detach(), dl.penalty.detach(), self.as_prob(dl.r.detach()).mean(1),
+                self.as_prob(dl.f.detach()).mean(1))
+
+    # --- the three moves ------------------------------------------------------------
+    def d_step(self):
+        """One D step; returns (game loss, penalty, mean D(real), mean D(fake)), each (S,)."""
+        real = self.real_batch(self.batch_size)
+        fld = self._field(real, self.noise(self.batch_size), True, False)
+        self.apply_d(fld.d_grads)
+        return self._d_stats(fld.d)
+
+    def g_step(self):
+        """One G step; returns (G loss, norm of its gradient), each (S,)."""
+        z = self.noise(self.batch_size)
+        needs_real = self.objective.g_needs_real or self.game.consensus
+        real = self.real_batch(self.batch_size) if needs_real else None
+        fld = self._field(real, z, False, True)
+        self.apply_g(fld.g_grads)
+        return fld.g_loss.detach(), fld.grad_norm_g
+
+    def joint_step(self):
+        """Both players' gradients at the same point, then both steps; returns the six
+        logged values (D game loss, penalty, G loss, G gradient norm, D(real), D(fake))."""
+        real = self.real_batch(self.batch_size)
+        fld = self._field(real, self.noise(self.batch_size), True, True)
+        self.apply_d(fld.d_grads)
+        self.apply_g(fld.g_grads)
+        game, pen, dr, df = self._d_stats(fld.d)
+        return game, pen, fld.g_loss.detach(), fld.grad_norm_g, dr, df

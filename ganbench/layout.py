@@ -1,0 +1,51 @@
+"""The results folder's layout, and the one way files are written into it.
+
+    OUT/suite.yaml, summary.csv, table.md, table.csv
+    OUT/runs/<run_id>/config.json, history.csv, metrics.json, samples.png, ...
+
+Every file is written to a temporary name and renamed (:func:`atomic_write`), so no
+reader ever sees half a file. This module imports neither torch nor the harness:
+the analysis commands (compare, report, check) and the harness (the classifier
+cache) both write through it.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+#: the first columns of summary.csv; the metric columns follow (ganbench.metrics.catalogue)
+SUMMARY_COLUMNS = ["run_id", "dataset", "variant", "seed", "status", "steps", "wall_s"]
+#: statuses of a finished run (a failed run is redone when the suite runs again)
+FINISHED = ("ok", "diverged")
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` then rename tmp to ``path`` (never a half-written file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_UMASK)     # as open() would make it (mkstemp makes 0600)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda p: p.write_text(text))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    atomic_write(path, lambda p: p.write_bytes(data))
+
+
+def run_dir(out: Path, run_id: str) -> Path:
+    return Path(out) / "runs" / run_id

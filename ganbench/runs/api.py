@@ -1,0 +1,152 @@
+"""The Python API: run a suite and load a results folder, from a notebook or a script.
+
+    import ganbench
+    summary = ganbench.run("suites/ci.yaml", out="results/ci")   # a pandas DataFrame
+    res = ganbench.load("results/ci")
+    res.table, res.history("ring8__nonsaturating__seed0")
+
+``ganbench run`` and :mod:`ganbench.testing` call these same functions.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from ..config.suite import Suite, load_suite, parse_suite
+from ..data import datasets
+from ..errors import InputError, at
+from ..harness.features import build_extractor, mode_classifier
+from ..layout import atomic_write, run_dir, write_text
+from .executors import Job, executors, pending_groups
+from .store import write_suite, write_summary
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` (CUDA when there is one), ``cpu``, ``cuda`` or ``cuda:N`` (checked)."""
+    import torch
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cpu":
+        return "cpu"
+    if name == "cuda" or name.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise InputError(f"--device {name}: CUDA is not available here; use --device cpu or auto.")
+        idx = name.partition(":")[2]
+        if idx and (not idx.isdigit() or int(idx) >= torch.cuda.device_count()):
+            raise InputError(f"--device {name}: no such GPU; this machine has "
+                             f"{torch.cuda.device_count()} (cuda:0 .. cuda:{torch.cuda.device_count() - 1}).")
+        return name
+    raise InputError(f"--device {name}: expected auto, cpu, cuda or cuda:N.")
+
+
+def prepare_features(suite: Suite) -> None:
+    """Load (train once and cache, where needed) every feature extractor and mode
+    classifier the suite's image runs use, before any run starts: a classifier below
+    its accuracy floor is bad input (InputError naming the field), not failed runs."""
+    seen = set()
+    for spec in suite.specs:
+        key = (spec.dataset["label"], spec.variant)
+        if key in seen:
+            continue
+        seen.add(key)
+        ds = datasets.build(spec.dataset_spec())
+        extractor = build_extractor(spec.config.get("features"), ds)
+        try:
+            if extractor is not None:
+                extractor.prepare()
+        except ValueError as e:
+            raise at(f"variants.{spec.variant}.features", str(e)) from None
+        try:
+            mode_classifier(ds, extractor)
+        except ValueError as e:
+            raise at(f"datasets[{spec.dataset['label']}]", str(e)) from None
+
+
+def _suite(suite, imports) -> Suite:
+    if isinstance(suite, Suite):
+        return suite
+    if isinstance(suite, dict):
+        return parse_suite(suite, extra_imports=list(imports))
+    return load_suite(suite, list(imports))
+
+
+def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device: str = "auto",
+        executor: str = "auto", workers: int | None = None, force: bool = False,
+        progress: bool = False, imports: tuple[str, ...] = (), ray_address: str | None = None,
+        echo: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """Train every unfinished run of ``suite`` (a YAML path, a dict of the same content,
+    or a parsed Suite) into ``out`` (default ``results/<suite name>``); returns the
+    summary (one row per run). Bad input raises InputError before any work."""
+    say = echo or (lambda msg: None)
+    s = _suite(suite, imports)
+    dev = resolve_device(device)
+    execute = executors.build(executor, "--executor")
+    out = Path(out) if out is not None else Path("results") / s.name
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"--out {out}: cannot create the results folder ({e.strerror}); "
+                         "choose a writable folder.") from None
+    prepare_features(s)
+    write_suite(out, s.resolved)
+    groups = pending_groups(out, s.specs, force)
+    done = len(s.specs) - sum(len(g.specs) for g in groups)
+    say(f"ganbench: {s.name}: {len(s.specs)} runs ({done} already finished) on {dev} -> {out}")
+    execute(Job(out, s.specs, groups, dev, s.resolved["imports"], s.path.parent if s.path else None,
+                workers, progress=progress, ray_address=ray_address))
+    summary = write_summary(out, s.specs)
+    write_tables(out, summary)
+    summary.attrs.update(out=str(out), suite=s.name)
+    return summary
+
+
+def write_tables(out: Path, summary: pd.DataFrame) -> str:
+    """table.csv and table.md of a summary; returns the markdown."""
+    from ..analysis.tables import aggregate, to_markdown
+    table = aggregate(summary)
+    atomic_write(out / "table.csv", lambda p: table.to_csv(p, index=False))
+    md = to_markdown(table)
+    write_text(out / "table.md", md)
+    return md
+
+
+@dataclass
+class Results:
+    """A results folder, read: the summary, the aggregated table, per-run histories."""
+
+    out: Path
+    summary: pd.DataFrame
+    table: pd.DataFrame
+    _histories: dict = field(default_factory=dict, repr=False)
+
+    def history(self, run_id: str) -> pd.DataFrame:
+        """history.csv of one run (every step, evaluations merged in)."""
+        if run_id not in self._histories:
+            f = run_dir(self.out, run_id) / "history.csv"
+            if not f.is_file():
+                raise InputError(f"{run_id}: no history.csv in {f.parent}; known runs: "
+                                 f"{', '.join(self.summary.run_id.astype(str)[:5])} ...")
+            self._histories[run_id] = pd.read_csv(f)
+        return self._histories[run_id]
+
+    def histories(self) -> dict[str, pd.DataFrame]:
+        """Every run's history that exists, by run id."""
+        return {r: self.history(r) for r in self.summary.run_id.astype(str)
+                if (run_dir(self.out, r) / "history.csv").is_file()}
+
+
+def load(out: str | Path) -> Results:
+    """Read a results folder written by ``ganbench run`` (or :func:`run`)."""
+    from ..analysis.compare import load_summaries
+    from ..analysis.tables import aggregate
+    out = Path(out)
+    summary = load_summaries([out])
+    return Results(out, summary, aggregate(summary))
+
+
+def main_echo(msg: str) -> None:
+    print(msg, file=sys.stderr)
