@@ -10,6 +10,7 @@ cache) both write through it.
 """
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -49,3 +50,13 @@ def write_bytes(path: Path, data: bytes) -> None:
 
 def run_dir(out: Path, run_id: str) -> Path:
     return Path(out) / "runs" / run_id
+
+
+def png_bytes(fig) -> bytes:
+    """A matplotlib figure as PNG bytes; the figure is closed (matplotlib is imported by
+    the caller that made the figure)."""
+    import matplotlib.pyplot as plt
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..layout import atomic_write, run_dir, write_text  # noqa: E402
+from ..layout import atomic_write, png_bytes, run_dir, write_text  # noqa: E402
 from ..metrics import catalogue  # noqa: E402
 from .compare import compare, html_tables, load_summaries, numeric_metrics  # noqa: E402
 from .tables import aggregate, is_categorical, table_rows  # noqa: E402
@@ -35,13 +34,6 @@ td:first-child,td:nth-child(2),th{text-align:left}
 img{max-width:100%;border:1px solid #eee}
 .grid{display:flex;flex-wrap:wrap;gap:10px}.grid figure{margin:0;width:440px}
 figcaption{font-size:12px;color:#444}"""
-
-
-def png_bytes(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
 
 
 def img_tag(data: bytes, alt: str) -> str:

@@ -33,15 +33,6 @@ SAMPLES = Artifact("samples.png", "samples", "image")
 D_MAP = Artifact("discriminator.npz", "D and D*", "d_map")
 
 
-def png_bytes(fig) -> bytes:
-    """A matplotlib figure as PNG bytes (the figure is closed)."""
-    import matplotlib.pyplot as plt
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
-
-
 def run_artifacts(result, dataset, checkpoint_probes: list, title: str) -> tuple[dict, list[dict]]:
     """The files of one seed's run (name -> bytes or text) and their declarations."""
     files: dict = {}

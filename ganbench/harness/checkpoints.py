@@ -33,7 +33,7 @@ from ..game import pack, sqnorm
 from ..metrics.gradients import decay_factor
 from ..objectives import minimax_d_loss
 from ..registry import Registry
-from .artifacts import Artifact, png_bytes
+from .artifacts import Artifact
 
 checkpoint_probes = Registry("checkpoint probe")
 
@@ -112,9 +112,7 @@ class VanishingProbe:
         return {f"{self.name}.csv": df.to_csv(index=False), f"{self.name}.png": self.plot(df, title)}
 
     def plot(self, df: pd.DataFrame, title: str) -> bytes:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from .plots import plt, png_bytes   # matplotlib only when there is something to draw
         fig, ax = plt.subplots(figsize=(5.6, 3.8), dpi=110)
         colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
         for i, (c, g) in enumerate(df.groupby("checkpoint")):

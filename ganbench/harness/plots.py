@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .artifacts import png_bytes  # noqa: E402
+from ..layout import png_bytes  # noqa: E402,F401  (checkpoint probes draw with it too)
 
 
 def samples_png(dataset, real: np.ndarray, fake: np.ndarray | None, title: str) -> bytes:
