@@ -163,6 +163,27 @@ def test_unrolled_adam_steps_match_torch_adam():
     assert torch.allclose(ps[0], p.detach(), atol=1e-6)
 
 
+def test_unrolled_amsgrad_steps_match_torch_amsgrad():
+    """AMSGrad divides by the largest second moment so far: after large gradients then
+    small ones its steps differ from Adam's, and the unrolled steps must follow them
+    (before, amsgrad: true was silently unrolled as plain Adam)."""
+    from ganbench.updates import unroll_rule
+    torch.manual_seed(0)
+    p = torch.nn.Parameter(torch.randn(2, 3))
+    opt = torch.optim.Adam([p], lr=0.01, betas=(0.5, 0.9), amsgrad=True)
+    for _ in range(3):                       # large gradients first: a large max second moment
+        p.grad = 10 * torch.randn(2, 3)
+        opt.step()
+    rule = unroll_rule(opt, [p])
+    grads = [0.1 * torch.randn(2, 3) for _ in range(4)]
+    ps = [p.detach().clone()]
+    for g in grads:
+        ps = rule(ps, [g])
+        p.grad = g.clone()
+        opt.step()
+    assert torch.allclose(ps[0], p.detach(), atol=1e-6)
+
+
 def test_unrolled_with_consensus_is_refused():
     from ganbench.errors import InputError
     cfg = dirac_config(update={"name": "unrolled"}, regularizers=[{"name": "consensus"}])

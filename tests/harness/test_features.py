@@ -157,3 +157,28 @@ def test_bad_extractor_settings_are_one_line_input_errors(digits, spec, says):
     with pytest.raises(InputError, match=says) as e:
         build_extractor(spec, digits, "variants.v.features")
     assert str(e.value).startswith("variants.v.features") and "\n" not in str(e.value)
+
+
+def test_fid_and_mode_coverage_use_one_classifier(digits):
+    """features: {name: digits, epochs: N} gives FID and modes_captured/classifier_accuracy
+    the same N-epoch classifier (before, coverage used the default 30-epoch one)."""
+    import yaml
+    from ganbench.config.suite import parse_suite
+    from ganbench.harness.loop import Loop, train_seeds
+    suite = parse_suite(yaml.safe_load("""
+        seeds: 1
+        datasets: [digits]
+        defaults: {steps: 2, batch_size: 8, eval_every: 2, n_eval: 64,
+                   generator: {name: dcgan, width: 4, z_dim: 4},
+                   discriminator: {name: dcgan, width: 4},
+                   features: {name: digits, epochs: 1, min_accuracy: 0.0}}
+        variants: {ns: {objective: nonsaturating}}"""))
+    spec = suite.specs[0]
+    one_epoch = digit_classifier(digits, epochs=1, min_accuracy=0.0)
+    assert one_epoch.accuracy != digit_classifier(digits).accuracy
+    (res,), _ = train_seeds(spec.dataset_spec(), spec.config, [0])
+    assert res.status == "ok", res.error
+    assert res.metrics["classifier_accuracy"] == pytest.approx(one_epoch.accuracy)
+    loop = Loop(spec.dataset_spec(), spec.config, [0])
+    assert loop.evaluator.features.classifier.path == one_epoch.path
+    assert loop.evaluator.classifier.path == one_epoch.path
