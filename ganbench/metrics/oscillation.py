@@ -96,12 +96,12 @@ def nash_gap(d_real_prob, d_fake_prob) -> float:
 
 
 def sigmoid(x) -> np.ndarray:
-    """The logistic function of D's logits, as a probability."""
-    return 0.5 * (1 + np.tanh(0.5 * as_numpy(x)))
+    """The logistic function of D's logits, as a probability (in the logits' precision)."""
+    return 0.5 * (1 + np.tanh(0.5 * np.asarray(x)))
 
 
 def d_output_means(d_real, d_fake, probability: bool) -> dict:
     """d_real_mean and d_fake_mean: mean D output on real and on generated samples, as a
     probability (``probability``: D's outputs are logits) or raw."""
-    f = sigmoid if probability else as_numpy
+    f = sigmoid if probability else np.asarray
     return {"d_real_mean": float(np.mean(f(d_real))), "d_fake_mean": float(np.mean(f(d_fake)))}
