@@ -14,8 +14,10 @@ declare(
     Metric("d_saturation", "fraction of samples with D(G(z)) < 0.01 (objectives whose D is a "
            "probability)", better="lower", order=170),
     Metric("sat_decay_step{c}", "vanishing probe (below): first / last G-gradient norm of the "
-           "saturating cost while a fresh D trains against G frozen at step c", order=1000),
-    Metric("ns_decay_step{c}", "vanishing probe: the same for the non-saturating cost",
+           "saturating cost log(1 − D(G(z))) while a fresh D trains against G frozen at step c",
+           order=1000),
+    Metric("ns_decay_step{c}", "vanishing probe (below): first / last G-gradient norm of the "
+           "non-saturating cost −log D(G(z)) while a fresh D trains against G frozen at step c",
            order=1000),
 )
 
