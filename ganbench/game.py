@@ -112,7 +112,10 @@ def gradient_field(game: Game, g: Callable, d: Callable, g_params: list[Tensor],
     if cons:
         reg = game.consensus * 0.5 * (sqnorm(gd) + sqnorm(gg)).sum()
         wanted = (d_params if for_d else []) + (g_params if for_g else [])
-        extra = torch.autograd.grad(reg, wanted, create_graph=create_graph)
+        # a parameter the field does not depend on (a WGAN critic's last bias) has no
+        # gradient of ½‖v‖²: zero
+        extra = torch.autograd.grad(reg, wanted, create_graph=create_graph, allow_unused=True)
+        extra = [torch.zeros_like(p) if e is None else e for e, p in zip(extra, wanted)]
         nd = len(d_params) if for_d else 0
         gd = [a + b for a, b in zip(gd, extra[:nd])] if for_d else None
         gg = [a + b for a, b in zip(gg, extra[nd:])] if for_g else None

@@ -87,3 +87,13 @@ def test_wgan_clips_critic_weights():
     t = Loop({"name": "ring8"}, cfg, [0])
     t.run()
     assert max(p.abs().max().item() for p in t.players.D.parameters()) <= 0.01 + 1e-7
+
+
+@pytest.mark.parametrize("objective", ["wgan", "wgan_gp"])
+def test_consensus_trains_with_a_critic_whose_last_bias_has_no_field_gradient(objective):
+    """Under a WGAN loss the field does not depend on the critic's last bias; consensus
+    gives it a zero gradient (before, autograd refused the unused parameter)."""
+    cfg = config(steps=6, eval_every=6, objective=objective,
+                 regularizers=[{"name": "consensus", "weight": 1.0}])
+    (res,), _ = train_seeds({"name": "ring8"}, cfg, [0])
+    assert res.status == "ok", res.error
