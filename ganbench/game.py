@@ -38,11 +38,11 @@ def sqnorm(grads: Sequence[Tensor]) -> Tensor:
 
 
 @dataclass
-class DLoss:
+class DiscriminatorLoss:
     game: Tensor      # (S,) D's loss from the objective
     penalty: Tensor   # (S,) sum of the penalties
-    r: Tensor         # (S, B') D's raw outputs on real
-    f: Tensor         # (S, B') D's raw outputs on fake
+    on_real: Tensor   # (S, B') D's raw outputs on real
+    on_fake: Tensor   # (S, B') D's raw outputs on fake
 
 
 @dataclass
@@ -62,13 +62,13 @@ class Game:
             x = perturb(x, gens, progress)
         return pack(x, self.packing)
 
-    def d_loss(self, d: Callable, real: Tensor, fake: Tensor, gens=None, progress=0.0) -> DLoss:
+    def d_loss(self, d: Callable, real: Tensor, fake: Tensor, gens=None, progress=0.0) -> DiscriminatorLoss:
         xr, xf = self.see(real, gens, progress), self.see(fake, gens, progress)
         out = d(torch.cat([xr, xf], 1))
         r, f = out[:, : xr.shape[1]], out[:, xr.shape[1]:]
         game = self.objective.d_loss(r, f)
         penalty = sum((pen(d, xr, xf, gens) for pen in self.penalties), torch.zeros_like(game))
-        return DLoss(game, penalty, r, f)
+        return DiscriminatorLoss(game, penalty, r, f)
 
     def g_loss(self, d: Callable, fake: Tensor, real: Tensor | None = None, gens=None,
                progress=0.0) -> Tensor:
@@ -78,19 +78,19 @@ class Game:
 
 
 @dataclass
-class Field:
+class GradientField:
     """Gradients of each player's loss (consensus term included when the game has one)."""
 
     d_grads: list[Tensor] | None
     g_grads: list[Tensor] | None
-    d: DLoss | None
+    d: DiscriminatorLoss | None
     g_loss: Tensor | None
     grad_norm_g: Tensor | None   # (S,) norm of G's own loss gradient (before consensus)
 
 
 def gradient_field(game: Game, g: Callable, d: Callable, g_params: list[Tensor],
                    d_params: list[Tensor], real: Tensor, z: Tensor, gens=None, progress=0.0,
-                   for_d: bool = True, for_g: bool = True, create_graph: bool = False) -> Field:
+                   for_d: bool = True, for_g: bool = True, create_graph: bool = False) -> GradientField:
     """Both players' gradients at one batch (only those asked for, unless consensus needs
     both). ``g``/``d`` are the networks (modules or functional calls on ``*_params``)."""
     cons = game.consensus > 0
@@ -122,4 +122,4 @@ def gradient_field(game: Game, g: Callable, d: Callable, g_params: list[Tensor],
     if not create_graph:
         gd = [t.detach() for t in gd] if gd is not None else None
         gg = [t.detach() for t in gg] if gg is not None else None
-    return Field(gd if for_d else None, gg if for_g else None, dl, gl, norm_g)
+    return GradientField(gd if for_d else None, gg if for_g else None, dl, gl, norm_g)

@@ -81,8 +81,8 @@ class Players:
                               self.train_gens, self.progress, for_d, for_g)
 
     def _d_stats(self, dl):
-        return (dl.game.detach(), dl.penalty.detach(), self.as_prob(dl.r.detach()).mean(1),
-                self.as_prob(dl.f.detach()).mean(1))
+        return (dl.game.detach(), dl.penalty.detach(), self.as_prob(dl.on_real.detach()).mean(1),
+                self.as_prob(dl.on_fake.detach()).mean(1))
 
     # --- the three moves ------------------------------------------------------------
     def d_step(self):
