@@ -20,6 +20,24 @@ from typing import Callable
 SUMMARY_COLUMNS = ["run_id", "dataset", "variant", "seed", "status", "steps", "wall_s"]
 #: statuses of a finished run (a failed run is redone when the suite runs again)
 FINISHED = ("ok", "diverged")
+#: summary.csv of a suite with a sweep: the setting's label, then one column per swept
+#: config path (``optimizer.lr``, ``regularizers[0].weight``, or a whole field such as
+#: ``n_critic``), before the metric columns
+SETTING_COLUMN = "setting"
+#: the run settings a suite can set (ganbench.config.schema.RUN_FIELDS, checked there)
+RUN_FIELD_NAMES = ("objective", "regularizers", "generator", "discriminator", "optimizer",
+                   "g_optimizer", "d_optimizer", "update", "n_critic", "steps", "batch_size",
+                   "eval_every", "n_eval", "min_hq", "checkpoint_probes", "features")
+
+
+def is_sweep_column(name: str) -> bool:
+    """A summary column that holds a swept config value (by its dotted path)."""
+    return "." in name or "[" in name or name in RUN_FIELD_NAMES
+
+
+def is_run_column(name: str) -> bool:
+    """A summary column that says which run it is (not a metric)."""
+    return name in SUMMARY_COLUMNS or name == SETTING_COLUMN or is_sweep_column(name)
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

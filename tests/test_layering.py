@@ -32,7 +32,7 @@ ALLOWED = {
     "updates": {"registry", "errors", "game"},
     "harness": {"errors", "registry", "layout", "metrics", "data", "models", "objectives",
                 "regularizers", "optimizers", "game", "updates"},
-    "config": {"errors", "registry", "data", "models", "objectives", "regularizers",
+    "config": {"errors", "registry", "layout", "data", "models", "objectives", "regularizers",
                "optimizers", "updates", "harness"},
     "analysis": {"errors", "layout", "metrics"},
     "runs": {"errors", "registry", "layout", "metrics", "data", "objectives", "updates",

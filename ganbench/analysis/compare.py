@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from ..layout import SUMMARY_COLUMNS
+from ..layout import SUMMARY_COLUMNS, is_run_column
 from ..metrics.catalogue import direction, order_key
 from .stats import better_word, bootstrap_ci, mann_whitney, min_pvalue
 from .tables import fmt, is_categorical
@@ -53,7 +53,7 @@ def load_summaries(outs: list[Path], warn=None) -> pd.DataFrame:
 
 
 def numeric_metrics(summary: pd.DataFrame) -> list[str]:
-    cols = [c for c in summary.columns if c not in SUMMARY_COLUMNS]
+    cols = [c for c in summary.columns if not is_run_column(c)]
     cols = [c for c in cols if summary[c].notna().any() and not is_categorical(summary[c])]
     return sorted(cols, key=order_key)
 

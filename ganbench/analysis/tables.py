@@ -5,12 +5,12 @@ import math
 
 import pandas as pd
 
-from ..layout import SUMMARY_COLUMNS
+from ..layout import SETTING_COLUMN, is_run_column
 from ..metrics.catalogue import order_key
 
 
 def metric_columns(summary: pd.DataFrame) -> list[str]:
-    cols = [c for c in summary.columns if c not in SUMMARY_COLUMNS]
+    cols = [c for c in summary.columns if not is_run_column(c)]
     return [c for c in cols if summary[c].notna().any()]
 
 
@@ -26,18 +26,21 @@ def counts_text(values: pd.Series) -> str:
 
 
 def aggregate(summary: pd.DataFrame) -> pd.DataFrame:
-    """One row per (dataset, variant): run counts by status, then mean and std per metric.
+    """One row per (dataset, variant), or per (dataset, variant, setting) in a suite with
+    a sweep: run counts by status, then mean and std per metric.
 
     Means and stds are over the seeds that have a value (diverged and failed runs have
     none); std is the sample std (ddof=1), NaN for a single seed. A metric given as
     words (``verdict``) gets one column with the count of each value instead.
     """
     metrics = metric_columns(summary)
+    keys = ["dataset", "variant"] + ([SETTING_COLUMN] if SETTING_COLUMN in summary else [])
     rows = []
-    for (ds, var), g in summary.groupby(["dataset", "variant"], sort=False):
-        row = {"dataset": ds, "variant": var, "runs": len(g),
+    for key, g in summary.groupby(keys, sort=False):
+        row = dict(zip(keys, key))
+        row.update({"runs": len(g),
                "ok": int((g.status == "ok").sum()), "diverged": int((g.status == "diverged").sum()),
-               "failed": int((g.status == "failed").sum())}
+               "failed": int((g.status == "failed").sum())})
         for m in metrics:
             if is_categorical(summary[m]):
                 row[m] = counts_text(g[m])
@@ -61,13 +64,15 @@ def fmt(x: float) -> str:
 def table_rows(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     """Header and text cells of the aggregated table: `mean ± std`, or the counts of
     each value for a categorical metric; one row per (dataset, variant)."""
-    fixed = {"dataset", "variant", "runs", "ok", "diverged", "failed"}
+    fixed = {"dataset", "variant", SETTING_COLUMN, "runs", "ok", "diverged", "failed"}
     metrics = [c[:-5] if c.endswith("_mean") else c for c in table.columns
                if c not in fixed and not c.endswith("_std") and c != "wall_s_mean"]
     order = sorted(metrics, key=order_key)
     rows = []
     for _, r in table.iterrows():
-        cells = [str(r.dataset), str(r.variant), f"{r.ok}/{r.diverged}/{r.failed}"]
+        cells = [str(r.dataset), str(r.variant)] + \
+            ([str(r[SETTING_COLUMN])] if SETTING_COLUMN in table else []) + \
+            [f"{r.ok}/{r.diverged}/{r.failed}"]
         for m in order:
             if m in table.columns:          # categorical: counts of each value
                 cells.append(str(r[m]) if isinstance(r[m], str) else "")
@@ -75,7 +80,8 @@ def table_rows(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
             mean, std = r[f"{m}_mean"], r[f"{m}_std"]
             cells.append(fmt(mean) + (f" ± {fmt(std)}" if fmt(std) else ""))
         rows.append(cells)
-    return ["dataset", "variant", "ok/div/fail"] + order, rows
+    lead = ["dataset", "variant"] + ([SETTING_COLUMN] if SETTING_COLUMN in table else [])
+    return lead + ["ok/div/fail"] + order, rows
 
 
 def to_markdown(table: pd.DataFrame) -> str:

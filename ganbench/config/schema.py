@@ -12,6 +12,7 @@ from typing import Any
 from ..errors import InputError, at
 from ..harness.checkpoints import checkpoint_probes
 from ..harness.features import extractors
+from ..layout import RUN_FIELD_NAMES
 from ..models import MODEL_CONTEXT, discriminators, generators
 from ..objectives import objectives
 from ..optimizers import optimizers
@@ -51,7 +52,9 @@ COMPONENT_REGISTRY: dict[str, tuple[Registry, set[str]]] = {
     "d_optimizer": (optimizers, {"params"}),
     "features": (extractors, {"dataset"}),
 }
-TOP_FIELDS = ["name", "description", "imports", "seeds", "datasets", "variants", "defaults"]
+assert tuple(RUN_FIELDS) == RUN_FIELD_NAMES, "layout.RUN_FIELD_NAMES must list RUN_FIELDS"
+TOP_FIELDS = ["name", "description", "imports", "seeds", "datasets", "variants", "defaults",
+              "sweep"]
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,22 +19,30 @@ import yaml
 from ..data import datasets
 from ..errors import InputError, at
 from ..harness.build import build_parts
+from . import sweep as sweeps
 from .schema import (NAME_RE, TOP_FIELDS, resolve_component, resolve_config, run_settings,
                      unknown_field)
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One training run: a dataset (spec with its label), a variant's config, a seed."""
+    """One training run: a dataset (spec with its label), a variant's config (with a
+    sweep's setting applied), a seed."""
 
     run_id: str
     dataset: dict       # {"name": ..., "label": ..., **settings}
     variant: str
     seed: int
     config: dict        # the resolved run settings
+    #: the swept values of this run's setting, {config path: value} (empty: no sweep)
+    setting: dict = field(default_factory=dict)
 
     @property
-    def group_key(self) -> tuple[str, str]:
-        return (self.dataset["label"], self.variant)
+    def setting_label(self) -> str:
+        return sweeps.label(self.setting)
+
+    @property
+    def group_key(self) -> tuple[str, str, str]:
+        return (self.dataset["label"], self.variant, self.setting_label)
 
     def dataset_spec(self) -> dict:
         return {k: v for k, v in self.dataset.items() if k != "label"}
@@ -151,24 +159,50 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
     if not isinstance(variants_raw, dict) or not variants_raw:
         raise at("variants", "expected a mapping of variant name -> settings, e.g. "
                              "{nonsaturating: {objective: nonsaturating}}.")
-    variants = {}
+    variants, settings_of = {}, {}
     for vname, vraw in variants_raw.items():
+        where = f"variants.{vname}."
         if not NAME_RE.match(str(vname)):
             raise at(f"variants.{vname}", "not a usable variant name (letters, digits, _ . + -).")
-        settings = run_settings(f"variants.{vname}.", vraw)
-        variants[str(vname)] = resolve_config(f"variants.{vname}.", defaults, settings)
-    configs = {(ds["label"], vname): for_dataset(cfg, built)
-               for ds, built in dsets for vname, cfg in variants.items()}
-    for ds, _ in dsets:
-        for vname in variants:
-            _dry_build(ds, configs[ds["label"], vname], f"variants.{vname}.")
-    specs = [RunSpec(f"{ds['label']}__{v}__seed{s}", ds, v, s, configs[ds["label"], v])
-             for ds, _ in dsets for v in variants for s in seeds]
+        vraw = dict(vraw) if isinstance(vraw, dict) else vraw
+        own_sweep = vraw.pop("sweep", None) if isinstance(vraw, dict) else None
+        settings = run_settings(where, vraw)
+        variants[str(vname)] = resolve_config(where, defaults, settings)
+        settings_of[str(vname)] = _settings(where, variants[str(vname)], defaults, settings,
+                                            sweeps.merged(raw.get("sweep"), own_sweep, where))
+    specs = []
+    for ds, built in dsets:
+        for vname, settings in settings_of.items():
+            for point, cfg in settings:
+                cfg = for_dataset(cfg, built)
+                where = f"variants.{vname}." + (f"sweep[{sweeps.label(point)}]." if point else "")
+                _dry_build(ds, cfg, where)
+                tag = f"{sweeps.label(point)}__" if point else ""
+                specs += [RunSpec(f"{ds['label']}__{vname}__{tag}seed{s}", ds, vname, s, cfg, point)
+                          for s in seeds]
     resolved = {"name": name, "seeds": seeds, "imports": list(imports) + list(extra_imports),
                 "datasets": [ds for ds, _ in dsets], "variants": variants}
+    swept = {v: [p for p, _ in st] for v, st in settings_of.items() if st[0][0]}
+    if swept:
+        resolved["sweeps"] = swept
     if raw.get("description"):
         resolved["description"] = str(raw["description"])
     return Suite(name, path, resolved, specs)
+
+
+def _settings(path: str, base: dict, defaults: dict, settings: dict, sweep: dict) -> list:
+    """(point, resolved config) per setting of a variant's sweep (one without a sweep)."""
+    out = []
+    for point in sweeps.points(sweep, path):
+        if not point:
+            return [({}, base)]
+        sweeps.check(point, base, path)
+        try:
+            cfg = resolve_config(path, defaults, settings, sweeps.layer(point, base))
+        except InputError as e:
+            raise at(f"{path}sweep[{sweeps.label(point)}]", str(e)) from None
+        out.append((point, cfg))
+    return out
 
 
 def for_dataset(cfg: dict, dataset) -> dict:

@@ -48,7 +48,8 @@ class Group:
 
     @property
     def label(self) -> str:
-        return f"{self.specs[0].dataset['label']}/{self.specs[0].variant}"
+        s = self.specs[0]
+        return f"{s.dataset['label']}/{s.variant}" + (f" [{s.setting_label}]" if s.setting else "")
 
     @property
     def steps(self) -> int:

@@ -20,8 +20,10 @@ from typing import Any, Iterable
 import pandas as pd
 import yaml
 
+from ..config import sweep as sweeps
 from ..config.suite import RunSpec
-from ..layout import FINISHED, SUMMARY_COLUMNS, atomic_write, run_dir, write_bytes, write_text
+from ..layout import (FINISHED, SETTING_COLUMN, SUMMARY_COLUMNS, atomic_write, run_dir, write_bytes,
+                      write_text)
 from ..metrics.catalogue import order_key
 
 
@@ -35,8 +37,11 @@ def _clean(v: Any) -> Any:
 
 
 def spec_record(spec: RunSpec) -> dict:
-    return {"run_id": spec.run_id, "dataset": spec.dataset, "variant": spec.variant,
-            "seed": spec.seed, "config": spec.config}
+    rec = {"run_id": spec.run_id, "dataset": spec.dataset, "variant": spec.variant,
+           "seed": spec.seed, "config": spec.config}
+    if spec.setting:
+        rec["setting"] = spec.setting
+    return rec
 
 
 def is_finished(out: Path, spec: RunSpec) -> bool:
@@ -74,6 +79,9 @@ def run_files(spec: RunSpec, result, wall_s: float, group_size: int, device: str
         "group_size": group_size, "device": device,
         "metrics": {k: _clean(v) for k, v in result.metrics.items()},
     }
+    if spec.setting:
+        meta[SETTING_COLUMN] = spec.setting_label
+        meta["swept"] = {p: sweeps.column_value(v) for p, v in spec.setting.items()}
     if result.diverged_at is not None:
         meta["diverged_at"] = result.diverged_at
     if result.error:
@@ -107,14 +115,21 @@ def read_record(out: Path, spec: RunSpec) -> dict | None:
 
 
 def summary_frame(records: Iterable[dict]) -> pd.DataFrame:
-    rows = []
+    """One row per run record: the run columns, the setting and swept values (suites
+    with a sweep), then the metrics in catalogue order."""
+    rows, swept = [], {}
     for rec in records:
         row = {k: rec.get(k) for k in SUMMARY_COLUMNS}
+        if rec.get("swept"):
+            row[SETTING_COLUMN] = rec.get(SETTING_COLUMN, "")
+            row.update(rec["swept"])
+            swept.update(dict.fromkeys(rec["swept"]))
         row.update(rec.get("metrics") or {})
         rows.append(row)
     df = pd.DataFrame(rows, columns=None if rows else SUMMARY_COLUMNS)
-    metrics = sorted((c for c in df if c not in SUMMARY_COLUMNS), key=order_key)
-    return df.reindex(columns=SUMMARY_COLUMNS + metrics)
+    lead = SUMMARY_COLUMNS + ([SETTING_COLUMN] + list(swept) if swept else [])
+    metrics = sorted((c for c in df if c not in lead), key=order_key)
+    return df.reindex(columns=lead + metrics)
 
 
 def write_summary(out: Path, specs: list[RunSpec]) -> pd.DataFrame:
