@@ -1,4 +1,4 @@
-"""The ganbench command line: run, list, compare, report, check."""
+"""The ganbench command line: run, list, compare, report, check, sensitivity."""
 from __future__ import annotations
 
 import sys
@@ -105,6 +105,25 @@ def check_cmd(out, baseline, update):
         click.echo(f"ganbench: check: REGRESSED: {', '.join(sorted(set(bad)))}", err=True)
         sys.exit(1)
     click.echo(f"ganbench: check: {len(table)} checks ok against {baseline}", err=True)
+
+
+@cli.command(name="sensitivity")
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--metric", "metrics", multiple=True, metavar="NAME",
+              help="Metric to analyse; repeatable (default: every metric with a better "
+                   "direction that has values).")
+@click.option("--success", default=None, metavar="EXPR",
+              help="When a setting succeeds, on its seed means, e.g. "
+                   "'modes_captured >= 7 and hq_fraction >= 0.5'.")
+def sensitivity_cmd(out, metrics, success):
+    """Sensitivity to hyperparameters (Lucic et al. 2018): per dataset, variant and metric,
+    over the settings a sweep tried, the success rate (95% Clopper-Pearson CI), median and
+    IQR, the best setting, and the expected best of k settings tried. Writes
+    OUT/sensitivity.md and OUT/sensitivity.csv."""
+    from .analysis.sensitivity import write_sensitivity
+    md_path, csv_path = write_sensitivity(out, list(metrics) or None, success)
+    click.echo(md_path.read_text(), nl=False)
+    click.echo(f"ganbench: sensitivity: {md_path}, {csv_path}", err=True)
 
 
 @cli.command(name="list")

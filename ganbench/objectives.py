@@ -42,6 +42,10 @@ class Objective:
     def generator_loss(self, f: Tensor, r: Tensor | None = None) -> Tensor:
         return self.g_loss(f, r) if self.g_needs_real else self.g_loss(f)
 
+    def of_slice(self, s: int) -> "Objective":
+        """The objective of slice ``s`` of a stacked model (the same for every slice)."""
+        return self
+
 
 # --- the losses (pure functions) -------------------------------------------------
 
@@ -142,3 +146,51 @@ def relativistic() -> Objective:
     """Relativistic average GAN, RaSGAN (Jolicoeur-Martineau 2018): D judges whether real
     data is more realistic than the average fake, and G the reverse."""
     return Objective(relativistic_d_loss, relativistic_g_loss, probability=False, g_needs_real=True)
+
+
+class PerSliceObjective:
+    """The objectives of the slices of one stacked model, slice s trained with
+    ``objectives[s]``: each loss is that objective's on the slice's rows of D's outputs.
+
+    Slices with the same objective are computed together. The objectives must agree on
+    what shapes training (the same penalty kinds, ``g_needs_real``); ``probability`` is
+    a tuple over slices where they differ, ``weight_clip`` a tuple (inf: no clip), and
+    penalties carry a per-slice weight tensor where the weights differ.
+    """
+
+    def __init__(self, objectives: list[Objective], keys: list[str], penalties: tuple = ()):
+        self.slices = list(objectives)
+        groups: dict[str, list[int]] = {}
+        for s, key in enumerate(keys):
+            groups.setdefault(key, []).append(s)
+        self.groups = [(self.slices[idx[0]], torch.tensor(idx)) for idx in groups.values()]
+        probs = {o.probability for o in objectives}
+        self.probability = probs.pop() if len(probs) == 1 else tuple(o.probability for o in objectives)
+        clips = [o.weight_clip for o in objectives]
+        self.weight_clip = None if all(c is None for c in clips) else \
+            tuple(float("inf") if c is None else float(c) for c in clips)
+        needs = {o.g_needs_real for o in objectives}
+        if len(needs) != 1:
+            raise ValueError("slices of one model must agree on g_needs_real")
+        self.g_needs_real = needs.pop()
+        self.penalties = tuple(penalties)
+
+    def of_slice(self, s: int) -> Objective:
+        return self.slices[s]
+
+    def _per_slice(self, loss, *outs: Tensor | None) -> Tensor:
+        """loss(objective, *rows) per group of slices, put back in slice order, (S,)."""
+        if len(self.groups) == 1:
+            return loss(self.groups[0][0], *outs)
+        parts, order = [], []
+        for obj, idx in self.groups:
+            idx = idx.to(outs[0].device)
+            parts.append(loss(obj, *(o[idx] if o is not None else None for o in outs)))
+            order.append(idx)
+        return torch.cat(parts)[torch.argsort(torch.cat(order))]
+
+    def d_loss(self, r: Tensor, f: Tensor) -> Tensor:
+        return self._per_slice(lambda o, r_, f_: o.d_loss(r_, f_), r, f)
+
+    def generator_loss(self, f: Tensor, r: Tensor | None = None) -> Tensor:
+        return self._per_slice(lambda o, f_, r_: o.generator_loss(f_, r_), f, r)

@@ -18,14 +18,11 @@ from ..data import datasets
 from ..errors import at
 from ..game import Game
 from ..models import build_model, discriminators, generators
-from ..objectives import objectives
-from ..optimizers import optimizers
-from ..registry import merge_spec
-from ..regularizers import regularizers
 from ..updates import Unrolled, unroll_rule, updates
 from .checkpoints import checkpoint_probes
 from .features import build_extractor
 from .players import Players
+from .stacking import slice_objective, slice_optimizer, slice_regularizers
 
 
 def probe_seeds(seed: int) -> tuple[int, int]:
@@ -65,27 +62,25 @@ def build_discriminator(config: dict, dataset, init: list, device, path: str = "
                        init).to(device)
 
 
-def build_optimizer(config: dict, key: str, net: torch.nn.Module, path: str = ""):
-    """``key`` (g_optimizer or d_optimizer) settings on top of ``optimizer``, for ``net``."""
-    return optimizers.build(merge_spec(config["optimizer"], config.get(key)), f"{path}{key}",
-                            params=list(net.parameters()))
-
-
-def fresh_critic(config: dict, dataset, device):
-    """A function init -> (a fresh D of the run's kind, its optimizer), for probes."""
+def fresh_critic(configs: list[dict], dataset, device):
+    """A function init -> (a fresh D of the runs' kind, its optimizer), for probes."""
     def make(init: list):
-        D = build_discriminator(config, dataset, init, device)
-        return D, build_optimizer(config, "d_optimizer", D)
+        D = build_discriminator(configs[0], dataset, init, device)
+        return D, slice_optimizer(configs, "d_optimizer", D)
     return make
 
 
-def build_parts(dataset_spec, config: dict, init_g: list, init_d: list,
+def build_parts(dataset_spec, config: dict | list[dict], init_g: list, init_d: list,
                 device: torch.device | str = "cpu", path: str = "") -> Parts:
-    """Build every part of a run (errors name ``path``); trains nothing."""
+    """Build every part of a run (errors name ``path``); trains nothing. ``config`` is
+    one run config for every slice, or one per slice (runs with the same
+    :func:`~ganbench.harness.stacking.stack_key`, stacked: per-slice objectives, penalty
+    weights and optimizer numbers)."""
+    configs = list(config) if isinstance(config, list) else [config] * len(init_g)
+    config = configs[0]
     ds = datasets.build(dataset_spec, f"{path}dataset")
-    obj = objectives.build(config["objective"], f"{path}objective")
-    regs = [regularizers.build(r, f"{path}regularizers[{i}]")
-            for i, r in enumerate(config.get("regularizers") or [])]
+    obj = slice_objective(configs, path, device)
+    regs = slice_regularizers(configs, path, device)
     update = updates.build(config.get("update") or "alternating", f"{path}update")
     G = build_model(generators, config["generator"], f"{path}generator", ds, init_g).to(device)
     D = build_discriminator(config, ds, init_d, device, path)
@@ -96,8 +91,8 @@ def build_parts(dataset_spec, config: dict, init_g: list, init_d: list,
                                      f"packing ({game.packing}); change one of them.")
     if isinstance(update, Unrolled) and game.consensus:
         raise at(f"{path}update", "unrolled updates cannot be combined with consensus; drop one.")
-    opt_g = build_optimizer(config, "g_optimizer", G, path)
-    opt_d = build_optimizer(config, "d_optimizer", D, path)
+    opt_g = slice_optimizer(configs, "g_optimizer", G, path)
+    opt_d = slice_optimizer(configs, "d_optimizer", D, path)
     if isinstance(update, Unrolled):
         try:
             unroll_rule(opt_d, list(D.parameters()))   # can D's optimizer be unrolled?

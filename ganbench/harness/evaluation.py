@@ -42,7 +42,10 @@ class Evaluator:
         self.real_np = self.real.cpu().numpy()
         self.min_hq, self.features, self.classifier = int(min_hq), features, classifier
         ds, obj = players.dataset, players.objective
-        self.probes = [pr for pr in (probes.build(n) for n in probes.names()) if pr.applies(ds, obj)]
+        every = [probes.build(n) for n in probes.names()]
+        # per slice: stacked runs may have different objectives
+        self.probes = [[pr for pr in every if pr.applies(ds, obj.of_slice(s))]
+                       for s in range(players.n_seeds)]
         self.last_fake: np.ndarray | None = None
 
     @torch.no_grad()
@@ -58,16 +61,16 @@ class Evaluator:
         dr = chunked(pl.D, pack(self.real, m), d_chunk).cpu().numpy()
         df = chunked(pl.D, pack(fake, m), d_chunk).cpu().numpy()
         fake_np = self.last_fake = fake.cpu().numpy()
-        active = [pr for pr in self.probes if final or not pr.final_only]
         rows = []
         for s in range(pl.n_seeds):
             if not np.isfinite(fake_np[s]).all() or np.abs(fake_np[s]).max() > EXPLODE:
                 rows.append(None)
                 continue
-            ev = Evaluation(pl.dataset, pl.objective, self.real_np[s], fake_np[s], dr[s], df[s],
-                            self.min_hq, self.features, self.classifier, str(pl.device))
+            ev = Evaluation(pl.dataset, pl.objective.of_slice(s), self.real_np[s], fake_np[s],
+                            dr[s], df[s], self.min_hq, self.features, self.classifier,
+                            str(pl.device))
             row: dict = {}
-            for pr in active:
+            for pr in (p for p in self.probes[s] if final or not p.final_only):
                 row.update(pr.measure(ev))
             rows.append(split_tracks(row))
         return rows
@@ -90,7 +93,7 @@ class Evaluator:
         maps = []
         for s in range(pl.n_seeds):
             m = {"xs": xs, "ys": ys, "d": out[s].reshape(n, n),
-                 "probability": pl.objective.probability, "fake": fake[s][:1000]}
+                 "probability": pl.objective.of_slice(s).probability, "fake": fake[s][:1000]}
             if ds.has_density and np.isfinite(fake[s]).all():
                 m["d_star"] = d_star_on(pts.cpu(), fake[s], ds.log_prob).reshape(n, n)
             maps.append(m)

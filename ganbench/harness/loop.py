@@ -65,17 +65,21 @@ def divergence(h: torch.Tensor, first: int, alive: np.ndarray, diverged_at: list
 
 
 class Loop:
-    """Trains S seeds of one (dataset, variant) together; see :func:`train_seeds`."""
+    """Trains S runs of one dataset together, seed s with ``config`` (or, for runs that
+    differ in what :mod:`ganbench.harness.stacking` lets differ, ``config[s]``); see
+    :func:`train_seeds`."""
 
-    def __init__(self, dataset_spec, config: dict, seeds: list[int], device="cpu"):
+    def __init__(self, dataset_spec, config: dict | list[dict], seeds: list[int], device="cpu"):
         device = torch.device(device)
-        self.config, self.seeds = config, list(seeds)
+        configs = list(config) if isinstance(config, list) else [config] * len(seeds)
+        self.config, self.seeds = configs[0], list(seeds)
         streams = [seed_streams(s, device) for s in self.seeds]
-        parts = build_parts(dataset_spec, config, [st["init_g"] for st in streams],
+        parts = build_parts(dataset_spec, configs, [st["init_g"] for st in streams],
                             [st["init_d"] for st in streams], device)
+        config = self.config
         self.players = players_of(parts, config, [st["train"] for st in streams], device)
         self.update, self.checkpoint_probes = parts.update, parts.checkpoint_probes
-        self.fresh_critic = fresh_critic(config, parts.dataset, device)
+        self.fresh_critic = fresh_critic(configs, parts.dataset, device)
         self.probe_seeds = [probe_seeds(s) for s in self.seeds]
         self.probe_frames = {cp.name: [[] for _ in self.seeds] for cp in self.checkpoint_probes}
         features = parts.features.prepare() if parts.features is not None else None
@@ -167,9 +171,10 @@ class Loop:
         return results
 
 
-def train_seeds(dataset_spec, config: dict, seeds: list[int], device="cpu",
+def train_seeds(dataset_spec, config: dict | list[dict], seeds: list[int], device="cpu",
                 on_steps: Callable[[int], None] | None = None) -> tuple[list[SeedResult], float]:
-    """Train ``seeds`` together; an exception marks every seed ``failed`` with its message.
+    """Train ``seeds`` together (one config, or one per seed: see :class:`Loop`); an
+    exception marks every seed ``failed`` with its message.
 
     Returns the per-seed results and the wall time in seconds.
     """

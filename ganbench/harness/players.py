@@ -55,8 +55,13 @@ class Players:
                             for g in gens or self.train_gens])
 
     def as_prob(self, out: torch.Tensor) -> torch.Tensor:
-        """D's outputs as probabilities where D models one, else unchanged."""
-        return torch.sigmoid(out) if self.objective.probability else out
+        """D's outputs (S, n) as probabilities where D models one, else unchanged (per
+        slice when the slices' objectives differ)."""
+        prob = self.objective.probability
+        if isinstance(prob, tuple):
+            mask = torch.tensor(prob, device=out.device).view(-1, *([1] * (out.dim() - 1)))
+            return torch.where(mask, torch.sigmoid(out), out)
+        return torch.sigmoid(out) if prob else out
 
     # --- applying gradients ---------------------------------------------------------
     @staticmethod
@@ -70,11 +75,16 @@ class Players:
 
     def apply_d(self, grads) -> None:
         self._apply(self.opt_d, self.d_params, grads)
-        if self.objective.weight_clip is not None:
-            c = self.objective.weight_clip
+        c = self.objective.weight_clip
+        if c is not None:
             with torch.no_grad():
                 for prm in self.d_params:
-                    prm.clamp_(-c, c)
+                    if isinstance(c, tuple):          # per slice (inf: no clip)
+                        lim = torch.tensor(c, dtype=prm.dtype, device=prm.device)
+                        lim = lim.view(-1, *([1] * (prm.dim() - 1)))
+                        prm.copy_(torch.minimum(torch.maximum(prm, -lim), lim))
+                    else:
+                        prm.clamp_(-c, c)
 
     def _field(self, real, z, for_d: bool, for_g: bool):
         return gradient_field(self.game, self.G, self.D, self.g_params, self.d_params, real, z,

@@ -1,7 +1,8 @@
 """Executors: run a suite's unfinished runs, a group of seeds at a time.
 
-Runs that differ only in their seed form one group and train together (see
-:mod:`ganbench.harness.loop`). Each group's records are written as soon as it finishes,
+Runs of a dataset that can share one stacked model (their seeds, and other variants
+or sweep settings that differ only in what :mod:`ganbench.harness.stacking` lets
+differ) form one group and train together (:mod:`ganbench.harness.loop`). Each group's records are written as soon as it finishes,
 and summary.csv after it, so a suite stopped at any point resumes by running the
 missing groups only.
 
@@ -16,6 +17,7 @@ missing groups only.
 """
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 import queue
@@ -32,6 +34,7 @@ from ..data import datasets
 from ..harness.artifacts import run_artifacts
 from ..harness.checkpoints import checkpoint_probes
 from ..harness.loop import train_seeds
+from ..harness.stacking import MAX_SLICES, chunks, stack_key
 from ..objectives import objectives
 from ..registry import Registry
 from ..updates import updates
@@ -42,14 +45,20 @@ executors = Registry("executor")
 
 @dataclass
 class Group:
-    """Runs of one (dataset, variant) that are not finished yet."""
+    """Unfinished runs of one dataset that train as one stacked model: the seeds of a
+    variant, and runs of other variants and settings with the same stack key
+    (ganbench.harness.stacking)."""
 
     specs: list[RunSpec]
 
     @property
     def label(self) -> str:
         s = self.specs[0]
-        return f"{s.dataset['label']}/{s.variant}" + (f" [{s.setting_label}]" if s.setting else "")
+        variants = list(dict.fromkeys(sp.variant for sp in self.specs))
+        settings = len({sp.setting_label for sp in self.specs})
+        return (f"{s.dataset['label']}/{'+'.join(variants)}"
+                + (f" [{s.setting_label}]" if s.setting and settings == 1 else "")
+                + (f" [{settings} settings]" if settings > 1 else ""))
 
     @property
     def steps(self) -> int:
@@ -86,19 +95,26 @@ def longest_first(groups: list[Group]) -> list[Group]:
     return sorted(groups, key=lambda g: -g.cost)
 
 
-def pending_groups(out: Path, specs: list[RunSpec], force: bool = False) -> list[Group]:
+def pending_groups(out: Path, specs: list[RunSpec], force: bool = False,
+                   max_slices: int = MAX_SLICES) -> list[Group]:
+    """The unfinished runs (all with ``force``) in stacked groups of at most
+    ``max_slices`` runs: one dataset, one stack key."""
     groups: dict[tuple, list[RunSpec]] = {}
+    keys: dict[str, str] = {}
     for s in specs:
         if force or not is_finished(out, s):
-            groups.setdefault(s.group_key, []).append(s)
-    return [Group(v) for v in groups.values()]
+            cfg = json.dumps(s.config, sort_keys=True, default=str)
+            if cfg not in keys:
+                keys[cfg] = stack_key(s.config)
+            groups.setdefault((s.dataset["label"], keys[cfg]), []).append(s)
+    return [Group(c) for v in groups.values() for c in chunks(v, max_slices)]
 
 
 def train_group(group: Group, device: str,
                 on_steps: Callable[[int], None] | None = None) -> list[RunFiles]:
     """Train one group; return its runs' files (written by the caller, where OUT is)."""
     first = group.specs[0]
-    results, wall = train_seeds(first.dataset_spec(), first.config,
+    results, wall = train_seeds(first.dataset_spec(), [s.config for s in group.specs],
                                 [s.seed for s in group.specs], device, on_steps)
     ds = datasets.build(first.dataset_spec()) if any(r.real is not None for r in results) else None
     cps = [checkpoint_probes.build(c) for c in first.config.get("checkpoint_probes") or []]
@@ -130,7 +146,7 @@ class Progress:
     def start(self, slot: int, group: Group) -> None:
         # bars below the first move the cursor: only on a terminal, not in a log file
         nested_ok = self.enabled and sys.stderr.isatty()
-        self.inner[slot] = tqdm(total=group.steps, desc=f"{group.label} ×{len(group.specs)} seeds",
+        self.inner[slot] = tqdm(total=group.steps, desc=f"{group.label} ×{len(group.specs)} runs",
                                 unit="step", leave=False, disable=not nested_ok,
                                 position=slot + 1, dynamic_ncols=True)
 

@@ -1,0 +1,114 @@
+"""Wide stacking: which runs can train as one stacked model, and their per-slice parts.
+
+Runs of one dataset train as one model whose leading dimension is the run (a
+"slice") when they differ only in
+
+- the seed;
+- optimizer numbers: lr, betas, eps, weight_decay, momentum, alpha (per network);
+- the weights of gradient penalties (r1, r2, gp, dragan, and wgan_gp's gp_weight);
+- WGAN's clip value;
+- the objective, among those with the same penalty kinds and the same ``g_needs_real``
+  (minimax, nonsaturating, lsgan, hinge, wgan share a model).
+
+Everything else (networks, update scheme, n_critic, batch, steps, evaluation, the
+optimizer's kind, instance noise, consensus) must be equal: :func:`stack_key` is the
+run config with those free numbers taken out. With an unrolled update, D's optimizer
+and the objective must be equal too (the unrolled D steps use one rule). Each slice
+keeps its own random streams (from its seed), so it equals the same run trained
+alone (tests/harness/test_stacking.py).
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+
+import torch
+
+from ..objectives import PerSliceObjective, objectives
+from ..optimizers import PER_SLICE, build_per_slice, optimizers
+from ..registry import merge_spec
+from ..regularizers import regularizers
+
+#: penalties whose weight may differ between slices (a factor on a per-slice penalty)
+PER_SLICE_PENALTIES = ("r1", "r2", "gp", "dragan")
+#: at most this many runs in one stacked model (deeper stacks gain little, and several
+#: groups keep every worker busy)
+MAX_SLICES = 48
+
+
+def _unrolled(config: dict) -> bool:
+    return (config.get("update") or {}).get("name") == "unrolled"
+
+
+def optimizer_spec(config: dict, key: str) -> dict:
+    """The resolved settings of ``key`` (g_optimizer or d_optimizer) over ``optimizer``."""
+    return merge_spec(config["optimizer"], config.get(key))
+
+
+def stack_key(config: dict) -> str:
+    """Runs whose configs give the same key can train as one stacked model."""
+    cfg = copy.deepcopy(config)
+    unrolled = _unrolled(cfg)
+    for key in ("g_optimizer", "d_optimizer"):
+        spec = optimizer_spec(cfg, key)
+        cfg[key] = spec if unrolled and key == "d_optimizer" else \
+            {k: v for k, v in spec.items() if k not in PER_SLICE}
+    del cfg["optimizer"]
+    cfg["regularizers"] = [{k: v for k, v in r.items()
+                            if not (k == "weight" and r["name"] in PER_SLICE_PENALTIES)}
+                           for r in cfg.get("regularizers") or []]
+    if not unrolled:
+        obj = objectives.build(cfg["objective"])
+        cfg["objective"] = {"penalties": [p.name for p in obj.penalties],
+                            "g_needs_real": obj.g_needs_real}
+    return json.dumps(cfg, sort_keys=True, default=str)
+
+
+def chunks(items: list, limit: int = MAX_SLICES) -> list[list]:
+    """``items`` in as few near-equal chunks of at most ``limit`` as possible."""
+    n = -(-len(items) // limit)
+    size = -(-len(items) // n) if items else 0
+    return [items[i:i + size] for i in range(0, len(items), size)] if items else []
+
+
+def _weighted(penalties_per_slice: list[tuple], device) -> tuple:
+    """Position-wise, one penalty for all slices: the first slice's where the weights
+    agree, else the same penalty with a per-slice weight tensor (S,)."""
+    out = []
+    for per_slice in zip(*penalties_per_slice):
+        weights = [float(p.weight) for p in per_slice]
+        if len(set(weights)) == 1:
+            out.append(per_slice[0])
+        else:
+            out.append(dataclasses.replace(per_slice[0], weight=torch.tensor(weights, device=device)))
+    return tuple(out)
+
+
+def slice_objective(configs: list[dict], path: str, device):
+    """The objective of a stack: the objective itself when every slice has the same
+    settings, else a :class:`PerSliceObjective`."""
+    specs = [c["objective"] for c in configs]
+    if all(s == specs[0] for s in specs):
+        return objectives.build(specs[0], f"{path}objective")
+    objs = [objectives.build(s, f"{path}objective") for s in specs]
+    keys = [json.dumps(s, sort_keys=True, default=str) for s in specs]
+    return PerSliceObjective(objs, keys, _weighted([o.penalties for o in objs], device))
+
+
+def slice_regularizers(configs: list[dict], path: str, device) -> list:
+    per_slice = [[regularizers.build(r, f"{path}regularizers[{i}]")
+                  for i, r in enumerate(c.get("regularizers") or [])] for c in configs]
+    if all(c.get("regularizers") == configs[0].get("regularizers") for c in configs):
+        return per_slice[0]
+    return list(_weighted([tuple(r) for r in per_slice], device))
+
+
+def slice_optimizer(configs: list[dict], key: str, net: torch.nn.Module, path: str = ""):
+    """``key``'s optimizer for ``net``: torch's own when every slice has the same
+    settings, else one with per-slice numbers (ganbench.optimizers.build_per_slice)."""
+    specs = [optimizer_spec(c, key) for c in configs]
+    params = list(net.parameters())
+    if all(s == specs[0] for s in specs):
+        return optimizers.build(specs[0], f"{path}{key}", params=params)
+    return build_per_slice(specs, params)

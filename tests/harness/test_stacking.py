@@ -1,0 +1,106 @@
+"""Wide stacking: runs that differ in optimizer numbers, penalty weights, clip values or
+objective train as one stacked model, and every slice equals that run trained alone."""
+import numpy as np
+import pytest
+
+from ganbench.config.suite import parse_suite
+from ganbench.harness.loop import train_seeds
+from ganbench.harness.stacking import chunks, stack_key
+
+SMALL = {"steps": 50, "eval_every": 50, "batch_size": 32, "n_eval": 200,
+         "generator": {"name": "mlp", "width": 16, "depth": 2, "z_dim": 4},
+         "discriminator": {"name": "mlp", "width": 16, "depth": 2},
+         "optimizer": {"name": "adam", "lr": 1e-3}}
+COLUMNS = ["d_loss", "d_penalty", "g_loss", "grad_norm_g"]
+#: under a Wasserstein critic the last bias has an exactly zero gradient in exact
+#: arithmetic; its float noise (which depends on how many slices a matmul batches) is
+#: scaled up by Adam, so the bias drifts differently alone and stacked. D's loss and
+#: both gradients ignore that bias; G's reported loss -E[D(G(z))] shifts with it.
+WGAN_COLUMNS = ["d_loss", "d_penalty", "grad_norm_g"]
+
+
+def configs(variants: dict) -> list[dict]:
+    raw = {"datasets": ["ring8"], "defaults": SMALL, "variants": variants}
+    return [sp.config for sp in parse_suite(raw).specs]
+
+
+def assert_slices_equal_solo(cfgs: list[dict], seeds: list[int], columns=COLUMNS):
+    assert len({stack_key(c) for c in cfgs}) == 1, "these runs should share one stacked model"
+    stacked, _ = train_seeds({"name": "ring8"}, cfgs, seeds)
+    for i, (cfg, seed, got) in enumerate(zip(cfgs, seeds, stacked)):
+        (alone,), _ = train_seeds({"name": "ring8"}, cfg, [seed])
+        assert got.status == alone.status == "ok", (got.error, alone.error)
+        cols = columns[i] if isinstance(columns[0], list) else columns
+        np.testing.assert_allclose(got.history[cols].to_numpy(), alone.history[cols].to_numpy(),
+                                   rtol=1e-4, atol=1e-6)
+        for m in ("modes_captured", "hq_fraction", "fd"):
+            assert got.metrics[m] == pytest.approx(alone.metrics[m], rel=1e-3, abs=1e-6), m
+
+
+@pytest.mark.parametrize("variants", [
+    {"a": {"optimizer": {"lr": 1e-3, "betas": [0.5, 0.999]}},
+     "b": {"optimizer": {"lr": 3e-4, "betas": [0.0, 0.9], "eps": 1e-6}},
+     "c": {"d_optimizer": {"lr": 2e-3}, "optimizer": {"weight_decay": 1e-4}}},
+    {"a": {"optimizer": {"name": "rmsprop", "lr": 1e-3}},
+     "b": {"optimizer": {"name": "rmsprop", "lr": 3e-4, "alpha": 0.9, "momentum": 0.5}}},
+    {"a": {"optimizer": {"name": "sgd", "lr": 0.05}},
+     "b": {"optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.9}}},
+], ids=["adam", "rmsprop", "sgd"])
+def test_optimizer_settings_per_slice(variants):
+    cfgs = configs(variants)
+    assert_slices_equal_solo(cfgs, [0, 1, 2][: len(cfgs)])
+
+
+def test_penalty_weights_per_slice():
+    cfgs = configs({"a": {"regularizers": [{"name": "r1", "weight": 0.1}]},
+                    "b": {"regularizers": [{"name": "r1", "weight": 10.0}]}})
+    assert_slices_equal_solo(cfgs, [0, 0])
+    cfgs = configs({"a": {"objective": {"name": "wgan_gp", "gp_weight": 1.0}},
+                    "b": {"objective": {"name": "wgan_gp", "gp_weight": 10.0}}})
+    assert_slices_equal_solo(cfgs, [3, 4], WGAN_COLUMNS)
+
+
+def test_clip_values_per_slice():
+    cfgs = configs({"a": {"objective": {"name": "wgan", "clip": 0.01}},
+                    "b": {"objective": {"name": "wgan", "clip": 0.1}},
+                    "c": {"objective": "hinge"}})
+    assert_slices_equal_solo(cfgs, [0, 1, 2], WGAN_COLUMNS)
+
+
+def test_objectives_per_slice():
+    cfgs = configs({v: {"objective": v} for v in ("minimax", "nonsaturating", "lsgan", "hinge")})
+    # hinge: while every sample is inside the margin, D's last bias has a zero gradient
+    # too (-1 + 1), so G's reported loss drifts with its noise as under WGAN
+    assert_slices_equal_solo(cfgs, [0, 1, 2, 3], [COLUMNS] * 3 + [WGAN_COLUMNS])
+    stacked, _ = train_seeds({"name": "ring8"}, cfgs, [0, 1, 2, 3])
+    # probes follow each slice's objective: nash_gap only where D outputs a probability
+    assert ["nash_gap" in r.metrics for r in stacked] == [True, True, False, False]
+
+
+def test_a_diverging_slice_is_the_only_one_marked():
+    cfgs = configs({"calm": {"optimizer": {"name": "sgd", "lr": 0.01}, "objective": "lsgan"},
+                    "wild": {"optimizer": {"name": "sgd", "lr": 1e6}, "objective": "lsgan"}})
+    res, _ = train_seeds({"name": "ring8"}, cfgs, [0, 0])
+    assert [r.status for r in res] == ["ok", "diverged"]
+    (alone,), _ = train_seeds({"name": "ring8"}, cfgs[0], [0])
+    np.testing.assert_allclose(res[0].history[COLUMNS].to_numpy(), alone.history[COLUMNS].to_numpy(),
+                               rtol=1e-4, atol=1e-6)
+
+
+def test_what_does_not_stack():
+    base = configs({"a": {}})[0]
+    other = {
+        "width": configs({"a": {"generator": {"width": 32}}})[0],
+        "penalty kind": configs({"a": {"regularizers": [{"name": "r1"}]}})[0],
+        "optimizer kind": configs({"a": {"optimizer": {"name": "rmsprop"}}})[0],
+        "relativistic": configs({"a": {"objective": "relativistic"}})[0],
+        "n_critic": configs({"a": {"n_critic": 2}})[0],
+        "steps": configs({"a": {"steps": 60}})[0],
+    }
+    for what, cfg in other.items():
+        assert stack_key(cfg) != stack_key(base), what
+
+
+def test_groups_are_cut_into_near_equal_chunks():
+    assert [len(c) for c in chunks(list(range(100)), 48)] == [34, 34, 32]
+    assert [len(c) for c in chunks(list(range(5)), 48)] == [5]
