@@ -16,7 +16,6 @@ Figures are ratios measured side by side, since the machine is shared and noisy.
 from __future__ import annotations
 
 import argparse
-import math
 import multiprocessing as mp
 import os
 import resource
@@ -25,8 +24,8 @@ import sys
 import time
 
 import torch
-import torch.nn.functional as F
-from torch import nn
+
+from common import matmul_gflops, mlp_flops_per_step, plain_loop, warm
 
 SEEDS, STEPS, BATCH, WIDTH, Z = 16, 150, 256, 128, 16
 STATS: dict = {}
@@ -41,45 +40,12 @@ CFG = {
 
 
 def flops_per_step() -> float:
-    """Matmul FLOPs of one G step + one D step: forward 2·n·a·b per layer, backward 2x
-    forward with weight and input grads (D step: G forward only, D forward+backward on
-    real+fake; G step: G forward+backward, D forward + input-grad backward)."""
-    def fwd(sizes):
-        return 2 * BATCH * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    fg = fwd([Z, WIDTH, WIDTH, WIDTH, 2])
-    fd = fwd([2, WIDTH, WIDTH, WIDTH, 1])
-    d_step = fg + 3 * (2 * fd)
-    g_step = 3 * fg + 2 * fd
-    return float(d_step + g_step)
+    return mlp_flops_per_step(WIDTH, BATCH, Z)
 
 
-def plain_loop(n_runs: int, steps: int) -> float:
+def plain(n_runs: int, steps: int) -> float:
     """Run-steps/s of a plain loop: one nn.Linear GAN per seed, one after another."""
-    c = torch.tensor([[2 * math.cos(2 * math.pi * k / 8), 2 * math.sin(2 * math.pi * k / 8)]
-                      for k in range(8)])
-
-    def mlp(i, o, act):
-        return nn.Sequential(nn.Linear(i, WIDTH), act(), nn.Linear(WIDTH, WIDTH), act(),
-                             nn.Linear(WIDTH, WIDTH), act(), nn.Linear(WIDTH, o))
-    t0 = time.perf_counter()
-    for seed in range(n_runs):
-        torch.manual_seed(seed)
-        G, D = mlp(Z, 2, nn.ReLU), mlp(2, 1, lambda: nn.LeakyReLU(0.2))
-        og = torch.optim.Adam(G.parameters(), 1e-4, betas=(0.5, 0.999))
-        od = torch.optim.Adam(D.parameters(), 1e-4, betas=(0.5, 0.999))
-        for _ in range(steps):
-            x = c[torch.randint(8, (BATCH,))] + 0.02 * torch.randn(BATCH, 2)
-            with torch.no_grad():
-                fake = G(torch.randn(BATCH, Z))
-            ld = F.softplus(-D(x)).mean() + F.softplus(D(fake)).mean()
-            od.zero_grad()
-            ld.backward()
-            od.step()
-            lg = F.softplus(-D(G(torch.randn(BATCH, Z)))).mean()
-            og.zero_grad()
-            lg.backward()
-            og.step()
-    return n_runs * steps / (time.perf_counter() - t0)
+    return plain_loop([(1e-4, (0.5, 0.999))] * n_runs, steps, WIDTH, BATCH, Z)
 
 
 def stacked(seeds: list[int], steps: int, threads: int | None = None, eval_every: int | None = None):
@@ -102,29 +68,15 @@ def _stacked_worker(args):
     return stacked(*args)[0]
 
 
-def _warm(_):
-    import ganbench.harness.loop  # noqa: F401  (import torch and ganbench before timing)
-    return os.getpid()
-
-
 def two_workers(steps: int) -> float:
     """Two processes x 8 seeds, one thread each (what `ganbench run` does on 2 cores);
     timed after the workers have started and imported torch."""
     ctx = mp.get_context("spawn")
     with ctx.Pool(2) as pool:
-        pool.map(_warm, range(2))
+        pool.map(warm, range(2))
         # each worker's rate over its own training (end-of-run work left out); they overlap
         return sum(pool.map(_stacked_worker, [(list(range(0, 8)), steps, 1),
                                               (list(range(8, 16)), steps, 1)]))
-
-
-def matmul_gflops(n: int = 2048, reps: int = 10) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    return 2 * n**3 * reps / (time.perf_counter() - t0) / 1e9
 
 
 def main() -> None:
@@ -136,18 +88,18 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; workload: ring8, MLP 3x{WIDTH}, "
           f"z {Z}, batch {BATCH}, Adam, {SEEDS} seeds; {fl / 1e6:.1f} MFLOP per run-step")
     mm = matmul_gflops()
-    plain = plain_loop(SEEDS, STEPS)
+    plain_rate = plain(SEEDS, STEPS)
     one, _ = stacked(list(range(SEEDS)), STEPS)
     two = two_workers(STEPS)
     mm2 = matmul_gflops()
     mm = max(mm, mm2)
-    rows = [("plain per-run loop", plain), ("ganbench, 1 process x 16 seeds", one),
+    rows = [("plain per-run loop", plain_rate), ("ganbench, 1 process x 16 seeds", one),
             ("ganbench, 2 workers x 8 seeds", two)]
     print(f"dense matmul (2048^2, fp32): {mm:.1f} GFLOP/s")
     print(f"{'':34}{'run-steps/s':>12}{'x plain':>9}{'GFLOP/s':>9}{'% matmul':>9}")
     for name, r in rows:
         g = r * fl / 1e9
-        print(f"{name:34}{r:12.0f}{r / plain:9.2f}{g:9.1f}{100 * g / mm:8.0f}%")
+        print(f"{name:34}{r:12.0f}{r / plain_rate:9.2f}{g:9.1f}{100 * g / mm:8.0f}%")
     _, share = stacked(list(range(5)), 1000, eval_every=100)
     print(f"evaluation share of wall time (5 seeds, eval every 100 steps on 2500 samples): {100 * share:.1f}%")
     print(f"end of run, once per seed (theory metrics, D/D* maps): {STATS['end_per_seed']:.2f} s, "

@@ -78,6 +78,12 @@ class PerSliceOptimizer(torch.optim.Optimizer):
             raise ValueError("per-slice settings need one value per slice of every parameter")
         super().__init__(params, {"hyper": hyper})
 
+    def _with_grads(self):
+        """(parameter, its gradient, its state) for every parameter that has a gradient."""
+        for p in self.param_groups[0]["params"]:
+            if p.grad is not None:
+                yield p, p.grad, self.state[p]
+
     def _h(self, name: str, p: torch.Tensor) -> torch.Tensor:
         cache = self.state[p].setdefault("_hyper", {})
         if name not in cache:
@@ -90,10 +96,7 @@ class PerSliceAdam(PerSliceOptimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        for p in self.param_groups[0]["params"]:
-            if p.grad is None:
-                continue
-            g, st = p.grad, self.state[p]
+        for p, g, st in self._with_grads():
             if "step" not in st:
                 st["step"] = 0
                 st["exp_avg"] = torch.zeros_like(p)
@@ -116,10 +119,7 @@ class PerSliceRMSprop(PerSliceOptimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        for p in self.param_groups[0]["params"]:
-            if p.grad is None:
-                continue
-            g, st = p.grad, self.state[p]
+        for p, g, st in self._with_grads():
             if "square_avg" not in st:
                 st["square_avg"] = torch.zeros_like(p)
                 st["momentum_buffer"] = torch.zeros_like(p)
@@ -137,10 +137,7 @@ class PerSliceSGD(PerSliceOptimizer):
 
     @torch.no_grad()
     def step(self, closure=None):
-        for p in self.param_groups[0]["params"]:
-            if p.grad is None:
-                continue
-            g, st = p.grad, self.state[p]
+        for p, g, st in self._with_grads():
             lr, mom, wd = self._h("lr", p), self._h("momentum", p), self._h("weight_decay", p)
             g = g + wd * p
             if "momentum_buffer" not in st:

@@ -27,7 +27,6 @@ import yaml
 
 from ..errors import InputError
 from ..layout import write_text
-from ..metrics.catalogue import default_rules
 from .compare import load_summaries
 from .stats import clean, min_pvalue, worse_pvalue
 from .tables import fmt

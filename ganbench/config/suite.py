@@ -1,4 +1,5 @@
-"""Suite YAML: schema, validation with field paths, and the matrix -> RunSpecs.
+"""Suite YAML: reading, validation with field paths, and the matrix of runs
+(datasets × variants × sweep settings × seeds) -> RunSpecs.
 
 A suite is validated completely before any training starts: every name is looked up
 in its registry, every setting is checked against the factory that takes it, and

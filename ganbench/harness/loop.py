@@ -1,4 +1,4 @@
-"""The training loop for S seeds trained together: schedule, history, divergence,
+"""The training loop for S runs trained together as one stacked model: schedule, history, divergence,
 evaluations and checkpoint probes, and the per-seed results.
 
 Seeds that share a dataset, variant and settings train as one seed-stacked model

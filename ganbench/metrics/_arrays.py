@@ -1,3 +1,4 @@
+"""Array inputs: metrics take numpy arrays, lists or torch tensors alike."""
 import numpy as np
 
 

@@ -29,11 +29,15 @@ from __future__ import annotations
 # the analysis commands, which import no torch.
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._arrays import as_numpy
 from .catalogue import Metric, declare
+
+if TYPE_CHECKING:
+    import torch
 
 declare(
     Metric("jsd", "JSD(pdata ‖ pg) in nats, datasets with an exact density: pdata exact, pg a "

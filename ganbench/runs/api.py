@@ -133,6 +133,12 @@ class Results:
             self._histories[run_id] = pd.read_csv(f)
         return self._histories[run_id]
 
+    def sensitivity(self, metrics: list[str] | None = None, success: str | None = None) -> pd.DataFrame:
+        """The table of ``ganbench sensitivity``: per dataset x variant x metric, the
+        spread over the settings tried and the expected best-of-k curve."""
+        from ..analysis.sensitivity import sensitivity
+        return sensitivity(self.summary, metrics, success)
+
     def histories(self) -> dict[str, pd.DataFrame]:
         """Every run's history that exists, by run id."""
         return {r: self.history(r) for r in self.summary.run_id.astype(str)

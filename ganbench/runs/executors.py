@@ -1,4 +1,4 @@
-"""Executors: run a suite's unfinished runs, a group of seeds at a time.
+"""Executors: run a suite's unfinished runs, a stacked group at a time.
 
 Runs of a dataset that can share one stacked model (their seeds, and other variants
 or sweep settings that differ only in what :mod:`ganbench.harness.stacking` lets

@@ -40,3 +40,16 @@ def test_importing_ganbench_imports_no_torch():
     r = subprocess.run([sys.executable, "-c", "import sys, ganbench; print('torch' in sys.modules)"],
                        capture_output=True, text=True)
     assert r.stdout.strip() == "False"
+
+
+def test_sensitivity_from_the_api_is_the_commands_table(tmp_path):
+    from ganbench.analysis.sensitivity import sensitivity
+    raw = yaml.safe_load(TINY)
+    raw["datasets"] = ["ring8"]
+    raw["variants"] = {"ns": {"objective": "nonsaturating"}}
+    raw["sweep"] = {"optimizer.lr": [1e-4, 1e-3]}
+    ganbench.run(raw, out=tmp_path / "out", device="cpu", executor="local")
+    res = ganbench.load(tmp_path / "out")
+    table = res.sensitivity(["fd"])
+    assert table.equals(sensitivity(res.summary, ["fd"]))
+    assert int(table.settings.iloc[0]) == 2
