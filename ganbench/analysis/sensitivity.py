@@ -46,10 +46,10 @@ from scipy import stats
 
 from ..errors import InputError
 from ..layout import SETTING_COLUMN, SUMMARY_COLUMNS, is_sweep_column, write_text
-from ..metrics.catalogue import direction, order_key
-from .compare import load_summaries
+from ..metrics.catalogue import direction
+from .compare import load_summaries, numeric_metrics as metric_columns
 from .stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, better_word, clean
-from .tables import fmt, is_categorical
+from .tables import fmt
 
 #: summary.csv's column holding the readable label of a setting's swept values
 SETTING = SETTING_COLUMN
@@ -80,15 +80,6 @@ def without_sweep(summary: pd.DataFrame) -> pd.DataFrame:
     """``summary`` without the ``setting`` and swept-field columns (metrics only)."""
     drop = sweep_columns(summary) + ([SETTING] if SETTING in summary.columns else [])
     return summary.drop(columns=drop)
-
-
-def metric_columns(summary: pd.DataFrame) -> list[str]:
-    """The numeric metric columns that have a value, in catalogue order."""
-    skip = set(SUMMARY_COLUMNS) | {SETTING} | set(sweep_columns(summary))
-    cols = [c for c in summary.columns if c not in skip]
-    cols = [c for c in cols if pd.to_numeric(summary[c], errors="coerce").notna().any()
-            and not is_categorical(summary[c])]
-    return sorted(cols, key=order_key)
 
 
 def _value_text(v) -> str:
