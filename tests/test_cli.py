@@ -124,6 +124,7 @@ def test_a_failing_run_is_recorded_and_exits_1(tiny_suite, tmp_path, capsys):
     out = tmp_path / "o"
     assert run_cli("run", str(suite), "--out", str(out), "--no-progress") == 1
     s = pd.read_csv(out / "summary.csv").set_index("variant")
+    # bad and good share one stacked model; the broken loss fails only its own run
     assert s.loc["bad", "status"] == "failed" and s.loc["good", "status"] == "ok"
     meta = json.loads((out / "runs" / "ring8__bad__seed0" / "metrics.json").read_text())
     assert meta["error"] == "RuntimeError: boom in g_loss"

@@ -110,12 +110,32 @@ def pending_groups(out: Path, specs: list[RunSpec], force: bool = False,
     return [Group(c) for v in groups.values() for c in chunks(v, max_slices)]
 
 
+def train_stack(specs: list[RunSpec], device: str, on_steps=None) -> tuple[list, float]:
+    """Train ``specs`` as one stacked model. When that fails with an exception (e.g. one
+    variant's own loss raises) and the stack holds several variants or settings, each of
+    them is trained apart, so one broken variant fails only its own runs."""
+    first = specs[0]
+    results, wall = train_seeds(first.dataset_spec(), [s.config for s in specs],
+                                [s.seed for s in specs], device, on_steps)
+    parts: dict[tuple, list[int]] = {}
+    for i, s in enumerate(specs):
+        parts.setdefault((s.variant, s.setting_label), []).append(i)
+    if len(parts) == 1 or any(r.status != "failed" for r in results):
+        return results, wall
+    for idx in parts.values():
+        sub, sub_wall = train_seeds(first.dataset_spec(), [specs[i].config for i in idx],
+                                    [specs[i].seed for i in idx], device, on_steps)
+        for i, r in zip(idx, sub):
+            results[i] = r
+        wall += sub_wall
+    return results, wall
+
+
 def train_group(group: Group, device: str,
                 on_steps: Callable[[int], None] | None = None) -> list[RunFiles]:
     """Train one group; return its runs' files (written by the caller, where OUT is)."""
     first = group.specs[0]
-    results, wall = train_seeds(first.dataset_spec(), [s.config for s in group.specs],
-                                [s.seed for s in group.specs], device, on_steps)
+    results, wall = train_stack(group.specs, device, on_steps)
     ds = datasets.build(first.dataset_spec()) if any(r.real is not None for r in results) else None
     cps = [checkpoint_probes.build(c) for c in first.config.get("checkpoint_probes") or []]
     files = []
