@@ -26,7 +26,7 @@ import pandas as pd
 import yaml
 
 from ..errors import InputError
-from ..layout import write_text
+from ..layout import SETTING_COLUMN, write_text
 from .compare import load_summaries
 from .stats import clean, min_pvalue, worse_pvalue
 from .tables import fmt
@@ -70,20 +70,23 @@ def load_baseline(path: Path) -> dict:
     return raw
 
 
-def _group_key(dataset, variant) -> str:
-    return f"{dataset}/{variant}"
+def _group_keys(summary: pd.DataFrame) -> list[str]:
+    """The columns a baseline group is keyed by: dataset, variant, and a swept suite's
+    setting (each setting is gated on its own)."""
+    return ["dataset", "variant"] + ([SETTING_COLUMN] if SETTING_COLUMN in summary else [])
 
 
 def baseline_from(summary: pd.DataFrame, rules: dict, suite: str = "") -> dict:
-    """A baseline holding ``summary``'s per-seed values of the ruled metrics."""
+    """A baseline holding ``summary``'s per-seed values of the ruled metrics, per
+    ``dataset/variant`` (``dataset/variant/setting`` in a swept suite)."""
     groups = {}
-    for (ds, var), g in summary.groupby(["dataset", "variant"], sort=False):
+    for key, g in summary.groupby(_group_keys(summary), sort=False):
         entry = {"runs": int(len(g)), "ok": int((g.status == "ok").sum()), "values": {}}
         for m in rules:
             if m in g:
                 vals = pd.to_numeric(g.sort_values("seed")[m], errors="coerce")
                 entry["values"][m] = [None if math.isnan(v) else round(float(v), 6) for v in vals]
-        groups[_group_key(ds, var)] = entry
+        groups["/".join(str(k) for k in key)] = entry
     return {"suite": suite, "rules": rules, "groups": groups}
 
 
@@ -130,8 +133,12 @@ def check(summary: pd.DataFrame, baseline: dict) -> pd.DataFrame:
     """One row per gated (group, metric) plus one per group for its ok count."""
     rows = []
     for key, entry in baseline["groups"].items():
-        ds, _, var = key.partition("/")
+        ds, var, *setting = key.split("/", 2)
         g = summary[(summary.dataset.astype(str) == ds) & (summary.variant.astype(str) == var)]
+        if setting:
+            on = summary[SETTING_COLUMN].astype(str) if SETTING_COLUMN in summary else None
+            g = g[on[g.index] == setting[0]] if on is not None else g.iloc[:0]
+            var = f"{var} [{setting[0]}]"
         if g.empty:
             rows.append({"dataset": ds, "variant": var, "metric": "runs", "rule": "present",
                          "baseline": str(entry.get("runs", "")), "now": "0", "p_value": math.nan,

@@ -92,3 +92,20 @@ def test_write_baseline_from_helper(tmp_path):
     write_baseline_from(tmp_path, tmp_path / "b.yaml", {"fd": {"better": "lower", "margin": 0.1}})
     assert yaml.safe_load((tmp_path / "b.yaml").read_text())["groups"]["d/v"]["values"]["fd"] == [0.0, 0.1, 0.2]
     assert_no_regression(tmp_path, tmp_path / "b.yaml")
+
+
+def test_a_swept_suite_is_gated_per_setting(tmp_path):
+    """In a swept suite each setting is its own baseline group: one setting regressing
+    is reported under its label, the other is not."""
+    import pandas as pd
+    from ganbench.analysis.check import baseline_from, check
+    rows = [dict(run_id=f"r{lr}{s}", dataset="ring8", variant="ns", seed=s, status="ok", steps=1,
+                 wall_s=1.0, setting=f"lr={lr}", modes_captured=8.0) for lr in ("1e-4", "1e-3")
+            for s in range(5)]
+    base = baseline_from(pd.DataFrame(rows), {"modes_captured": {"better": "higher", "margin": 1.0}})
+    assert set(base["groups"]) == {"ring8/ns/lr=1e-4", "ring8/ns/lr=1e-3"}
+    now = pd.DataFrame(rows)
+    now.loc[now.setting == "lr=1e-3", "modes_captured"] = 3.0
+    table = check(now, base)
+    bad = table[table.verdict != "ok"]
+    assert list(bad.variant) == ["ns [lr=1e-3]"] and list(bad.metric) == ["modes_captured"]
