@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import math
 import re
 from typing import Any
 
@@ -145,4 +146,17 @@ def resolve_config(path: str, *layers: dict) -> dict:
             cfg[field_name] = resolve_component(reg, cfg[field_name], p, reserved)
     if cfg["eval_every"] > cfg["steps"]:
         cfg["eval_every"] = cfg["steps"]
+    _check_finite(cfg, path)
     return cfg
+
+
+def _check_finite(value: Any, path: str) -> None:
+    """No NaN or infinity anywhere in a run config (YAML's .nan / .inf)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise at(path.rstrip("."), f"{value} is not a finite number; give a number.")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_finite(v, f"{path}{k}" if path.endswith(".") or not path else f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_finite(v, f"{path.rstrip('.')}[{i}]")

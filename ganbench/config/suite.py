@@ -20,7 +20,8 @@ import yaml
 from ..data import datasets
 from ..errors import InputError, at
 from ..harness.build import build_parts
-from . import sweep as sweeps
+from ..harness.stacking import MAX_SLICES
+from . import limits, sweep as sweeps
 from .schema import (NAME_RE, TOP_FIELDS, resolve_component, resolve_config, run_settings,
                      unknown_field)
 
@@ -81,6 +82,8 @@ def _datasets(raw: Any) -> list[tuple[dict, Any]]:
 def _seeds(raw: Any) -> list[int]:
     if raw is None:
         return [0]
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw > limits.MAX_SEEDS:
+        raise at("seeds", f"{raw} seeds is more than {limits.MAX_SEEDS}; use fewer.")
     if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 1:
         return list(range(raw))
     if isinstance(raw, list) and raw and all(isinstance(s, int) and not isinstance(s, bool)
@@ -126,7 +129,13 @@ def load_suite(path: str | Path, extra_imports: list[str] = ()) -> Suite:
     if not path.is_file():
         raise InputError(f"{path}: suite file not found; check the path (e.g. suites/mog.yaml).")
     try:
-        raw = yaml.safe_load(path.read_text())
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text (byte {e.start}); save the suite as UTF-8.") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read the suite ({e.strerror}); check the path.") from None
+    try:
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -171,12 +180,19 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
         variants[str(vname)] = resolve_config(where, defaults, settings)
         settings_of[str(vname)] = _settings(where, variants[str(vname)], defaults, settings,
                                             sweeps.merged(raw.get("sweep"), own_sweep, where))
+    total = len(dsets) * len(seeds) * sum(len(st) for st in settings_of.values())
+    if total > limits.MAX_RUNS:
+        raise at("sweep" if raw.get("sweep") else "seeds", f"the suite has {total} runs, more than "
+                 f"{limits.MAX_RUNS}; sweep fewer values or use fewer seeds.")
     specs = []
     for ds, built in dsets:
         for vname, settings in settings_of.items():
+            slices = min(MAX_SLICES, len(seeds) * len(settings))
             for point, cfg in settings:
                 cfg = for_dataset(cfg, built)
                 where = f"variants.{vname}." + (f"sweep[{sweeps.label(point)}]." if point else "")
+                limits.check_counts(cfg, where)
+                limits.check_memory(cfg, int(built.dim), slices, where)
                 _dry_build(ds, cfg, where)
                 tag = f"{sweeps.label(point)}__" if point else ""
                 specs += [RunSpec(f"{ds['label']}__{vname}__{tag}seed{s}", ds, vname, s, cfg, point)

@@ -180,9 +180,15 @@ class DCGANDiscriminator(nn.Module):
         return self.fc(channels_to_seeds(h, self.S)).squeeze(-1)
 
 
+#: widest DCGAN: the first (last) layer's channels; the deepest layer has width·2^(k-1)
+MAX_WIDTH = 1024
+
+
 def _check_width(width) -> int:
     if int(width) < 1 or int(width) != width:
         raise ValueError("width must be a whole number >= 1")
+    if int(width) > MAX_WIDTH:
+        raise ValueError(f"width {width} is more than {MAX_WIDTH} (DCGAN uses 64 to 128)")
     return int(width)
 
 
@@ -192,8 +198,8 @@ def dcgan_generator(n_seeds: int, data_dim: int, init, image_shape=None, z_dim: 
     """DCGAN generator: z -> 4×4 -> transposed convs (batch norm, ReLU) -> tanh image.
 
     The last hidden layer has `width` channels, each earlier one twice the next."""
-    if int(z_dim) < 1:
-        raise ValueError("z_dim must be >= 1")
+    if not 1 <= int(z_dim) <= 2**16:
+        raise ValueError("z_dim must be between 1 and 65536")
     return DCGANGenerator(n_seeds, _image_shape(data_dim, image_shape), z_dim, _check_width(width), init)
 
 

@@ -28,9 +28,17 @@ def _mlp(sizes: list[int], activation: str, init) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def _check(width: int, depth: int) -> None:
+#: at most this many weights per network and seed (1 GB in float32; Adam keeps 3 more copies)
+MAX_PARAMETERS = 2**28
+
+
+def _check(width: int, depth: int, fan: int = 16) -> None:
     if int(width) < 1 or int(depth) < 0:
         raise ValueError("width must be >= 1 and depth >= 0")
+    params = int(width) * (int(fan) + 1 + max(int(depth) - 1, 0) * int(width))
+    if params > MAX_PARAMETERS:
+        raise ValueError(f"width {width} and depth {depth} make {params:.3g} weights per seed, more "
+                         f"than {MAX_PARAMETERS:.3g} (1 GB); use a smaller width or depth")
 
 
 class MLPGenerator(nn.Module):
@@ -56,9 +64,9 @@ class MLPDiscriminator(nn.Module):
 def mlp_generator(n_seeds: int, data_dim: int, init, z_dim: int = 16, width: int = 128,
                   depth: int = 3, activation: str = "relu") -> MLPGenerator:
     """MLP generator: z_dim -> depth hidden layers of width -> data_dim (linear output)."""
-    _check(width, depth)
     if int(z_dim) < 1:
         raise ValueError("z_dim must be >= 1")
+    _check(width, depth, fan=int(z_dim))
     return MLPGenerator(z_dim, data_dim, width, depth, activation, init)
 
 

@@ -22,7 +22,7 @@ from ..errors import InputError, at
 from ..harness.features import build_extractor, mode_classifier
 from ..layout import atomic_write, run_dir, write_text
 from .executors import Job, executors, pending_groups
-from .store import write_suite, write_summary
+from .store import folder_lock, write_suite, write_summary
 
 
 def resolve_device(name: str) -> str:
@@ -91,15 +91,17 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
     except OSError as e:
         raise InputError(f"--out {out}: cannot create the results folder ({e.strerror}); "
                          "choose a writable folder.") from None
-    prepare_features(s)
-    write_suite(out, s.resolved)
-    groups = pending_groups(out, s.specs, force)
-    done = len(s.specs) - sum(len(g.specs) for g in groups)
-    say(f"ganbench: {s.name}: {len(s.specs)} runs ({done} already finished) on {dev} -> {out}")
-    execute(Job(out, s.specs, groups, dev, s.resolved["imports"], s.path.parent if s.path else None,
-                workers, progress=progress, ray_address=ray_address))
-    summary = write_summary(out, s.specs)
-    write_tables(out, summary)
+    with folder_lock(out):
+        prepare_features(s)
+        write_suite(out, s.resolved)
+        groups = pending_groups(out, s.specs, force)
+        done = len(s.specs) - sum(len(g.specs) for g in groups)
+        say(f"ganbench: {s.name}: {len(s.specs)} runs ({done} already finished) on {dev} -> {out}")
+        execute(Job(out, s.specs, groups, dev, s.resolved["imports"],
+                    s.path.parent if s.path else None, workers, progress=progress,
+                    ray_address=ray_address))
+        summary = write_summary(out, s.specs)
+        write_tables(out, summary)
     summary.attrs.update(out=str(out), suite=s.name)
     return summary
 

@@ -11,8 +11,11 @@ suite reruns it).
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import math
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -22,6 +25,7 @@ import yaml
 
 from ..config import sweep as sweeps
 from ..config.suite import RunSpec
+from ..errors import InputError
 from ..layout import (FINISHED, SETTING_COLUMN, SUMMARY_COLUMNS, atomic_write, run_dir, write_bytes,
                       write_text)
 from ..metrics.catalogue import order_key
@@ -142,3 +146,33 @@ def write_summary(out: Path, specs: list[RunSpec]) -> pd.DataFrame:
 
 def write_suite(out: Path, resolved: dict) -> None:
     write_text(out / "suite.yaml", yaml.safe_dump(resolved, sort_keys=False))
+
+
+LOCK_FILE = ".ganbench.lock"
+
+
+@contextmanager
+def folder_lock(out: Path):
+    """Hold OUT for one writer: an exclusive ``flock`` on ``OUT/.ganbench.lock`` for as
+    long as the block runs. The operating system releases it when the process dies, so
+    a lock left by a killed run never blocks; a second ``ganbench run`` on a held folder
+    is bad input naming the process that holds it."""
+    path = Path(out) / LOCK_FILE
+    f = open(path, "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        holder = f.read().strip() or "unknown"
+        f.close()
+        raise InputError(f"--out {out}: another ganbench run (pid {holder}) is writing this "
+                         "folder; wait for it to finish, or choose another --out.") from None
+    try:
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        yield
+    finally:
+        fcntl.flock(f, fcntl.LOCK_UN)
+        f.close()
