@@ -62,7 +62,7 @@ def rmsprop(params, lr: float = 5e-5, alpha: float = 0.99, eps: float = 1e-8,
 PER_SLICE = ("lr", "betas", "eps", "weight_decay", "momentum", "alpha")
 
 
-def _per_slice(values, like: torch.Tensor) -> torch.Tensor:
+def per_slice(values, like: torch.Tensor) -> torch.Tensor:
     """(S, 1, ..., 1) tensor of per-slice numbers, to broadcast against ``like``."""
     t = torch.as_tensor(values, dtype=like.dtype, device=like.device)
     return t.view(-1, *([1] * (like.dim() - 1)))
@@ -87,7 +87,7 @@ class PerSliceOptimizer(torch.optim.Optimizer):
     def _h(self, name: str, p: torch.Tensor) -> torch.Tensor:
         cache = self.state[p].setdefault("_hyper", {})
         if name not in cache:
-            cache[name] = _per_slice(self.param_groups[0]["hyper"][name], p)
+            cache[name] = per_slice(self.param_groups[0]["hyper"][name], p)
         return cache[name]
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ..game import Game, gradient_field
+from ..optimizers import per_slice
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Players:
 
     def __post_init__(self):
         self.g_params, self.d_params = list(self.G.parameters()), list(self.D.parameters())
+        self._per_slice: dict = {}
 
     @property
     def n_seeds(self) -> int:
@@ -59,8 +61,8 @@ class Players:
         slice when the slices' objectives differ)."""
         prob = self.objective.probability
         if isinstance(prob, tuple):
-            mask = torch.tensor(prob, device=out.device).view(-1, *([1] * (out.dim() - 1)))
-            return torch.where(mask, torch.sigmoid(out), out)
+            return torch.where(self._slice_values("probability", prob, out) > 0,
+                               torch.sigmoid(out), out)
         return torch.sigmoid(out) if prob else out
 
     # --- applying gradients ---------------------------------------------------------
@@ -80,11 +82,18 @@ class Players:
             with torch.no_grad():
                 for prm in self.d_params:
                     if isinstance(c, tuple):          # per slice (inf: no clip)
-                        lim = torch.tensor(c, dtype=prm.dtype, device=prm.device)
-                        lim = lim.view(-1, *([1] * (prm.dim() - 1)))
-                        prm.copy_(torch.minimum(torch.maximum(prm, -lim), lim))
+                        lim = self._slice_values("clip", c, prm)
+                        prm.clamp_(min=-lim, max=lim)
                     else:
                         prm.clamp_(-c, c)
+
+    def _slice_values(self, name: str, values: tuple, like: torch.Tensor) -> torch.Tensor:
+        """Per-slice numbers shaped to broadcast against ``like``, made once per shape
+        (not a host-to-device copy every step)."""
+        key = (name, like.dim(), like.dtype, like.device)
+        if key not in self._per_slice:
+            self._per_slice[key] = per_slice(values, like)
+        return self._per_slice[key]
 
     def _field(self, real, z, for_d: bool, for_g: bool):
         return gradient_field(self.game, self.G, self.D, self.g_params, self.d_params, real, z,
