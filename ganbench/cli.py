@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from .errors import InputError
+from .errors import InputError, OutputError
+from .interrupts import Interrupted
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -160,15 +161,28 @@ def main(argv=None):
     except InputError as e:
         click.echo(f"ganbench: error: {e}", err=True)
         sys.exit(2)
-    except click.exceptions.Abort:
-        click.echo("ganbench: aborted", err=True)
-        sys.exit(130)
-    except click.ClickException as e:
-        e.show()
-        sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
-    except KeyboardInterrupt:
-        click.echo("ganbench: interrupted; run the same command again to resume", err=True)
-        sys.exit(130)
+    except OutputError as e:
+        click.echo(f"ganbench: error: {e}{_kept(e)}", err=True)
+        sys.exit(74)
+    except click.exceptions.Abort as e:      # click turns KeyboardInterrupt into Abort
+        stop = e.__context__ if isinstance(e.__context__, Interrupted) else None
+        _interrupted(stop)
+    except KeyboardInterrupt as e:
+        _interrupted(e if isinstance(e, Interrupted) else None)
+
+
+def _kept(e) -> str:
+    if getattr(e, "finished", None) is None:
+        return ""
+    return f" ({e.finished} of {e.total} runs finished in {e.out})"
+
+
+def _interrupted(stop) -> None:
+    """Exit 128 + signal (130 for Ctrl-C, 143 for SIGTERM), saying what is kept."""
+    how = f" by {stop.name}" if stop is not None else ""
+    click.echo(f"ganbench: interrupted{how}{_kept(stop)}; run the same command again to "
+               "resume", err=True)
+    sys.exit(stop.exit_code if stop is not None else 130)
 
 
 if __name__ == "__main__":

@@ -13,3 +13,19 @@ class InputError(Exception):
 def at(path: str, message: str) -> InputError:
     """An :class:`InputError` located at a field path such as ``variants.wgan.objective``."""
     return InputError(f"{path}: {message}" if path else message)
+
+
+class OutputError(Exception):
+    """A results file could not be written (full disk, read-only folder, quota).
+
+    Nothing half-written is left behind (every file is written to a temporary name and
+    renamed); the message names the file and the reason. The CLI exits with code 74
+    (EX_IOERR); finished runs are kept and the same command resumes.
+    """
+
+    def __init__(self, path, error: OSError):
+        reason = error.strerror or str(error)
+        super().__init__(f"cannot write {path}: {reason}; free space or choose a writable "
+                         "--out, then run the same command again to resume (finished runs are kept).")
+        self.path = path
+        self.errno = error.errno

@@ -16,6 +16,9 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from .errors import OutputError
+from .interrupts import deferred
+
 #: the first columns of summary.csv; the metric columns follow (ganbench.metrics.catalogue)
 SUMMARY_COLUMNS = ["run_id", "dataset", "variant", "seed", "status", "steps", "wall_s"]
 #: statuses of a finished run (a failed run is redone when the suite runs again)
@@ -44,18 +47,27 @@ os.umask(_UMASK)
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` then rename tmp to ``path`` (never a half-written file)."""
+    """Call ``write(tmp)`` then rename tmp to ``path``: never a half-written file, and no
+    temporary file left behind, whether the write fails (:class:`OutputError`, e.g. a
+    full disk) or a signal arrives (deferred until the file is complete)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_UMASK)     # as open() would make it (mkstemp makes 0600)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with deferred():
+        tmp = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            write(Path(tmp))
+            os.chmod(tmp, 0o666 & ~_UMASK)     # as open() would make it (mkstemp makes 0600)
+            os.replace(tmp, path)
+        except OSError as e:
+            raise OutputError(path, e) from None
+        finally:
+            if tmp is not None and os.path.exists(tmp):
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
 
 
 def write_text(path: Path, text: str) -> None:

@@ -18,9 +18,10 @@ import pandas as pd
 
 from ..config.suite import Suite, load_suite, parse_suite
 from ..data import datasets
-from ..errors import InputError, at
+from .. import interrupts
+from ..errors import InputError, OutputError, at
 from ..harness.features import build_extractor, mode_classifier
-from ..layout import atomic_write, run_dir, write_text
+from ..layout import FINISHED, atomic_write, run_dir, write_text
 from .executors import Job, executors, pending_groups
 from .store import folder_lock, write_suite, write_summary
 
@@ -91,19 +92,36 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
     except OSError as e:
         raise InputError(f"--out {out}: cannot create the results folder ({e.strerror}); "
                          "choose a writable folder.") from None
-    with folder_lock(out):
+    with folder_lock(out), interrupts.handled():
         prepare_features(s)
         write_suite(out, s.resolved)
         groups = pending_groups(out, s.specs, force)
         done = len(s.specs) - sum(len(g.specs) for g in groups)
         say(f"ganbench: {s.name}: {len(s.specs)} runs ({done} already finished) on {dev} -> {out}")
-        execute(Job(out, s.specs, groups, dev, s.resolved["imports"],
-                    s.path.parent if s.path else None, workers, progress=progress,
-                    ray_address=ray_address))
+        try:
+            execute(Job(out, s.specs, groups, dev, s.resolved["imports"],
+                        s.path.parent if s.path else None, workers, progress=progress,
+                        ray_address=ray_address))
+        except (interrupts.Interrupted, OutputError) as e:
+            e.out, e.total = out, len(s.specs)
+            e.finished = _keep_finished(out, s)
+            raise
         summary = write_summary(out, s.specs)
         write_tables(out, summary)
     summary.attrs.update(out=str(out), suite=s.name)
     return summary
+
+
+def _keep_finished(out: Path, s: Suite) -> int | None:
+    """After an interrupt or a failed write: summary.csv and the tables of the runs that
+    finished (best effort: the disk may still be full); returns how many finished."""
+    try:
+        with interrupts.deferred():
+            summary = write_summary(out, s.specs)
+            write_tables(out, summary)
+    except (OutputError, interrupts.Interrupted):
+        return None
+    return int(summary.status.isin(FINISHED).sum()) if len(summary) else 0
 
 
 def write_tables(out: Path, summary: pd.DataFrame) -> str:

@@ -61,6 +61,9 @@ def _worker_init(parent: int, threads: int, imports: list[str], base: Path | Non
                  steps_queue) -> None:
     global _STEPS, _PARENT
     _PARENT = parent
+    # Ctrl-C in a terminal reaches the whole process group: the suite's own process
+    # stops the workers (SIGTERM), so they ignore SIGINT and never print a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     prepare_worker(threads, imports, base)
     _STEPS = steps_queue
 
@@ -152,8 +155,9 @@ def _pool_round(job: Job, pending: list, workers: int, threads: int, n_gpus: int
     returned to run again in a new pool."""
     running: dict = {}
     free_slots = list(range(workers))
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                             initargs=(os.getpid(), threads, job.imports, job.base, steps_q)) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
+                               initargs=(os.getpid(), threads, job.imports, job.base, steps_q))
+    try:
         while pending or running:
             while pending and free_slots:
                 slot, group = free_slots.pop(0), pending.pop(0)
@@ -173,7 +177,28 @@ def _pool_round(job: Job, pending: list, workers: int, threads: int, n_gpus: int
                     return _after_death(job, pool, running, pending, progress, seen)
                 progress.finish(slot, group, write_group(job, files))
                 free_slots.append(slot)
+    except BaseException:
+        # interrupted (a signal), or the results cannot be written: stop the workers now
+        # rather than wait for their groups, whose results would be lost anyway
+        stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
     return []
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Terminate a pool's worker processes (SIGTERM, then SIGKILL after 10 s) and wait
+    until they are gone, so none outlives the suite."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        p.join(timeout=10)
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=5)
 
 
 def _after_death(job: Job, pool, running: dict, pending: list, progress: Progress,

@@ -21,7 +21,9 @@ from ..harness.stacking import MAX_SLICES, chunks, stack_key
 from ..objectives import objectives
 from ..registry import Registry
 from ..updates import updates
-from .store import RunFiles, is_finished, run_files, write_run, write_summary
+from ..interrupts import deferred
+from .store import (RunFiles, is_finished, mark_finished, run_files, write_run_files,
+                    write_summary)
 
 executors = Registry("executor")
 
@@ -131,9 +133,15 @@ def train_group(group: Group, device: str,
 
 
 def write_group(job: "Job", files: list[RunFiles]) -> list[dict]:
-    """Write a finished group's run folders, then summary.csv."""
-    records = [write_run(job.out, f) for f in files]
-    write_summary(job.out, job.specs)
+    """Write a finished group's run folders, then summary.csv. Every run's files come
+    first, then the runs' metrics.json markers, so a write that fails part-way (a full
+    disk) leaves the group unfinished as a whole, to train again as the same group; a
+    signal waits until the group is written."""
+    with deferred():
+        for f in files:
+            write_run_files(job.out, f)
+        records = [mark_finished(job.out, f) for f in files]
+        write_summary(job.out, job.specs)
     return records
 
 

@@ -25,7 +25,7 @@ import yaml
 
 from ..config import sweep as sweeps
 from ..config.suite import RunSpec
-from ..errors import InputError
+from ..errors import InputError, OutputError
 from ..layout import (FINISHED, SETTING_COLUMN, SUMMARY_COLUMNS, atomic_write, run_dir, write_bytes,
                       write_text)
 from ..metrics.catalogue import order_key
@@ -99,15 +99,29 @@ def run_files(spec: RunSpec, result, wall_s: float, group_size: int, device: str
 
 def write_run(out: Path, files: RunFiles) -> dict:
     """Write one run's folder, metrics.json last (its presence marks the run finished)."""
+    write_run_files(out, files)
+    return mark_finished(out, files)
+
+
+def write_run_files(out: Path, files: RunFiles) -> None:
+    """Every file of a run's folder but the marker: a run rewritten loses its
+    metrics.json first, so it is never taken as finished with half its new files."""
     d = run_dir(out, files.run_id)
-    d.mkdir(parents=True, exist_ok=True)
-    (d / "metrics.json").unlink(missing_ok=True)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "metrics.json").unlink(missing_ok=True)
+    except OSError as e:
+        raise OutputError(d, e) from None
     write_text(d / "config.json", json.dumps(files.config, indent=2))
     if files.history_csv is not None:
         write_text(d / "history.csv", files.history_csv)
     for name, data in files.artifacts.items():
         (write_text if isinstance(data, str) else write_bytes)(d / name, data)
-    write_text(d / "metrics.json", json.dumps(files.meta, indent=2))
+
+
+def mark_finished(out: Path, files: RunFiles) -> dict:
+    """metrics.json: the run's record, written last."""
+    write_text(run_dir(out, files.run_id) / "metrics.json", json.dumps(files.meta, indent=2))
     return files.meta
 
 
@@ -158,7 +172,11 @@ def folder_lock(out: Path):
     a lock left by a killed run never blocks; a second ``ganbench run`` on a held folder
     is bad input naming the process that holds it."""
     path = Path(out) / LOCK_FILE
-    f = open(path, "a+")
+    try:
+        f = open(path, "a+")
+    except OSError as e:
+        raise InputError(f"--out {out}: cannot write in this folder ({e.strerror}); choose a "
+                         "writable folder.") from None
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
