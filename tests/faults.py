@@ -27,11 +27,11 @@ SHORT_RUNS = 4
 ARGS = ["--executor", "process", "--workers", "2", "--no-progress"]
 
 
-def cli(suite: Path, out: Path, prefix: list[str] | None = None) -> subprocess.Popen:
+def cli(suite: Path, out: Path, prefix: list[str] | None = None, **popen) -> subprocess.Popen:
     """``ganbench run`` in a subprocess (``prefix`` replaces ``-m ganbench.cli``)."""
     return subprocess.Popen([sys.executable, *(prefix or ["-m", "ganbench.cli"]), "run", str(suite),
                              "--out", str(out), *ARGS],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **popen)
 
 
 def finished(out: Path) -> list[str]:

@@ -3,7 +3,7 @@ included), and each layer imports only the layers below it.
 
     python tests/test_layering.py      # prints the module graph, layer by layer
 
-Layers, bottom up: errors, registry, layout, metrics (pure: nothing else of ganbench)
+Layers, bottom up: errors, interrupts, registry, layout, metrics (pure: nothing else of ganbench)
 < data, models, objectives, regularizers, optimizers, game, updates (the game pieces)
 < harness < config < runs < cli, testing; analysis reads results files and the metric
 catalogue only (no torch, no harness).
@@ -20,8 +20,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "ganbench"
 #: what each part of the package may import from ganbench (besides itself)
 ALLOWED = {
     "errors": set(),
+    "interrupts": set(),
     "registry": {"errors"},
-    "layout": set(),
+    "layout": {"errors", "interrupts"},
     "metrics": set(),
     "data": {"registry", "errors"},
     "models": {"registry", "errors"},
@@ -35,9 +36,9 @@ ALLOWED = {
     "config": {"errors", "registry", "layout", "data", "models", "objectives", "regularizers",
                "optimizers", "updates", "harness"},
     "analysis": {"errors", "layout", "metrics"},
-    "runs": {"errors", "registry", "layout", "metrics", "data", "objectives", "updates",
+    "runs": {"errors", "interrupts", "registry", "layout", "metrics", "data", "objectives", "updates",
              "harness", "config", "analysis"},
-    "cli": {"errors", "layout", "metrics", "runs", "analysis", "config", "harness", "data",
+    "cli": {"errors", "interrupts", "layout", "metrics", "runs", "analysis", "config", "harness", "data",
             "models", "objectives", "optimizers", "regularizers", "updates"},
     "testing": {"analysis", "metrics", "runs"},
     "__init__": {"runs"},

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..config.suite import Suite, load_suite, parse_suite
 from ..data import datasets
-from .. import interrupts
+from ..interrupts import Interrupted, deferred, handled
 from ..errors import InputError, OutputError, at
 from ..harness.features import build_extractor, mode_classifier
 from ..layout import FINISHED, atomic_write, run_dir, write_text
@@ -92,7 +92,7 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
     except OSError as e:
         raise InputError(f"--out {out}: cannot create the results folder ({e.strerror}); "
                          "choose a writable folder.") from None
-    with folder_lock(out), interrupts.handled():
+    with folder_lock(out), handled():
         prepare_features(s)
         write_suite(out, s.resolved)
         groups = pending_groups(out, s.specs, force)
@@ -102,7 +102,7 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
             execute(Job(out, s.specs, groups, dev, s.resolved["imports"],
                         s.path.parent if s.path else None, workers, progress=progress,
                         ray_address=ray_address))
-        except (interrupts.Interrupted, OutputError) as e:
+        except (Interrupted, OutputError) as e:
             e.out, e.total = out, len(s.specs)
             e.finished = _keep_finished(out, s)
             raise
@@ -116,10 +116,10 @@ def _keep_finished(out: Path, s: Suite) -> int | None:
     """After an interrupt or a failed write: summary.csv and the tables of the runs that
     finished (best effort: the disk may still be full); returns how many finished."""
     try:
-        with interrupts.deferred():
+        with deferred():
             summary = write_summary(out, s.specs)
             write_tables(out, summary)
-    except (OutputError, interrupts.Interrupted):
+    except (OutputError, Interrupted):
         return None
     return int(summary.status.isin(FINISHED).sum()) if len(summary) else 0
 

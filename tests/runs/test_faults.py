@@ -1,12 +1,14 @@
 """Faults, each on the real CLI in a subprocess: Ctrl-C (SIGINT), SIGTERM, a worker
-killed while it trains, and writes that start failing part-way (a full disk). After
+killed while it trains, writes that start failing part-way (a full disk), and a second
+writer on a folder whose first writer is then killed. After
 each, the folder is checked (no temporary file, no half-recorded run, finished runs
 kept), the same command is run again, and the folder must then equal an uninterrupted
 run of the same suite."""
-import errno
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -124,3 +126,23 @@ def test_a_full_disk_leaves_no_half_written_run_and_says_so(suite, reference, tm
     assert len(short) == SHORT_RUNS and not any("__long__" in r for r in short)
     assert not (out / "runs" / "ring8__long__seed0" / "history.csv").exists()
     resume_and_compare(suite, out, reference, short)
+
+
+def test_a_second_writer_exits_2_and_a_killed_writers_lock_does_not_block(suite, reference, tmp_path):
+    out = tmp_path / "out"
+    first = cli(suite, out, start_new_session=True)
+    try:
+        wait_until(lambda: (out / ".ganbench.lock").is_file()
+                   and (out / ".ganbench.lock").read_text().strip() == str(first.pid),
+                   what="the first run to take the lock")
+        second = subprocess.run([sys.executable, "-m", "ganbench.cli", "run", str(suite), "--out",
+                                 str(out), "--no-progress"], capture_output=True, text=True, timeout=120)
+        assert second.returncode == 2, second.stderr[-1000:]
+        lines = [ln for ln in second.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and f"pid {first.pid}" in lines[0], second.stderr
+        os.killpg(first.pid, signal.SIGKILL)     # the writer and its workers die holding the lock
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+    resume_and_compare(suite, out, reference, finished(out))
