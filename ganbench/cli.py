@@ -71,6 +71,8 @@ def compare_cmd(outs, by, metrics, reference, alpha, fmt_name, published):
     Mann-Whitney U test against a reference, per dataset. Several results folders
     are merged (e.g. the same suite run on two machines)."""
     from .analysis.compare import compare, load_summaries, render, warn
+    if published and by != "variant":
+        raise InputError(f"--published matches variants to the paper's methods; drop --by {by}.")
     table = compare(load_summaries(list(outs), warn), by, list(metrics) or None, reference, alpha)
     if published:
         from .analysis.against_published import attach, suite_block

@@ -52,7 +52,8 @@ def their_interval(entry: dict, confidence: float = CONFIDENCE) -> tuple[float, 
         se = err / math.sqrt(n)
     else:
         return (math.nan, math.nan)
-    q = stats.t.ppf(0.5 + confidence / 2, n - 1) if n and n > 1 else stats.norm.ppf(0.5 + confidence / 2)
+    p = 0.5 + confidence / 2
+    q = stats.t.ppf(p, n - 1) if n and n > 1 else stats.norm.ppf(p)
     return (mean - q * se, mean + q * se)
 
 
@@ -166,7 +167,8 @@ def published_html(out: Path, summary: pd.DataFrame) -> list[str]:
         table = table[table.published_method != ""]
         if table.empty:
             continue
-        head = ["dataset", "variant", "metric", "n", "ours: mean ± std", "our 95% CI"] + BESIDE_HEAD
+        head = ["dataset", "variant", "metric", "n", "ours: mean ± std", "our 95% CI",
+                *BESIDE_HEAD]
         rows = []
         for _, r in table.iterrows():
             std = f" ± {fmt(r['std'])}" if np.isfinite(r["std"]) else ""

@@ -31,8 +31,8 @@ def check_published(raw: Any, labels: list[str], variants: list[str],
     if raw is None:
         return {}
     if not isinstance(raw, dict) or not raw:
-        raise at("published", f"expected a mapping of source -> settings, e.g. "
-                              f"{{pacgan2018: {{table: Table 1}}}}; sources: {', '.join(source_names())}.")
+        raise at("published", "expected a mapping of source -> settings, e.g. {pacgan2018: "
+                              f"{{table: Table 1}}}}; sources: {', '.join(source_names())}.")
     out = {}
     for source, block in raw.items():
         where = f"published.{source}"

@@ -10,7 +10,7 @@ A file::
     paper: "Lin et al. PacGAN ... NeurIPS 2018 (arXiv:1712.04086)"
     groups:                             # shared fields, then the entries that inherit them
       - table: Table 1
-        source: "paper Table 1; repository fjxmlzn/PacGAN, synthetic_data_experiments/results/Table1.png"
+        source: "paper Table 1; fjxmlzn/PacGAN synthetic_data_experiments/results/Table1.png"
         error_kind: standard_error      # standard_error | std | unstated | none (no error)
         runs: 10                        # runs behind each mean (null: not stated)
         entries:

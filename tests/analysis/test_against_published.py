@@ -135,6 +135,8 @@ def test_compare_published_and_the_report_on_a_real_results_folder(tiny_suite, t
     assert "| 6.3 ± 0.5 SE (n=10, GAN, Table 1) | [5.17, 7.43] |" in md
     assert run_cli("compare", str(out), "--published", "pacgan2019") == 2
     assert "published source 'pacgan2019': unknown" in capsys.readouterr().err
+    assert run_cli("compare", str(out), "--published", "pacgan2018", "--by", "seed") == 2
+    assert "--published matches variants" in capsys.readouterr().err
     assert run_cli("report", str(out)) == 0
     page = (out / "report.html").read_text()
     assert "<h2>Published numbers: pacgan2018</h2>" in page and "GAN, Table 1" in page
