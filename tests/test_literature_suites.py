@@ -52,7 +52,7 @@ def test_pacgan_suites_follow_the_official_protocol(name):
         v = raw["variants"][f"pacgan{m}"]
         assert v["batch_size"] == 100 * m
         assert v["discriminator"] == {"name": "packed", "packing": m, "body": d["discriminator"]}
-    block = check_published(raw["published"], [ds["name"]], list(raw["variants"]))
+    block = check_published(raw["published"], {ds["name"]: ds["name"]}, list(raw["variants"]))
     assert block == {"pacgan2018": {"table": "Table 1", "variants": {
         "gan": "GAN", "pacgan2": "PacGAN2", "pacgan3": "PacGAN3", "pacgan4": "PacGAN4"}}}
     text = (SUITES / name).read_text()

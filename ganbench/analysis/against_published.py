@@ -17,8 +17,9 @@ name, per source, the ``table`` and ``setting`` to use and map dataset labels an
 variant names to the paper's (``datasets: {ring: ring8}``, ``variants: {gan: GAN}``);
 whatever it does not map is matched by name, ignoring case and punctuation (variant
 ``pacgan2`` is the paper's ``PacGAN2``; a dataset label, else its dataset's name, is the
-file's dataset). A cell that several entries match (the same method in two tables) is
-an error that says how to pick one.
+file's dataset; :func:`ganbench.published.match`). A cell that several entries match
+(the same method in two tables) is an error that says how to pick one, raised when the
+suite is read.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ import yaml
 from scipy import stats
 
 from ..errors import InputError
-from ..published import load as load_source, normal_name
+from ..published import load as load_source, match
 from .compare import BESIDE_HEAD, beside_cells, compare, numeric_metrics
 from .tables import fmt
 
@@ -80,41 +81,6 @@ def suite_block(outs: list[Path], *keys: str) -> tuple[dict, dict]:
     return {}, labels
 
 
-def _select(entries: list[dict], block: dict) -> list[dict]:
-    if block.get("table"):
-        entries = [e for e in entries if e["table"] == block["table"]]
-    if block.get("setting"):
-        entries = [e for e in entries if e["setting"] == block["setting"]]
-    return entries
-
-
-def _dataset_names(label: str, block: dict, labels: dict) -> list[str]:
-    mapped = (block.get("datasets") or {}).get(label)
-    if mapped:
-        return [str(mapped)]
-    return list(dict.fromkeys(normal_name(x) for x in (label, labels.get(label, label))))
-
-
-def match(entries: list[dict], label: str, variant: str, metric: str, block: dict,
-          labels: dict, source: str) -> dict | None:
-    """The published entry of one cell, or None; several is an error naming the fix."""
-    names = _dataset_names(label, block, labels)
-    explicit = bool((block.get("datasets") or {}).get(label))
-    method = (block.get("variants") or {}).get(variant)
-    found = [e for e in _select(entries, block) if e["metric"] == metric
-             and (e["dataset"] in names if explicit else normal_name(e["dataset"]) in names)
-             and (e["method"] == method if method else
-                  normal_name(e["method"]) == normal_name(variant))]
-    if len(found) > 1:
-        where = "; ".join(f"{e['table']}" + (f", {e['setting']}" if e["setting"] else "")
-                          for e in found)
-        raise InputError(f"--published {source}: {label} / {variant} / {metric} matches "
-                         f"{len(found)} entries ({where}); add published: {{{source}: "
-                         "{table: ..., setting: ...}} to the suite and run it again (finished "
-                         "runs are kept) to pick one.")
-    return found[0] if found else None
-
-
 def attach(table: pd.DataFrame, source: str, block: dict | None = None,
            labels: dict | None = None) -> pd.DataFrame:
     """The comparison table with the published columns (empty where no entry matches)."""
@@ -122,8 +88,13 @@ def attach(table: pd.DataFrame, source: str, block: dict | None = None,
     block, labels = block or {}, labels or {}
     rows = []
     for _, r in table.iterrows():
-        e = match(data["entries"], str(r["dataset"]), str(r["group"]), str(r["metric"]),
-                  block, labels, data["name"])
+        label = str(r["dataset"])
+        try:
+            e = match(data["entries"], label, labels.get(label, label), str(r["group"]),
+                      str(r["metric"]), block)
+        except ValueError as err:
+            raise InputError(f"--published {data['name']}: "
+                             + str(err).replace("<source>", data["name"])) from None
         if e is None:
             rows.append({c: (math.nan if c in ("published", "published_error", "published_low",
                                                "published_high", "published_runs") else "")
@@ -163,7 +134,12 @@ def published_html(out: Path, summary: pd.DataFrame) -> list[str]:
         if not metrics:
             continue
         block, labels = suite_block([Path(out)], source, load_source(source)["name"])
-        table = attach(compare(summary, metrics=metrics), source, block, labels)
+        try:
+            table = attach(compare(summary, metrics=metrics), source, block, labels)
+        except InputError as e:
+            parts.append(f"<h2>Published numbers: {html.escape(source)}</h2>"
+                         f"<p>{html.escape(str(e))}</p>")
+            continue
         table = table[table.published_method != ""]
         if table.empty:
             continue

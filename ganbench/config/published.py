@@ -19,15 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, at
-from ..published import datasets as source_datasets, load as load_source, \
+from ..published import datasets as source_datasets, load as load_source, match, \
     methods as source_methods, names as source_names
 
 FIELDS = ["table", "setting", "datasets", "variants"]
 
 
-def check_published(raw: Any, labels: list[str], variants: list[str],
+def check_published(raw: Any, datasets: dict[str, str], variants: list[str],
                     base: Path | None = None) -> dict:
-    """The validated block ({source: {field: value}}); errors name the field."""
+    """The validated block ({source: {field: value}}); errors name the field. ``datasets``
+    maps the suite's dataset labels to their dataset names."""
     if raw is None:
         return {}
     if not isinstance(raw, dict) or not raw:
@@ -43,7 +44,15 @@ def check_published(raw: Any, labels: list[str], variants: list[str],
             data = load_source(key)
         except InputError as e:
             raise at(where, str(e).split(": ", 1)[-1]) from None
-        out[key] = _block(block, where, data, labels, variants)
+        out[key] = _block(block, where, data, list(datasets), variants)
+        metrics = {e["metric"] for e in data["entries"]}
+        for label, name in datasets.items():          # every cell must name one entry at most
+            for variant in variants:
+                for metric in sorted(metrics):
+                    try:
+                        match(data["entries"], label, name, variant, metric, out[key])
+                    except ValueError as e:
+                        raise at(where, str(e).replace("<source>", str(source))) from None
     return out
 
 

@@ -181,7 +181,7 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
         variants[str(vname)] = resolve_config(where, defaults, settings)
         settings_of[str(vname)] = _settings(where, variants[str(vname)], defaults, settings,
                                             sweeps.merged(raw.get("sweep"), own_sweep, where))
-    published = check_published(raw.get("published"), [ds["label"] for ds, _ in dsets],
+    published = check_published(raw.get("published"), {ds["label"]: ds["name"] for ds, _ in dsets},
                                 list(variants), base)
     total = len(dsets) * len(seeds) * sum(len(st) for st in settings_of.values())
     if total > limits.MAX_RUNS:

@@ -177,3 +177,34 @@ def normal_name(name: str) -> str:
     """How names are matched when a suite gives no mapping: case and punctuation ignored
     (``pacgan2`` matches ``PacGAN2``, ``dcgan`` matches ``DCGAN``)."""
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def _select(entries: list[dict], block: dict) -> list[dict]:
+    for field in ("table", "setting"):
+        if block.get(field):
+            entries = [e for e in entries if e[field] == block[field]]
+    return entries
+
+
+def match(entries: list[dict], label: str, dataset: str, variant: str, metric: str,
+          block: dict | None = None) -> dict | None:
+    """The entry of one cell (a suite's dataset ``label`` of dataset ``dataset``, a
+    ``variant``, a ``metric``), or None. ``block`` is the suite's ``published:`` settings
+    for this source: ``table`` / ``setting`` restrict the entries, ``datasets`` /
+    ``variants`` map labels and variants to the file's names; what they do not map is
+    matched by :func:`normal_name` (the label, else the dataset's name). ValueError when
+    several entries match, naming them."""
+    block = block or {}
+    mapped_ds = (block.get("datasets") or {}).get(label)
+    method = (block.get("variants") or {}).get(variant)
+    names = {normal_name(label), normal_name(dataset)}
+    found = [e for e in _select(entries, block) if e["metric"] == metric
+             and (e["dataset"] == mapped_ds if mapped_ds else normal_name(e["dataset"]) in names)
+             and (e["method"] == method if method else
+                  normal_name(e["method"]) == normal_name(variant))]
+    if len(found) > 1:
+        where = "; ".join(e["table"] + (f", {e['setting']}" if e["setting"] else "") for e in found)
+        raise ValueError(f"{label} / {variant} / {metric} matches {len(found)} entries ({where}); "
+                         "name one in the suite: published: {<source>: {table: ..., setting: "
+                         "...}} (run the suite again to record it: finished runs are kept).")
+    return found[0] if found else None

@@ -159,3 +159,17 @@ def test_a_bad_published_block_is_bad_input(tiny_suite, tmp_path, capsys, block,
     text = text.replace("published:\n", f"published: {block}\n")
     assert run_cli("run", str(tiny_suite(text)), "--out", str(tmp_path / "o"), "--no-progress") == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_cell_two_tables_match_is_bad_input_when_the_suite_is_read(tiny_suite, tmp_path, capsys):
+    text = TINY.replace("label: ring", "label: stacked_mnist").replace("  plain:", "  dcgan:")
+    text = text.replace("{table: Table 1, datasets: {ring: ring8}, variants: {plain: GAN}}", "{}")
+    assert run_cli("run", str(tiny_suite(text)), "--out", str(tmp_path / "o"), "--no-progress") == 2
+    err = capsys.readouterr().err
+    assert ("published.pacgan2018: stacked_mnist / dcgan / modes_captured matches 3 entries "
+            "(Table 2; Table 3, D is 1/4 size of G; Table 3, D is 1/2 size of G); name one in "
+            "the suite: published: {pacgan2018: {table: ..., setting: ...}}") in err
+    ok = text.replace("pacgan2018: {}", "pacgan2018: {table: Table 2}")
+    from ganbench.config.suite import load_suite
+    assert load_suite(tiny_suite(ok, "ok.yaml")).resolved["published"] == {
+        "pacgan2018": {"table": "Table 2"}}
