@@ -63,12 +63,25 @@ def run(suite, out, device, executor, workers, ray_address, imports, force, no_p
               help="Significance level of the Mann-Whitney U test.")
 @click.option("--format", "fmt_name", type=click.Choice(["md", "csv", "html"]), default="md",
               show_default=True)
-def compare_cmd(outs, by, metrics, reference, alpha, fmt_name):
+@click.option("--published", default=None, metavar="SOURCE",
+              help="Set a paper's published numbers beside ours (e.g. pacgan2018, veegan2017, "
+                   "or a YAML file in their format): the value, their 95% interval, and "
+                   "whether each lies within the other's interval.")
+def compare_cmd(outs, by, metrics, reference, alpha, fmt_name, published):
     """Compare variants across seeds: mean ± std, 95% bootstrap CI, rank and a
     Mann-Whitney U test against a reference, per dataset. Several results folders
     are merged (e.g. the same suite run on two machines)."""
     from .analysis.compare import compare, load_summaries, render, warn
+    if published and by != "variant":
+        raise InputError(f"--published matches variants to the paper's methods; drop --by {by}.")
     table = compare(load_summaries(list(outs), warn), by, list(metrics) or None, reference, alpha)
+    if published:
+        from .analysis.against_published import attach, suite_block
+        from .published import load
+        block, labels = suite_block(list(outs), published, load(published)["name"])
+        table = attach(table, published, block, labels)
+        if fmt_name == "md":
+            click.echo(f"Published: {table.attrs['published']}: {table.attrs['paper']}\n")
     click.echo(render(table, fmt_name, by, table.attrs["reference"]), nl=False)
 
 

@@ -3,10 +3,11 @@ included), and each layer imports only the layers below it.
 
     python tests/test_layering.py      # prints the module graph, layer by layer
 
-Layers, bottom up: errors, interrupts, registry, layout, metrics (pure: nothing else of ganbench)
+Layers, bottom up: errors, interrupts, registry, layout, metrics (pure: nothing else of
+ganbench), published (the papers' numbers as data files and their loader)
 < data, models, objectives, regularizers, optimizers, game, updates (the game pieces)
 < harness < config < runs < cli, testing; analysis reads results files and the metric
-catalogue only (no torch, no harness).
+catalogue (and the published numbers) only (no torch, no harness).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ ALLOWED = {
     "registry": {"errors"},
     "layout": {"errors", "interrupts"},
     "metrics": set(),
+    "published": {"errors"},
     "data": {"registry", "errors"},
     "models": {"registry", "errors"},
     "regularizers": {"registry", "errors"},
@@ -34,12 +36,12 @@ ALLOWED = {
     "harness": {"errors", "registry", "layout", "metrics", "data", "models", "objectives",
                 "regularizers", "optimizers", "game", "updates"},
     "config": {"errors", "registry", "layout", "data", "models", "objectives", "regularizers",
-               "optimizers", "updates", "harness"},
-    "analysis": {"errors", "layout", "metrics"},
+               "optimizers", "updates", "harness", "published"},
+    "analysis": {"errors", "layout", "metrics", "published"},
     "runs": {"errors", "interrupts", "registry", "layout", "metrics", "data", "objectives", "updates",
              "harness", "config", "analysis"},
     "cli": {"errors", "interrupts", "layout", "metrics", "runs", "analysis", "config", "harness", "data",
-            "models", "objectives", "optimizers", "regularizers", "updates"},
+            "models", "objectives", "optimizers", "regularizers", "updates", "published"},
     "testing": {"analysis", "metrics", "runs"},
     "__init__": {"runs"},
 }

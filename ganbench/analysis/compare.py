@@ -119,15 +119,39 @@ def _cells(r) -> list[str]:
             "" if math.isnan(r["rank"]) else str(int(r["rank"])), p, r["vs_reference"]]
 
 
+#: the columns --published adds (ganbench.analysis.against_published.attach)
+BESIDE_HEAD = ["published (n; method, table)", "their 95% CI", "published in our CI",
+               "ours in their CI"]
+KIND_LABEL = {"standard_error": "SE", "std": "std", "unstated": "±?", "none": ""}
+
+
+def beside_cells(r) -> list[str]:
+    """Text cells of one row's published columns: value, their interval, both verdicts."""
+    if not isinstance(r.get("published_method"), str) or not r["published_method"]:
+        return ["", "", "", ""]
+    err, n = r["published_error"], r["published_runs"]
+    value = fmt(r["published"]) + (f" ± {fmt(err)} {KIND_LABEL[r['published_kind']]}"
+                                   if not math.isnan(err) else "")
+    extra = ", ".join(x for x in [f"n={int(n)}" if not math.isnan(n) else "",
+                                  f"{r['published_method']}, {r['published_table']}"] if x)
+    lo, hi = r["published_low"], r["published_high"]
+    interval = f"[{fmt(lo)}, {fmt(hi)}]" if not math.isnan(lo) else ""
+    return [f"{value} ({extra})", interval, r["published_in_ci"], r["ours_in_published"]]
+
+
 def sections(table: pd.DataFrame, by: str = "variant", reference: str = ""):
     """Header, then per dataset its rows of text cells (the metric named on its first row)."""
     head = ["metric", by, "n", "mean ± std", "95% CI", "rank", f"p vs {reference}", "vs reference"]
+    beside = "published_method" in table.columns      # --published: the paper's value per cell
+    if beside:
+        head += BESIDE_HEAD
     out = []
     for ds, dsf in table.groupby("dataset", sort=False):
         rows = []
         for m, mf in dsf.groupby("metric", sort=False):
             label = f"{m} ({mf.better.iloc[0]} is better)" if mf.better.iloc[0] else m
-            rows += [[label if i == 0 else ""] + _cells(r) for i, (_, r) in enumerate(mf.iterrows())]
+            rows += [[label if i == 0 else ""] + _cells(r) + (beside_cells(r) if beside else [])
+                     for i, (_, r) in enumerate(mf.iterrows())]
         out.append((str(ds), rows))
     return head, out
 

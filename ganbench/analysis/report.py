@@ -33,6 +33,7 @@ import pandas as pd  # noqa: E402
 
 from ..layout import atomic_write, png_bytes, run_dir, write_text  # noqa: E402
 from ..metrics import catalogue  # noqa: E402
+from .against_published import published_html  # noqa: E402
 from .compare import compare, html_tables, load_summaries, numeric_metrics  # noqa: E402
 from .sensitivity import (has_sweep, sections, sensitivity, setting_means,  # noqa: E402
                           sweep_columns, without_sweep)
@@ -347,6 +348,7 @@ def build_html(out: Path) -> tuple[str, bytes]:
             body = html_tables(cmp, "variant", cmp.attrs["reference"])
             parts += ["<h2>Comparison (95% bootstrap CI, rank, Mann-Whitney U vs "
                       f"{html.escape(cmp.attrs['reference'])})</h2>", body]
+    parts += published_html(out, pooled)          # the papers the suite names in published:
     for ds, runs in summary.groupby("dataset", sort=False):
         parts.append(f"<h2>{html.escape(str(ds))}</h2>")
         fig = curves_figure(ds, runs, hist)

@@ -55,7 +55,7 @@ COMPONENT_REGISTRY: dict[str, tuple[Registry, set[str]]] = {
 }
 assert tuple(RUN_FIELDS) == RUN_FIELD_NAMES, "layout.RUN_FIELD_NAMES must list RUN_FIELDS"
 TOP_FIELDS = ["name", "description", "imports", "seeds", "datasets", "variants", "defaults",
-              "sweep"]
+              "sweep", "published"]
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 

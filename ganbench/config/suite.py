@@ -22,6 +22,7 @@ from ..errors import InputError, at
 from ..harness.build import build_parts
 from ..harness.stacking import MAX_SLICES
 from . import limits, sweep as sweeps
+from .published import check_published
 from .schema import (NAME_RE, TOP_FIELDS, resolve_component, resolve_config, run_settings,
                      unknown_field)
 
@@ -180,6 +181,8 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
         variants[str(vname)] = resolve_config(where, defaults, settings)
         settings_of[str(vname)] = _settings(where, variants[str(vname)], defaults, settings,
                                             sweeps.merged(raw.get("sweep"), own_sweep, where))
+    published = check_published(raw.get("published"), {ds["label"]: ds["name"] for ds, _ in dsets},
+                                list(variants), base)
     total = len(dsets) * len(seeds) * sum(len(st) for st in settings_of.values())
     if total > limits.MAX_RUNS:
         raise at("sweep" if raw.get("sweep") else "seeds", f"the suite has {total} runs, more than "
@@ -204,6 +207,8 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
         resolved["sweeps"] = swept
     if raw.get("description"):
         resolved["description"] = str(raw["description"])
+    if published:
+        resolved["published"] = published
     return Suite(name, path, resolved, specs)
 
 

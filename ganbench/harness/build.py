@@ -85,10 +85,9 @@ def build_parts(dataset_spec, config: dict | list[dict], init_g: list, init_d: l
     G = build_model(generators, config["generator"], f"{path}generator", ds, init_g).to(device)
     D = build_discriminator(config, ds, init_d, device, path)
     game = Game(obj, regs + list(obj.penalties), packing=getattr(D, "packing", 1))
-    for key in ("batch_size", "n_eval"):
-        if int(config[key]) % game.packing:
-            raise at(f"{path}{key}", f"{config[key]} is not a multiple of the discriminator's "
-                                     f"packing ({game.packing}); change one of them.")
+    if int(config["batch_size"]) % game.packing:     # n_eval need not be: see Evaluator
+        raise at(f"{path}batch_size", f"{config['batch_size']} is not a multiple of the "
+                                      f"discriminator's packing ({game.packing}); change one of them.")
     if isinstance(update, Unrolled) and game.consensus:
         raise at(f"{path}update", "unrolled updates cannot be combined with consensus; drop one.")
     opt_g = slice_optimizer(configs, "g_optimizer", G, path)

@@ -52,14 +52,17 @@ class Evaluator:
     def evaluate(self, final: bool = False) -> list[tuple[dict, dict] | None]:
         """Per seed (numbers, tracks), or None for a seed whose samples blew up; probes
         marked ``final_only`` run at the last evaluation only. Models with an
-        ``eval_chunk`` (batch-norm generators) see the samples in chunks of that size."""
+        ``eval_chunk`` (batch-norm generators) see the samples in chunks of that size. A
+        packed D (PacGAN) judges the first n_eval // m · m samples in packs of m; the sample
+        metrics use all n_eval (PacGAN3 on 2,500 samples: D sees 833 packs)."""
         pl = self.players
         chunk = getattr(pl.G, "eval_chunk", None)
         fake = chunked(pl.G, self.z, chunk)
         m = pl.game.packing
         d_chunk = chunk and max(1, chunk // m)          # packs per chunk
-        dr = chunked(pl.D, pack(self.real, m), d_chunk).cpu().numpy()
-        df = chunked(pl.D, pack(fake, m), d_chunk).cpu().numpy()
+        k = fake.shape[1] // m * m                      # a packed D sees whole packs only
+        dr = chunked(pl.D, pack(self.real[:, :k], m), d_chunk).cpu().numpy()
+        df = chunked(pl.D, pack(fake[:, :k], m), d_chunk).cpu().numpy()
         fake_np = self.last_fake = fake.cpu().numpy()
         rows = []
         for s in range(pl.n_seeds):
