@@ -30,7 +30,8 @@ SETTING_COLUMN = "setting"
 #: the run settings a suite can set (ganbench.config.schema.RUN_FIELDS, checked there)
 RUN_FIELD_NAMES = ("objective", "regularizers", "generator", "discriminator", "optimizer",
                    "g_optimizer", "d_optimizer", "update", "n_critic", "steps", "batch_size",
-                   "eval_every", "n_eval", "min_hq", "checkpoint_probes", "features")
+                   "eval_every", "n_eval", "min_hq", "checkpoint_probes", "features", "ema",
+                   "log_every", "checkpoint")
 
 
 def is_sweep_column(name: str) -> bool:

@@ -76,7 +76,8 @@ class PerSliceOptimizer(torch.optim.Optimizer):
         n = {len(v) for v in hyper.values()}
         if len(n) != 1 or any(p.shape[0] != next(iter(n)) for p in params):
             raise ValueError("per-slice settings need one value per slice of every parameter")
-        super().__init__(params, {"hyper": hyper})
+        # "lr" is a factor on every slice's lr, for learning-rate schedules (LambdaLR sets it)
+        super().__init__(params, {"hyper": hyper, "lr": 1.0})
 
     def _with_grads(self):
         """(parameter, its gradient, its state) for every parameter that has a gradient."""
@@ -90,6 +91,11 @@ class PerSliceOptimizer(torch.optim.Optimizer):
             cache[name] = per_slice(self.param_groups[0]["hyper"][name], p)
         return cache[name]
 
+    def _lr(self, p: torch.Tensor) -> torch.Tensor:
+        """The per-slice lr of ``p`` times the group's schedule factor."""
+        lr, factor = self._h("lr", p), self.param_groups[0]["lr"]
+        return lr if factor == 1.0 else lr * factor
+
 
 class PerSliceAdam(PerSliceOptimizer):
     """torch.optim.Adam (amsgrad off) with per-slice lr, betas, eps, weight_decay."""
@@ -102,7 +108,7 @@ class PerSliceAdam(PerSliceOptimizer):
                 st["exp_avg"] = torch.zeros_like(p)
                 st["exp_avg_sq"] = torch.zeros_like(p)
             st["step"] += 1
-            lr, eps, wd = self._h("lr", p), self._h("eps", p), self._h("weight_decay", p)
+            lr, eps, wd = self._lr(p), self._h("eps", p), self._h("weight_decay", p)
             b1, b2 = self._h("beta1", p), self._h("beta2", p)
             g = g + wd * p
             st["exp_avg"].mul_(b1).add_((1 - b1) * g)
@@ -123,7 +129,7 @@ class PerSliceRMSprop(PerSliceOptimizer):
             if "square_avg" not in st:
                 st["square_avg"] = torch.zeros_like(p)
                 st["momentum_buffer"] = torch.zeros_like(p)
-            lr, alpha, eps = self._h("lr", p), self._h("alpha", p), self._h("eps", p)
+            lr, alpha, eps = self._lr(p), self._h("alpha", p), self._h("eps", p)
             mom, wd = self._h("momentum", p), self._h("weight_decay", p)
             g = g + wd * p
             st["square_avg"].mul_(alpha).add_((1 - alpha) * g * g)
@@ -138,7 +144,7 @@ class PerSliceSGD(PerSliceOptimizer):
     @torch.no_grad()
     def step(self, closure=None):
         for p, g, st in self._with_grads():
-            lr, mom, wd = self._h("lr", p), self._h("momentum", p), self._h("weight_decay", p)
+            lr, mom, wd = self._lr(p), self._h("momentum", p), self._h("weight_decay", p)
             g = g + wd * p
             if "momentum_buffer" not in st:
                 st["momentum_buffer"] = g.clone()          # torch: the first buffer is the gradient

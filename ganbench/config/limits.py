@@ -16,6 +16,7 @@ BOUNDS = {
     "n_eval": (10**7, "ten million evaluation samples"),
     "n_critic": (1000, "a thousand D steps per G step"),
     "min_hq": (10**7, "the largest n_eval"),
+    "log_every": (10**8, "the largest steps value"),
 }
 MAX_SEEDS = 10_000
 MAX_RUNS = 1_000_000
@@ -49,17 +50,27 @@ def check_counts(cfg: dict, path: str) -> None:
             raise at(f"{path}{key}", f"{value} is more than {bound} ({what}); use a smaller value.")
 
 
+def history_rows(cfg: dict) -> int:
+    """Rows of history a run keeps: every ``log_every``-th step, every evaluation's step
+    and the last step (at most)."""
+    steps = int(cfg["steps"])
+    eval_every = min(int(cfg["eval_every"]), steps)
+    return steps // int(cfg.get("log_every") or 1) + steps // eval_every + 1
+
+
 def check_memory(cfg: dict, data_dim: int, slices: int, path: str) -> None:
-    """The history (every step, on the device and as a table per run) and one
-    evaluation (noise, samples, data, D outputs) of a group of ``slices`` runs fit in
-    half of this machine's memory."""
+    """The history (the rows kept, on the device and as a table per run, and the steps
+    since the last evaluation on the device) and one evaluation (noise, samples, data, D
+    outputs) of a group of ``slices`` runs fit in half of this machine's memory."""
     limit = MEMORY_SHARE * machine_memory()
-    steps, n_eval = int(cfg["steps"]), int(cfg["n_eval"] or 0)
-    history = steps * HISTORY_COLUMNS * slices * (4 + 8)      # float32 tensor + float64 table
+    n_eval = int(cfg["n_eval"] or 0)
+    recent = min(int(cfg["eval_every"]), int(cfg["steps"]))
+    history = (history_rows(cfg) * (4 + 8) + recent * 4) * HISTORY_COLUMNS * slices  # float32 + float64
     if history > limit:
         raise at(f"{path}steps", f"the history of {slices} runs trained together needs "
                  f"{fmt_bytes(history)}, more than half of this machine's {fmt_bytes(machine_memory())}; "
-                 "lower steps (or the seeds and settings of this variant).")
+                 "lower steps, or raise log_every (history rows kept) and eval_every (or use "
+                 "fewer seeds and settings in this variant).")
     evaluation = n_eval * (data_dim * 3 + 64) * 4 * slices
     if evaluation > limit:
         raise at(f"{path}n_eval", f"an evaluation of {slices} runs trained together needs "

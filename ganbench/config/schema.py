@@ -10,7 +10,10 @@ import math
 import re
 from typing import Any
 
+from ..schedules import merge as merge_optimizer_spec, resolve as resolve_schedule, \
+    split as split_schedule
 from ..errors import InputError, at
+from ..harness import averaging
 from ..harness.checkpoints import checkpoint_probes
 from ..harness.features import extractors
 from ..layout import RUN_FIELD_NAMES
@@ -39,6 +42,9 @@ RUN_FIELDS: dict[str, tuple[Any, str]] = {
     "min_hq": (1, "positive_int"),
     "checkpoint_probes": ([], "component_list"),
     "features": (None, "component_or_null"),  # FID/KID feature extractor; None: the dataset's
+    "ema": (None, "ema"),                  # G weight averaging {decay, start, evaluate}; None: off
+    "log_every": (1, "positive_int"),      # history.csv keeps every log_every-th step (and evaluations)
+    "checkpoint": (True, "bool"),          # model.pt (G, D, averaged G) in each run folder
 }
 COMPONENT_REGISTRY: dict[str, tuple[Registry, set[str]]] = {
     # field -> (registry, arguments the harness supplies)
@@ -73,6 +79,15 @@ def _check_kind(path: str, value: Any, kind: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise at(path, f"expected a whole number >= 1, got {value!r}.")
         return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise at(path, f"expected true or false, got {value!r}.")
+        return value
+    if kind == "ema":
+        if value is not None and not isinstance(value, dict):
+            raise at(path, f"expected null or a mapping like {{decay: 0.999, start: 0, "
+                           f"evaluate: true}}, got {value!r}.")
+        return copy.deepcopy(value)
     if kind == "component_or_null" and value is None:
         return None
     if kind == "component_list":
@@ -108,6 +123,19 @@ def resolve_component(registry: Registry, spec: Any, path: str, reserved: set[st
     return full
 
 
+OPTIMIZER_FIELDS = ("optimizer", "g_optimizer", "d_optimizer")
+
+
+def resolve_optimizer(spec: Any, path: str, reserved: set[str]) -> dict:
+    """An optimizer spec resolved, with its ``schedule`` (kept only where one is given,
+    so configs without one stay as they were)."""
+    rest, schedule = split_schedule(spec)
+    full = resolve_component(optimizers, rest, path, reserved)
+    if schedule is not None:
+        full["schedule"] = resolve_schedule(schedule, full.get("lr"), f"{path}.schedule")
+    return full
+
+
 # --- the parts of a suite ---------------------------------------------------------
 
 def run_settings(path: str, raw: Any) -> dict:
@@ -128,8 +156,14 @@ def resolve_config(path: str, *layers: dict) -> dict:
     cfg = {k: copy.deepcopy(d) for k, (d, _) in RUN_FIELDS.items()}
     for layer in layers:
         for k, v in layer.items():
-            cfg[k] = merge_spec(cfg[k], v) if RUN_FIELDS[k][1].startswith("component") and \
-                not isinstance(v, list) else v
+            kind = RUN_FIELDS[k][1]
+            if k in OPTIMIZER_FIELDS:
+                cfg[k] = merge_optimizer_spec(cfg[k], v)
+            elif kind == "ema":
+                cfg[k] = {**cfg[k], **v} if isinstance(cfg[k], dict) and isinstance(v, dict) else v
+            else:
+                cfg[k] = merge_spec(cfg[k], v) if kind.startswith("component") and \
+                    not isinstance(v, list) else v
     for field_name, (reg, reserved) in COMPONENT_REGISTRY.items():
         p = f"{path}{field_name}"
         if RUN_FIELDS[field_name][1] == "component_list":
@@ -140,10 +174,13 @@ def resolve_config(path: str, *layers: dict) -> dict:
                 cfg[field_name] = resolve_component(reg, cfg[field_name], p, reserved)
         elif field_name in ("g_optimizer", "d_optimizer"):
             if cfg[field_name] is not None:
-                cfg[field_name] = resolve_component(
-                    reg, merge_spec(cfg["optimizer"], cfg[field_name]), p, reserved)
+                cfg[field_name] = resolve_optimizer(
+                    merge_optimizer_spec(cfg["optimizer"], cfg[field_name]), p, reserved)
+        elif field_name == "optimizer":
+            cfg[field_name] = resolve_optimizer(cfg[field_name], p, reserved)
         else:
             cfg[field_name] = resolve_component(reg, cfg[field_name], p, reserved)
+    cfg["ema"] = averaging.resolve(cfg["ema"], f"{path}ema")
     if cfg["eval_every"] > cfg["steps"]:
         cfg["eval_every"] = cfg["steps"]
     _check_finite(cfg, path)

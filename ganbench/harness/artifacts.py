@@ -29,6 +29,8 @@ class Artifact:
         return asdict(self)
 
 
+#: the end-of-run checkpoint's file (ganbench.harness.saved.FILE)
+MODEL_FILE = "model.pt"
 SAMPLES = Artifact("samples.png", "samples", "image")
 D_MAP = Artifact("discriminator.npz", "D and D*", "d_map")
 
@@ -48,6 +50,8 @@ def run_artifacts(result, dataset, checkpoint_probes: list, title: str) -> tuple
         np.savez_compressed(buf, **result.d_map)
         files[D_MAP.file] = buf.getvalue()
         declared.append(D_MAP)
+    if result.model is not None:          # the end-of-run checkpoint (not shown by the report)
+        files[MODEL_FILE] = result.model
     for probe in checkpoint_probes:
         table = result.probe_tables.get(probe.name)
         if table is not None:

@@ -8,7 +8,7 @@ checkpoint probes), so seed s gets the same numbers alone or stacked with others
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ from ..updates import Unrolled, unroll_rule, updates
 from .checkpoints import checkpoint_probes
 from .features import build_extractor
 from .players import Players
-from .stacking import slice_objective, slice_optimizer, slice_regularizers
+from .stacking import slice_objective, slice_optimizer, slice_regularizers, slice_schedule
 
 
 def probe_seeds(seed: int) -> tuple[int, int]:
@@ -54,6 +54,8 @@ class Parts:
     opt_d: torch.optim.Optimizer
     checkpoint_probes: list
     features: Any = None    # FID/KID feature extractor (image datasets), not loaded yet
+    #: lr schedulers of the two optimizers (those with a schedule), stepped once per training step
+    schedulers: list = field(default_factory=list)
 
 
 def build_discriminator(config: dict, dataset, init: list, device, path: str = ""):
@@ -104,7 +106,10 @@ def build_parts(dataset_spec, config: dict | list[dict], init_g: list, init_d: l
             raise at(f"{path}checkpoint_probes[{i}].at", f"step {max(cp.at)} is after the last "
                      f"step ({config['steps']}); use steps between 0 and {config['steps']}.")
     features = build_extractor(config.get("features"), ds, f"{path}features")
-    return Parts(ds, game, update, G, D, opt_g, opt_d, cps, features)
+    scheds = [slice_schedule(configs, "g_optimizer", opt_g, path),
+              slice_schedule(configs, "d_optimizer", opt_d, path)]
+    return Parts(ds, game, update, G, D, opt_g, opt_d, cps, features,
+                 [s for s in scheds if s is not None])
 
 
 def players_of(parts: Parts, config: dict, train_gens: list, device) -> Players:

@@ -25,6 +25,17 @@ def chunked(net, x: torch.Tensor, chunk: int | None) -> torch.Tensor:
     return torch.cat([net(x[:, i:i + chunk]) for i in range(0, x.shape[1], chunk)], 1)
 
 
+def generate(G, z: torch.Tensor) -> torch.Tensor:
+    """G's samples of the noise z (S, n, z_dim) as evaluations draw them: in eval mode,
+    in chunks of G's ``eval_chunk`` if it has one (G's mode is restored after)."""
+    training = G.training
+    G.eval()
+    try:
+        return chunked(G, z, getattr(G, "eval_chunk", None))
+    finally:
+        G.train(training)
+
+
 def split_tracks(row: dict) -> tuple[dict, dict]:
     """A probe row's numbers (metric columns) apart from its arrays (per-evaluation tracks)."""
     arrays = {k: v for k, v in row.items() if isinstance(v, np.ndarray)}
@@ -35,8 +46,10 @@ class Evaluator:
     """Every probe that applies, on the fixed evaluation samples of each seed."""
 
     def __init__(self, players, eval_gens: list, n_eval: int, min_hq: int = 1,
-                 features=None, classifier=None):
+                 features=None, classifier=None, generator=None):
         self.players = players
+        #: the generator evaluated: G itself, or its average (ema with evaluate: true)
+        self.generator = generator if generator is not None else players.G
         self.z = players.noise(n_eval, eval_gens)            # fixed noise for every evaluation
         self.real = players.real_batch(n_eval, eval_gens)
         self.real_np = self.real.cpu().numpy()
@@ -54,10 +67,11 @@ class Evaluator:
         marked ``final_only`` run at the last evaluation only. Models with an
         ``eval_chunk`` (batch-norm generators) see the samples in chunks of that size. A
         packed D (PacGAN) judges the first n_eval // m · m samples in packs of m; the sample
-        metrics use all n_eval (PacGAN3 on 2,500 samples: D sees 833 packs)."""
+        metrics use all n_eval (PacGAN3 on 2,500 samples: D sees 833 packs). The generator
+        runs in eval mode (batch norm with its running statistics)."""
         pl = self.players
-        chunk = getattr(pl.G, "eval_chunk", None)
-        fake = chunked(pl.G, self.z, chunk)
+        fake = generate(self.generator, self.z)
+        chunk = getattr(self.generator, "eval_chunk", None)
         m = pl.game.packing
         d_chunk = chunk and max(1, chunk // m)          # packs per chunk
         k = fake.shape[1] // m * m                      # a packed D sees whole packs only

@@ -18,10 +18,12 @@ import pandas as pd
 import torch
 
 from ..metrics.series import STEP_COLUMNS, history_metrics
+from .averaging import GeneratorAverage
 from .build import build_parts, fresh_critic, players_of, probe_seeds, seed_streams
 from .equilibrium import distance_to_equilibrium, eig_max_real, has_equilibrium
 from .evaluation import EXPLODE, Evaluator
 from .features import mode_classifier
+from .saved import model_bytes
 
 #: generated and real images an image run keeps (for its samples.png grid)
 IMAGES_KEPT = 64
@@ -42,6 +44,8 @@ class SeedResult:
     probe_tables: dict = field(default_factory=dict)
     #: D (and D*) on a grid over the plane, 2D datasets (written as discriminator.npz)
     d_map: dict | None = None
+    #: the end-of-run checkpoint (model.pt: ganbench.harness.saved), unless checkpoint: false
+    model: bytes | None = None
 
 
 def trace(players) -> dict:
@@ -72,20 +76,26 @@ class Loop:
     def __init__(self, dataset_spec, config: dict | list[dict], seeds: list[int], device="cpu"):
         device = torch.device(device)
         configs = list(config) if isinstance(config, list) else [config] * len(seeds)
-        self.config, self.seeds = configs[0], list(seeds)
+        self.config, self.configs, self.seeds = configs[0], configs, list(seeds)
+        self.dataset_spec = dataset_spec
         streams = [seed_streams(s, device) for s in self.seeds]
         parts = build_parts(dataset_spec, configs, [st["init_g"] for st in streams],
                             [st["init_d"] for st in streams], device)
         config = self.config
         self.players = players_of(parts, config, [st["train"] for st in streams], device)
         self.update, self.checkpoint_probes = parts.update, parts.checkpoint_probes
+        self.schedulers = parts.schedulers
+        ema = config.get("ema")
+        self.average = GeneratorAverage(parts.G, [c["ema"]["decay"] for c in configs],
+                                        [c["ema"]["start"] for c in configs]) if ema else None
         self.fresh_critic = fresh_critic(configs, parts.dataset, device)
         self.probe_seeds = [probe_seeds(s) for s in self.seeds]
         self.probe_frames = {cp.name: [[] for _ in self.seeds] for cp in self.checkpoint_probes}
         features = parts.features.prepare() if parts.features is not None else None
         self.evaluator = Evaluator(self.players, [st["eval"] for st in streams],
                                    int(config["n_eval"]), int(config.get("min_hq", 1)), features,
-                                   mode_classifier(parts.dataset, features))
+                                   mode_classifier(parts.dataset, features),
+                                   self.average.avg if ema and ema["evaluate"] else None)
         self.columns = STEP_COLUMNS + list(trace(self.players))
         #: seconds spent in periodic evaluations and in the end-of-run work (the final
         #: evaluation and the D maps), for benchmarks
@@ -93,9 +103,14 @@ class Loop:
 
     def run(self, on_steps: Callable[[int], None] | None = None) -> list[SeedResult]:
         steps, eval_every = int(self.config["steps"]), int(self.config["eval_every"])
+        log_every = int(self.config.get("log_every") or 1)
         pl, S = self.players, len(self.seeds)
         theory = {"eig_max_real": eig_max_real(pl)} if has_equilibrium(pl.G, pl.D) else {}
-        hist = torch.full((steps, S, len(self.columns)), float("nan"), device=pl.device)
+        # the steps since the last evaluation (every one is checked for divergence), of
+        # which every log_every-th and the evaluation's own are kept for the history
+        recent = torch.full((min(eval_every, steps), S, len(self.columns)), float("nan"),
+                            device=pl.device)
+        kept_rows, kept_steps = [], []
         evals: dict[int, list] = {}
         alive = np.ones(S, dtype=bool)
         diverged_at: list[int | None] = [None] * S
@@ -104,11 +119,15 @@ class Loop:
         for step in range(steps):
             pl.progress = step / steps
             logged = self.update.step(pl)
-            hist[step] = torch.stack(list(logged) + list(trace(pl).values()), 1)
+            recent[step - checked] = torch.stack(list(logged) + list(trace(pl).values()), 1)
             done = step + 1
+            self._after_step(done)
             self._checkpoint(done)
             if done % eval_every == 0 or done == steps:
-                divergence(hist[checked:done], checked, alive, diverged_at)
+                divergence(recent[:done - checked], checked, alive, diverged_at)
+                keep = [t for t in range(checked + 1, done + 1) if t % log_every == 0 or t == done]
+                kept_rows.append(recent[[t - checked - 1 for t in keep]])
+                kept_steps += keep
                 checked = done
                 t0 = time.perf_counter()
                 rows = self.evaluator.evaluate(final=done == steps)
@@ -124,7 +143,17 @@ class Loop:
         for s, row in enumerate(evals[done]):
             if row is not None:
                 row[0].update({k: v[s] for k, v in theory.items()})
-        return self._results(hist[:done].cpu().numpy(), evals, alive, diverged_at, done)
+        hist = torch.cat(kept_rows).cpu().numpy() if kept_rows else \
+            np.zeros((0, S, len(self.columns)), dtype=np.float32)
+        return self._results(hist, np.asarray(kept_steps, dtype=int), evals, alive, diverged_at,
+                             done)
+
+    def _after_step(self, step: int) -> None:
+        """After training step ``step``: the averaged G and the lr schedules move."""
+        if self.average is not None:
+            self.average.update(step)
+        for sched in self.schedulers:
+            sched.step()
 
     def _checkpoint(self, step: int) -> None:
         """Run the checkpoint probes due at G step ``step``."""
@@ -134,7 +163,21 @@ class Loop:
                 for s, frame in enumerate(frames):
                     self.probe_frames[cp.name][s].append(frame)
 
-    def _results(self, h, evals, alive, diverged_at, done) -> list[SeedResult]:
+    def _model(self, s: int, status: str, done: int) -> bytes | None:
+        """Seed s's model.pt, unless its config says ``checkpoint: false``."""
+        cfg = self.configs[s]
+        if not cfg.get("checkpoint", True):
+            return None
+        pl = self.players
+        return model_bytes(s, pl.G, pl.D, self.average.avg if self.average else None,
+                           self.evaluator.z[s], {
+                               "seed": self.seeds[s], "status": status, "steps": done,
+                               "dataset": self.dataset_spec, "data_dim": int(pl.dataset.dim),
+                               "image_shape": getattr(pl.dataset, "image_shape", None),
+                               "generator": cfg["generator"], "discriminator": cfg["discriminator"],
+                               "ema": cfg.get("ema")})
+
+    def _results(self, h, steps, evals, alive, diverged_at, done) -> list[SeedResult]:
         ds = self.players.dataset
         keep = IMAGES_KEPT if ds.is_image else None   # image runs keep a grid's worth
         real_eval, last_fake = self.evaluator.real_np[:, :keep], self.evaluator.last_fake[:, :keep]
@@ -144,9 +187,9 @@ class Loop:
         results = []
         for s, seed in enumerate(self.seeds):
             df = pd.DataFrame(h[:, s], columns=self.columns)
-            df.insert(0, "step", np.arange(1, len(df) + 1))
+            df.insert(0, "step", steps)
             if diverged_at[s] is not None:
-                df = df.iloc[: diverged_at[s]]
+                df = df[df.step <= diverged_at[s]].reset_index(drop=True)
             kept = [(k, r[s]) for k, r in evals.items() if r[s] is not None
                     and (diverged_at[s] is None or k < diverged_at[s])]
             if kept:
@@ -164,10 +207,12 @@ class Loop:
                         metrics.update(cp.summarize(tables[cp.name]))
                 results.append(SeedResult(seed, "ok", done, metrics, df, real_eval[s],
                                           last_fake[s], probe_tables=tables,
-                                          d_map=maps[s] if maps else None))
+                                          d_map=maps[s] if maps else None,
+                                          model=self._model(s, "ok", done)))
             else:
                 results.append(SeedResult(seed, "diverged", done, {}, df, real_eval[s], None,
-                                          diverged_at=diverged_at[s], probe_tables=tables))
+                                          diverged_at=diverged_at[s], probe_tables=tables,
+                                          model=self._model(s, "diverged", done)))
         return results
 
 

@@ -8,12 +8,17 @@ Runs of one dataset train as one model whose leading dimension is the run (a
 - the weights of gradient penalties (r1, r2, gp, dragan, and wgan_gp's gp_weight);
 - WGAN's clip value;
 - the objective, among those with the same penalty kinds and the same ``g_needs_real``
-  (minimax, nonsaturating, lsgan, hinge, wgan share a model).
+  (minimax, nonsaturating, lsgan, hinge, wgan share a model);
+- the averaging of G (``ema``): its decay and start (whether it is on, and whether
+  evaluations use it, must be equal);
+- ``checkpoint`` (whether model.pt is written).
 
 Everything else (networks, update scheme, n_critic, batch, steps, evaluation, the
-optimizer's kind, instance noise, consensus) must be equal: :func:`stack_key` is the
-run config with those free numbers taken out. With an unrolled update, D's optimizer
-and the objective must be equal too (the unrolled D steps use one rule). Each slice
+optimizer's kind and lr schedule, log_every, instance noise, consensus) must be equal:
+:func:`stack_key` is the run config with those free numbers taken out. A schedule
+whose factor depends on the lr (cosine with a min_lr > 0) keeps the lr equal too.
+With an unrolled update, D's optimizer and the objective must be equal too (the
+unrolled D steps use one rule). Each slice
 keeps its own random streams (from its seed), so it equals the same run trained
 alone (tests/harness/test_stacking.py).
 """
@@ -25,9 +30,9 @@ import json
 
 import torch
 
+from ..schedules import merge as merge_optimizer_spec, scheduler, schedules, split as split_schedule
 from ..objectives import PerSliceObjective, objectives
 from ..optimizers import PER_SLICE, build_per_slice, optimizers
-from ..registry import merge_spec
 from ..regularizers import regularizers
 
 #: penalties whose weight may differ between slices (a factor on a per-slice penalty)
@@ -42,8 +47,17 @@ def _unrolled(config: dict) -> bool:
 
 
 def optimizer_spec(config: dict, key: str) -> dict:
-    """The resolved settings of ``key`` (g_optimizer or d_optimizer) over ``optimizer``."""
-    return merge_spec(config["optimizer"], config.get(key))
+    """The resolved settings of ``key`` (g_optimizer or d_optimizer) over ``optimizer``,
+    its lr schedule included."""
+    return merge_optimizer_spec(config["optimizer"], config.get(key))
+
+
+def _per_slice_numbers(spec: dict) -> tuple[str, ...]:
+    """The optimizer numbers that may differ between slices under ``spec``'s schedule."""
+    sched = split_schedule(spec)[1]
+    if sched is not None and schedules.build(sched).uses_lr:
+        return tuple(k for k in PER_SLICE if k != "lr")
+    return PER_SLICE
 
 
 def stack_key(config: dict) -> str:
@@ -52,9 +66,13 @@ def stack_key(config: dict) -> str:
     unrolled = _unrolled(cfg)
     for key in ("g_optimizer", "d_optimizer"):
         spec = optimizer_spec(cfg, key)
+        free = _per_slice_numbers(spec)
         cfg[key] = spec if unrolled and key == "d_optimizer" else \
-            {k: v for k, v in spec.items() if k not in PER_SLICE}
+            {k: v for k, v in spec.items() if k not in free}
     del cfg["optimizer"]
+    if cfg.get("ema"):
+        cfg["ema"] = {"evaluate": cfg["ema"]["evaluate"]}
+    cfg.pop("checkpoint", None)
     cfg["regularizers"] = [{k: v for k, v in r.items()
                             if not (k == "weight" and r["name"] in PER_SLICE_PENALTIES)}
                            for r in cfg.get("regularizers") or []]
@@ -106,9 +124,18 @@ def slice_regularizers(configs: list[dict], path: str, device) -> list:
 
 def slice_optimizer(configs: list[dict], key: str, net: torch.nn.Module, path: str = ""):
     """``key``'s optimizer for ``net``: torch's own when every slice has the same
-    settings, else one with per-slice numbers (ganbench.optimizers.build_per_slice)."""
-    specs = [optimizer_spec(c, key) for c in configs]
+    settings, else one with per-slice numbers (ganbench.optimizers.build_per_slice).
+    The lr schedule is not part of it (:func:`slice_schedule`)."""
+    specs = [split_schedule(optimizer_spec(c, key))[0] for c in configs]
     params = list(net.parameters())
     if all(s == specs[0] for s in specs):
         return optimizers.build(specs[0], f"{path}{key}", params=params)
     return build_per_slice(specs, params)
+
+
+def slice_schedule(configs: list[dict], key: str, opt, path: str = ""):
+    """The lr scheduler of ``key``'s optimizer ``opt`` over the run's steps (one schedule
+    for every slice: it is part of the stack key), or None without one."""
+    spec = optimizer_spec(configs[0], key)
+    return scheduler(opt, split_schedule(spec)[1], configs[0]["steps"], spec.get("lr"),
+                     f"{path}{key}.schedule")

@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 
 from ..config import sweep as sweeps
+from ..config.schema import RUN_FIELDS
 from ..config.suite import RunSpec
 from ..errors import InputError, OutputError
 from ..layout import (FINISHED, SETTING_COLUMN, SUMMARY_COLUMNS, atomic_write, run_dir, write_bytes,
@@ -55,6 +56,8 @@ def is_finished(out: Path, spec: RunSpec) -> bool:
         cfg = json.loads((d / "config.json").read_text())
     except (OSError, ValueError):
         return False
+    if isinstance(cfg.get("config"), dict):   # written before a run field existed: its default
+        cfg["config"] = {**{k: v for k, (v, _) in RUN_FIELDS.items()}, **cfg["config"]}
     same = {k: cfg.get(k) for k in ("dataset", "variant", "seed", "config")} == \
         json.loads(json.dumps({k: spec_record(spec)[k] for k in ("dataset", "variant", "seed", "config")}))
     return meta.get("status") in FINISHED and same
