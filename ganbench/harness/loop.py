@@ -107,7 +107,7 @@ class Loop:
         pl, S = self.players, len(self.seeds)
         theory = {"eig_max_real": eig_max_real(pl)} if has_equilibrium(pl.G, pl.D) else {}
         # the steps since the last evaluation (every one is checked for divergence), of
-        # which every log_every-th and the evaluation's own are kept for the history
+        # which some are kept for the history
         recent = torch.full((min(eval_every, steps), S, len(self.columns)), float("nan"),
                             device=pl.device)
         kept_rows, kept_steps = [], []
@@ -125,7 +125,10 @@ class Loop:
             self._checkpoint(done)
             if done % eval_every == 0 or done == steps:
                 divergence(recent[:done - checked], checked, alive, diverged_at)
-                keep = [t for t in range(checked + 1, done + 1) if t % log_every == 0 or t == done]
+                # kept: every log_every-th step, this evaluation's, and where a seed diverged
+                blew = {d for d in diverged_at if d is not None and d > checked}
+                keep = [t for t in range(checked + 1, done + 1)
+                        if t % log_every == 0 or t == done or t in blew]
                 kept_rows.append(recent[[t - checked - 1 for t in keep]])
                 kept_steps += keep
                 checked = done

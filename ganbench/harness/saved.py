@@ -3,8 +3,10 @@
 A run trains stacked with other seeds; its checkpoint holds its own slice of every
 tensor (leading dimension 1) of G, D and the averaged G (``ema``), what rebuilds the
 networks (their specs, the data's size and image shape) and the evaluation's fixed
-noise, so the loaded G turns that noise into exactly the run's final evaluation
-samples::
+noise, so the loaded G turns that noise into the run's final evaluation samples: bit
+for bit for the MLP models, up to float rounding where the stacked computation sums in
+another order with one seed than with several (DCGAN's grouped convolutions, plain
+modules under vmap)::
 
     import ganbench
     G = ganbench.load_generator("results/mog/runs/ring8__nonsaturating__seed0")
@@ -117,14 +119,14 @@ def load_generator(run_dir: str | Path, ema: bool | None = None) -> SeedGenerato
     state = payload["G_ema"] if use_avg else payload["G"]
     shape = payload["image_shape"]
     return SeedGenerator(_build(generators, payload["generator"], payload, state),
-                         tuple(shape) if shape else None)
+                         tuple(shape) if shape else None).eval()
 
 
 def load_discriminator(run_dir: str | Path) -> SeedDiscriminator:
     """The discriminator saved in ``run_dir``, on the CPU."""
     payload = read(run_dir)
     return SeedDiscriminator(_build(discriminators, payload["discriminator"], payload,
-                                    payload["D"]))
+                                    payload["D"])).eval()
 
 
 def evaluation_noise(run_dir: str | Path) -> torch.Tensor:

@@ -104,3 +104,39 @@ def test_what_does_not_stack():
 def test_groups_are_cut_into_near_equal_chunks():
     assert [len(c) for c in chunks(list(range(100)), 48)] == [34, 34, 32]
     assert [len(c) for c in chunks(list(range(5)), 48)] == [5]
+
+
+# --- the literature pieces (issue 13): each stacks, and each slice equals its run alone ---
+
+BN_MAXOUT = {"generator": {"name": "mlp", "width": 16, "depth": 2, "z_dim": 4, "batch_norm": True},
+             "discriminator": {"name": "maxout", "width": 8, "depth": 2, "pieces": 3}}
+
+
+def test_batch_norm_generator_and_maxout_discriminator_per_slice():
+    cfgs = configs({"a": {**BN_MAXOUT, "optimizer": {"lr": 1e-3}},
+                    "b": {**BN_MAXOUT, "optimizer": {"lr": 3e-4}}})
+    assert_slices_equal_solo(cfgs + cfgs[:1], [0, 1, 2])
+
+
+def test_ema_decay_and_start_per_slice():
+    cfgs = configs({"a": {"ema": {"decay": 0.9}}, "b": {"ema": {"decay": 0.5, "start": 20}},
+                    "c": {"ema": {"decay": 0.99}, "checkpoint": False}})
+    assert_slices_equal_solo(cfgs, [0, 1, 2])      # metrics come from each slice's average
+    other = configs({"a": {"ema": {"decay": 0.9, "evaluate": False}}, "b": {}})
+    assert len({stack_key(c) for c in [cfgs[0]] + other}) == 3
+
+
+def test_lr_schedule_with_per_slice_lr():
+    lin = {"name": "linear", "fraction": 0.6}
+    cfgs = configs({"a": {"optimizer": {"lr": 1e-3, "schedule": lin}},
+                    "b": {"optimizer": {"lr": 3e-3, "schedule": lin}, "d_optimizer": {"lr": 1e-4}}})
+    assert_slices_equal_solo(cfgs, [0, 1])
+
+
+def test_log_every_keeps_the_same_rows_alone_and_stacked():
+    cfgs = configs({"a": {"log_every": 7, "eval_every": 10}, "b": {"log_every": 7, "eval_every": 10,
+                                                                   "optimizer": {"lr": 3e-4}}})
+    assert_slices_equal_solo(cfgs, [0, 1])
+    res, _ = train_seeds({"name": "ring8"}, cfgs[0], [0])
+    # every 7th step, every evaluation's step and the last: 7, 10, 14, 20, 21, ..., 49, 50
+    assert res[0].history.step.tolist() == sorted(set(range(7, 51, 7)) | set(range(10, 51, 10)))
