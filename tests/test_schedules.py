@@ -110,3 +110,16 @@ def test_schedules_are_part_of_the_stack_key():
     assert stack_key(a) == stack_key(b) != stack_key(c)
     assert stack_key(d) != stack_key(e)        # the factor depends on lr: one lr per stack
     assert set(schedules.names()) == {"constant", "linear", "cosine"}
+
+
+def test_sweeps_reach_into_schedules_and_ema():
+    raw = {"datasets": ["ring8"], "defaults": {**SMALL, "ema": {"decay": 0.9},
+                                               "optimizer": {"schedule": {"name": "linear"}}},
+           "variants": {"a": {"sweep": {"optimizer.schedule.fraction": [0.2, 0.5],
+                                        "ema.decay": [0.9, 0.99], "optimizer.lr": [1e-3, 1e-4]}}}}
+    specs = parse_suite(raw).specs
+    assert sorted({(s.config["optimizer"]["schedule"]["name"], s.config["optimizer"]["schedule"]["fraction"],
+                    s.config["ema"]["decay"]) for s in specs}) == [
+        ("linear", 0.2, 0.9), ("linear", 0.2, 0.99), ("linear", 0.5, 0.9), ("linear", 0.5, 0.99)]
+    # decay and lr stack; the schedule's fraction does not
+    assert len({stack_key(s.config) for s in specs}) == 2
