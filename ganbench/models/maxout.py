@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from .base import discriminators
-from .mlp import _check_size, check_init_std, check_packing
+from .mlp import _check_size, check_init_std
 from .stacked import StackedLinear, StackedMaxout
 
 
@@ -34,17 +34,13 @@ def _whole(name: str, value, least: int) -> int:
 
 @discriminators.register("maxout")
 def maxout_discriminator(n_seeds: int, data_dim: int, init, width: int = 200, depth: int = 3,
-                         pieces: int = 5, packing: int = 1,
-                         init_std: float | None = None) -> MaxoutDiscriminator:
+                         pieces: int = 5, init_std: float | None = None) -> MaxoutDiscriminator:
     """Maxout discriminator: depth layers of width units, each the max of `pieces` linear maps.
 
-    The last layer is linear (one logit); `packing` m > 1 judges packs of m samples
-    (PacGAN); `init_std` draws weights N(0, init_std²) and zero biases."""
+    The last layer is linear (one logit); `init_std` draws weights N(0, init_std²) and
+    zero biases. PacGAN packs it with {name: packed, packing: m, body: {name: maxout, ...}}."""
     width, depth = _whole("width", width, 1), _whole("depth", depth, 1)
-    pieces, packing = _whole("pieces", pieces, 1), check_packing(packing)
-    fan = data_dim * packing
-    _check_size(width * pieces * (fan + 1 + (depth - 1) * (width + 1)) + width + 1,
+    pieces = _whole("pieces", pieces, 1)
+    _check_size(width * pieces * (data_dim + 1 + (depth - 1) * (width + 1)) + width + 1,
                 f"width {width}, depth {depth} and {pieces} pieces")
-    d = MaxoutDiscriminator(fan, width, depth, pieces, init, check_init_std(init_std))
-    d.packing = packing
-    return d
+    return MaxoutDiscriminator(data_dim, width, depth, pieces, init, check_init_std(init_std))

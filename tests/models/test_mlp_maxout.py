@@ -103,7 +103,8 @@ def test_maxout_discriminator():
         w, b = layer.linear.weight, layer.linear.bias
         h = (h @ w + b[:, None]).reshape(2, 10, 6, 5).max(-1).values
     torch.testing.assert_close(D(x), (h @ D.net[-1].weight + D.net[-1].bias[:, None]).squeeze(-1))
-    packed = build_model(discriminators, {**spec, "packing": 3}, "discriminator", DATA2D, gens(1))
+    packed = build_model(discriminators, {"name": "packed", "packing": 3, "body": spec},
+                         "discriminator", DATA2D, gens(1))
     assert packed.packing == 3 and packed.net[0].linear.weight.shape == (1, 6, 30)
 
 
@@ -125,7 +126,7 @@ def test_init_std_draws_normal_weights_and_zero_biases():
     (discriminators, {"name": "maxout", "pieces": 0}, "pieces"),
     (discriminators, {"name": "maxout", "width": 2.5}, "width"),
     (discriminators, {"name": "maxout", "depth": 0}, "depth"),
-    (discriminators, {"name": "maxout", "packing": True}, "packing"),
+    (discriminators, {"name": "maxout", "packing": 2}, "packing"),       # packed does that
     (discriminators, {"name": "maxout", "width": 100000, "pieces": 100}, "weights per seed"),
     (generators, {"name": "mlp", "batch_norm": "yes"}, "batch_norm"),
     (generators, {"name": "mlp", "batch_norm": True, "bn_momentum": 0}, "bn_momentum"),
