@@ -41,9 +41,11 @@ def test_pacgan_suites_follow_the_official_protocol(name):
     d = raw["defaults"]
     assert raw["seeds"] == 10 and d["steps"] == 400 * 1000 and d["update"] == "simultaneous"
     assert d["optimizer"] == {"name": "adam", "lr": 1e-4, "betas": [0.8, 0.999], "eps": 1e-8}
-    assert d["generator"] == {"name": "mlp", "batch_norm": True, "z_dim": 2, "width": 400,
-                              "depth": 4, "activation": "relu"}
-    assert d["discriminator"] == {"name": "maxout", "width": 200, "depth": 3, "pieces": 5}
+    assert d["generator"] == {"name": "mlp", "batch_norm": True, "bn_momentum": 0.05, "bn_eps": 1e-4,
+                              "init_std": 0.02, "z_dim": 2, "width": 400, "depth": 4,
+                              "activation": "relu"}
+    assert d["discriminator"] == {"name": "maxout", "width": 200, "depth": 3, "pieces": 5,
+                                  "init_std": 0.02}
     assert (d["n_eval"], d["min_hq"], d["eval_every"]) == (2500, 1, 1000)
     ds = raw["datasets"][0]
     assert ds in ({"name": "ring8", "radius": 1.0, "std": 0.01},
