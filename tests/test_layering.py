@@ -3,7 +3,7 @@ included), and each layer imports only the layers below it.
 
     python tests/test_layering.py      # prints the module graph, layer by layer
 
-Layers, bottom up: errors, registry, layout, metrics (pure: nothing else of ganbench)
+Layers, bottom up: errors, registry, layout, streams, metrics (pure: nothing else of ganbench)
 < data, models, objectives, regularizers, optimizers, game, updates (the game pieces)
 < harness < config < runs < cli, testing; analysis reads results files and the metric
 catalogue only (no torch, no harness).
@@ -23,15 +23,16 @@ ALLOWED = {
     "registry": {"errors"},
     "layout": set(),
     "metrics": set(),
+    "streams": set(),
     "data": {"registry", "errors"},
     "models": {"registry", "errors"},
-    "regularizers": {"registry", "errors"},
+    "regularizers": {"registry", "errors", "streams"},
     "objectives": {"registry", "errors", "regularizers"},
     "optimizers": {"registry", "errors"},
     "game": {"objectives", "regularizers"},
     "updates": {"registry", "errors", "game"},
-    "harness": {"errors", "registry", "layout", "metrics", "data", "models", "objectives",
-                "regularizers", "optimizers", "game", "updates"},
+    "harness": {"errors", "registry", "layout", "metrics", "streams", "data", "models",
+                "objectives", "regularizers", "optimizers", "game", "updates"},
     "config": {"errors", "registry", "layout", "data", "models", "objectives", "regularizers",
                "optimizers", "updates", "harness"},
     "analysis": {"errors", "layout", "metrics"},

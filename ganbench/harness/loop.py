@@ -102,9 +102,7 @@ class Loop:
         done = checked = 0
         self._checkpoint(0)
         for step in range(steps):
-            pl.progress = step / steps
-            logged = self.update.step(pl)
-            hist[step] = torch.stack(list(logged) + list(trace(pl).values()), 1)
+            self.step(step, hist)
             done = step + 1
             self._checkpoint(done)
             if done % eval_every == 0 or done == steps:
@@ -125,6 +123,14 @@ class Loop:
             if row is not None:
                 row[0].update({k: v[s] for k, v in theory.items()})
         return self._results(hist[:done].cpu().numpy(), evals, alive, diverged_at, done)
+
+    def step(self, step: int, hist: torch.Tensor) -> None:
+        """Training step ``step`` (from 0), its logged values written into ``hist[step]``
+        on the device: nothing here waits for the device (tests/harness/test_host_syncs.py)."""
+        pl = self.players
+        pl.progress = step / len(hist)
+        logged = self.update.step(pl)
+        hist[step] = torch.stack(list(logged) + list(trace(pl).values()), 1)
 
     def _checkpoint(self, step: int) -> None:
         """Run the checkpoint probes due at G step ``step``."""
