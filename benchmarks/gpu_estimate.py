@@ -4,10 +4,12 @@ counted on this CPU (no GPU here to measure on).
     python benchmarks/gpu_estimate.py            # a few minutes on a 2-core CPU
 
 For every stacked group of suites/mog.yaml and suites/digits.yaml (as ``ganbench run``
-forms them) one training step is profiled with torch.profiler: the aten operations
-that would each be a kernel launch on a GPU (leaf operations, views left out) and the
-FLOPs of its matmuls and convolutions (the profiler's count; elementwise work is left
-out, it is small next to launches at these sizes). A step on the GPU then takes about
+forms them) one training step is profiled with torch.profiler for the aten operations
+that would each be a kernel launch on a GPU (leaf operations, views left out; the CPU
+count is a proxy: foreach ops that are one kernel on a GPU count once per tensor here),
+and the FLOPs of another step's matmuls and convolutions, forward and backward, are
+counted with torch.utils.flop_counter's formulas (element-wise work is left out: small
+next to launches at these sizes). A step on the GPU then takes about
 
     kernels x launch + FLOPs / rate
 
@@ -29,6 +31,8 @@ from pathlib import Path
 
 import torch
 from torch.profiler import ProfilerActivity, profile
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
 
 from ganbench.config.suite import load_suite
 from ganbench.harness.loop import Loop
@@ -41,17 +45,33 @@ LAUNCH_US = (5.0, 10.0)
 RATE = 0.3 * 19.5e12
 
 
+class Flops(TorchDispatchMode):
+    """FLOPs of every op torch.utils.flop_counter has a formula for (its own
+    FlopCounterMode tracks modules, which a gradient penalty's double backward breaks)."""
+
+    total = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is not None:
+            self.total += formula(*args, **kwargs, out_val=out)
+        return out
+
+
 def count_step(loop: Loop) -> tuple[int, float]:
     """(kernel launches, matmul/conv FLOPs) of one training step."""
     hist = torch.empty(3, len(loop.seeds), len(loop.columns))
     loop.step(0, hist)
-    with profile(activities=[ProfilerActivity.CPU], with_flops=True) as prof:
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
         loop.step(1, hist)
     events = [e for e in prof.events() if e.name.startswith("aten::")]
     parents = {id(e.cpu_parent) for e in events if e.cpu_parent is not None}
     kernels = sum(1 for e in events if id(e) not in parents and e.name not in NO_KERNEL)
-    flops = sum(e.flops or 0 for e in events if id(e) not in parents)
-    return kernels, float(flops)
+    with Flops() as flops:
+        loop.step(2, hist)
+    return kernels, float(flops.total)
 
 
 def timed(fn) -> float:
