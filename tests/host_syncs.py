@@ -10,7 +10,9 @@ counts each of them while it is active, with where it came from, whatever the de
 - the Python methods above, patched on ``torch.Tensor``;
 - ``Tensor.to``/``Tensor.cuda`` asked for a device (a copy on a GPU; a no-op on the
   CPU, which is why it is counted by call);
-- the aten ops every such read ends in, by a dispatch mode (catches C++ callers too).
+- the aten ops every such read ends in, by a dispatch mode: what Python code and
+  composite ops call, not what a kernel calls inside itself (the CPU's fused Adam reads
+  each step count with ``item()`` inside its kernel; CUDA's reads it on the device).
 """
 from __future__ import annotations
 
