@@ -31,7 +31,11 @@ def cli():
               help="Import a module (or .py file) that registers your own variants; repeatable.")
 @click.option("--force", is_flag=True, help="Rerun finished runs instead of resuming.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
-def run(suite, out, device, executor, workers, ray_address, imports, force, no_progress):
+@click.option("--deterministic", is_flag=True,
+              help="Deterministic GPU kernels (cuDNN, cuBLAS, no TF32): bit-for-bit repeats on "
+                   "the same GPU and versions, somewhat slower.")
+def run(suite, out, device, executor, workers, ray_address, imports, force, no_progress,
+        deterministic):
     """Train every run of SUITE (a YAML file) and write the results folder.
 
     A folder that already holds finished runs of the same suite is resumed: only
@@ -39,7 +43,8 @@ def run(suite, out, device, executor, workers, ray_address, imports, force, no_p
     """
     from .runs.api import main_echo, run as run_suite
     summary = run_suite(suite, out, device, executor, workers, force, progress=not no_progress,
-                        imports=tuple(imports), ray_address=ray_address, echo=main_echo)
+                        imports=tuple(imports), ray_address=ray_address, echo=main_echo,
+                        deterministic=deterministic)
     out = Path(summary.attrs["out"])
     click.echo((out / "table.md").read_text(), nl=False)
     click.echo("")

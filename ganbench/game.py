@@ -32,9 +32,20 @@ def pack(x: Tensor, m: int) -> Tensor:
     return x.reshape(S, B // m, -1)
 
 
+#: gradients of up to this many numbers in all are joined for one norm kernel; larger
+#: ones (compute-bound models, where the copy would cost memory) take one per parameter
+FUSED_NORM_ELEMENTS = 1 << 22
+
+
 def sqnorm(grads: Sequence[Tensor]) -> Tensor:
-    """Squared L2 norm per seed of seed-stacked gradients (leading dim S), shape (S,)."""
-    return sum(g.pow(2).flatten(1).sum(1) for g in grads)
+    """Squared L2 norm per seed of seed-stacked gradients (leading dim S), shape (S,):
+    one sum of squares over the joined gradients (3 kernels, not 3 per parameter). A sum
+    of squares, not a squared norm: its second derivative is finite at zero (the
+    Jacobian at an equilibrium, where the field vanishes, differentiates it twice)."""
+    flat = [g.flatten(1) for g in grads]
+    if sum(f.numel() for f in flat) <= FUSED_NORM_ELEMENTS:
+        return torch.cat(flat, 1).pow(2).sum(1)
+    return torch.stack([f.pow(2).sum(1) for f in flat]).sum(0)
 
 
 @dataclass

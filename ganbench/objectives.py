@@ -174,6 +174,16 @@ class PerSliceObjective:
             raise ValueError("slices of one model must agree on g_needs_real")
         self.g_needs_real = needs.pop()
         self.penalties = tuple(penalties)
+        self._on: dict = {}
+
+    def _indices(self, device) -> tuple[list[Tensor], Tensor]:
+        """Each group's slice indices on ``device`` and the order that puts the groups'
+        rows back in slice order, made once per device (not a copy every step)."""
+        key = str(device)
+        if key not in self._on:
+            idx = [i.to(device) for _, i in self.groups]
+            self._on[key] = (idx, torch.argsort(torch.cat(idx)))
+        return self._on[key]
 
     def of_slice(self, s: int) -> Objective:
         return self.slices[s]
@@ -182,12 +192,10 @@ class PerSliceObjective:
         """loss(objective, *rows) per group of slices, put back in slice order, (S,)."""
         if len(self.groups) == 1:
             return loss(self.groups[0][0], *outs)
-        parts, order = [], []
-        for obj, idx in self.groups:
-            idx = idx.to(outs[0].device)
-            parts.append(loss(obj, *(o[idx] if o is not None else None for o in outs)))
-            order.append(idx)
-        return torch.cat(parts)[torch.argsort(torch.cat(order))]
+        indices, back = self._indices(outs[0].device)
+        parts = [loss(obj, *(o[idx] if o is not None else None for o in outs))
+                 for (obj, _), idx in zip(self.groups, indices)]
+        return torch.cat(parts)[back]
 
     def d_loss(self, r: Tensor, f: Tensor) -> Tensor:
         return self._per_slice(lambda o, r_, f_: o.d_loss(r_, f_), r, f)

@@ -13,8 +13,9 @@ A regularizer does one of three things, said by which field it fills:
 - ``consensus``, a weight γ: both players add γ·½‖v‖² to their loss, v the game's
   gradient vector field (consensus optimization).
 
-``gens`` is None, one ``torch.Generator``, or a list of S generators (one per seed,
-so each seed draws from its own stream).
+``gens`` is None, one ``torch.Generator``, a list of S generators (one per seed, so
+each seed draws from its own stream), or a :class:`ganbench.streams.SeedStreams` (the
+same per-seed streams, drawn a block at a time: what training passes).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from typing import Callable
 import torch
 
 from .registry import Registry
+from .streams import SeedStreams
 
 regularizers = Registry("regularizer")
 
@@ -44,8 +46,11 @@ class Regularizer:
 
 def seed_random(draw: Callable, shape: tuple, like: Tensor, generator=None) -> Tensor:
     """``draw`` (torch.rand or torch.randn) of ``shape`` = (S, ...), seed s from its own
-    generator when ``generator`` is a list of S generators."""
+    generator when ``generator`` is a list of S generators or a SeedStreams."""
     kw = dict(device=like.device, dtype=like.dtype)
+    if isinstance(generator, SeedStreams):
+        fn = {torch.rand: generator.rand, torch.randn: generator.randn}[draw]
+        return fn(*shape[1:], dtype=like.dtype)
     if isinstance(generator, (list, tuple)):
         return torch.stack([draw(shape[1:], generator=g, **kw) for g in generator])
     return draw(shape, generator=generator, **kw)

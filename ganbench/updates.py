@@ -72,13 +72,15 @@ def _adam(opt, params):
     # AMSGrad divides by the largest second moment seen so far
     v_max = [s["max_exp_avg_sq"] if "max_exp_avg_sq" in s else torch.zeros_like(p)
              for s, p in zip(st, params)]
-    t = [float(s["step"]) if "step" in s else 0.0 for s in st]
+    # the step count stays a tensor where the optimizer keeps one (fused Adam: on the
+    # device), so reading it never waits for the device; a new tensor, never in place
+    t = [s["step"] if "step" in s else 0.0 for s in st]
 
     def rule(ps, gs):
         out = []
         for i, (p, g) in enumerate(zip(ps, gs)):
             g = g + wd * p
-            t[i] += 1
+            t[i] = t[i] + 1
             m[i] = b1 * m[i] + (1 - b1) * g
             v[i] = b2 * v[i] + (1 - b2) * g * g
             if amsgrad:
@@ -139,7 +141,7 @@ class Unrolled:
         for _ in range(self.k):
             d = lambda x, ps=params: functional_call(D, dict(zip(names, ps)), (x,))  # noqa: E731
             dl = game.d_loss(d, real, fake if self.second_order else fake.detach(),
-                             players.train_gens, players.progress)
+                             players.streams, players.progress)
             grads = torch.autograd.grad((dl.game + dl.penalty).sum(), params,
                                         create_graph=self.second_order)
             params = rule(params, grads)
@@ -156,7 +158,7 @@ class Unrolled:
         real = players.real_batch(players.batch_size)
         fake = players.G(z)
         loss = players.game.g_loss(self.unrolled_d(players, real, fake), fake, real,
-                                   players.train_gens, players.progress)
+                                   players.streams, players.progress)
         grads = torch.autograd.grad(loss.sum(), players.g_params)
         players.apply_g(grads)
         return d[:2] + (loss.detach(), sqnorm(grads).sqrt()) + d[2:]

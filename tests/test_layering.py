@@ -3,8 +3,8 @@ included), and each layer imports only the layers below it.
 
     python tests/test_layering.py      # prints the module graph, layer by layer
 
-Layers, bottom up: errors, interrupts, registry, layout, metrics (pure: nothing else of
-ganbench), published (the papers' numbers as data files and their loader)
+Layers, bottom up: errors, interrupts, registry, layout, streams, metrics (pure: nothing
+else of ganbench), published (the papers' numbers as data files and their loader)
 < data, models, objectives, regularizers, optimizers, game, updates (the game pieces)
 < harness < config < runs < cli, testing; analysis reads results files and the metric
 catalogue (and the published numbers) only (no torch, no harness).
@@ -26,16 +26,17 @@ ALLOWED = {
     "layout": {"errors", "interrupts"},
     "metrics": set(),
     "published": {"errors"},
+    "streams": set(),
     "data": {"registry", "errors"},
     "models": {"registry", "errors"},
-    "regularizers": {"registry", "errors"},
+    "regularizers": {"registry", "errors", "streams"},
     "objectives": {"registry", "errors", "regularizers"},
     "optimizers": {"registry", "errors"},
     "schedules": {"registry", "errors"},
     "game": {"objectives", "regularizers"},
     "updates": {"registry", "errors", "game"},
-    "harness": {"errors", "registry", "layout", "metrics", "data", "models", "objectives",
-                "regularizers", "optimizers", "schedules", "game", "updates"},
+    "harness": {"errors", "registry", "layout", "metrics", "streams", "data", "models",
+                "objectives", "regularizers", "optimizers", "schedules", "game", "updates"},
     "config": {"errors", "registry", "layout", "data", "models", "objectives", "regularizers",
                "optimizers", "schedules", "updates", "harness", "published"},
     "analysis": {"errors", "layout", "metrics", "published"},

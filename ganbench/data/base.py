@@ -35,6 +35,14 @@ class Dataset:
         """``n`` points, shape (n, dim), float32, on ``generator``'s device."""
         raise NotImplementedError
 
+    def sample_seeds(self, n: int, streams) -> torch.Tensor:
+        """(S, n, dim): ``n`` points for each seed of ``streams`` (a
+        :class:`ganbench.streams.SeedStreams`), seed s's from its own generator. Here:
+        :meth:`sample` of a block of draws per seed, handed out a draw at a time (no
+        per-seed call in most steps); datasets may draw in their own way."""
+        return streams.draw(("sample", n), (n, self.dim),
+                            lambda g, k: self.sample(k * n, g).view(k, n, self.dim))
+
     @property
     def has_modes(self) -> bool:
         return self.centres is not None
@@ -71,19 +79,25 @@ class GaussianMixture(Dataset):
         if np.any(self.stds <= 0):
             raise ValueError("std must be positive")
         self.dim = self.centres.shape[1]
-        self._c = torch.tensor(self.centres, dtype=torch.float32)
-        self._s = torch.tensor(self.stds, dtype=torch.float32)
+        self._on: dict = {}
+
+    def _params(self, device: torch.device, dtype=torch.float32):
+        """Centres and stds on ``device``, copied there once (not every batch)."""
+        key = (str(device), dtype)
+        if key not in self._on:
+            self._on[key] = (torch.tensor(self.centres, dtype=dtype, device=device),
+                             torch.tensor(self.stds, dtype=dtype, device=device))
+        return self._on[key]
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         dev = generator.device
         idx = torch.randint(len(self.centres), (n,), generator=generator, device=dev)
         noise = torch.randn(n, self.dim, generator=generator, device=dev)
-        c, s = self._c.to(dev), self._s.to(dev)
+        c, s = self._params(dev)
         return c[idx] + s[idx, None] * noise
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        c = self._c.to(x.device, torch.float64)
-        s = self._s.to(x.device, torch.float64)
+        c, s = self._params(x.device, torch.float64)
         x = x.to(torch.float64)
         d2 = ((x[:, None, :] - c[None]) ** 2).sum(-1)  # (n, K)
         comp = -0.5 * d2 / s**2 - self.dim * torch.log(s) - 0.5 * self.dim * math.log(2 * math.pi)

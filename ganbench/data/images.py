@@ -118,6 +118,12 @@ class ImageDataset(Dataset):
         idx = torch.randint(len(data), (n,), generator=generator, device=generator.device)
         return data[idx]
 
+    def sample_seeds(self, n, streams):
+        """(S, n, dim): every seed's images in one gather (each seed's indices from its
+        own generator, drawn a block at a time)."""
+        data = self._data(streams.device)
+        return data[streams.randint(len(data), n)]
+
     def reference(self) -> torch.Tensor:
         """The real images FID/KID compare with, uint8 (N, 3, H, W): the train split."""
         return to_uint8(self.train, self.image_shape)
@@ -151,6 +157,11 @@ class StackedImages(ImageDataset):
         data = self._data(generator.device)
         idx = torch.randint(len(data), (n, self.stacked), generator=generator, device=generator.device)
         return data[idx].reshape(n, -1)   # channel c of sample i is image idx[i, c]
+
+    def sample_seeds(self, n, streams):
+        data = self._data(streams.device)
+        idx = streams.randint(len(data), n, self.stacked)
+        return data[idx].reshape(len(streams), n, -1)
 
     def reference(self):
         """A fixed draw of ``n_reference`` stacked images from the train split."""

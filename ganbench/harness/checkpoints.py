@@ -33,6 +33,7 @@ from ..game import pack, sqnorm
 from ..metrics.gradients import decay_factor
 from ..objectives import minimax_d_loss
 from ..registry import Registry
+from ..streams import SeedStreams
 from .artifacts import Artifact
 
 checkpoint_probes = Registry("checkpoint probe")
@@ -72,7 +73,7 @@ class VanishingProbe:
         G = copy.deepcopy(players.G).requires_grad_(True)
         # the same fresh D and the same batches at every checkpoint: only G differs
         init = [torch.Generator().manual_seed(a) for a, _ in seeds]
-        gens = [torch.Generator(device=players.device).manual_seed(b) for _, b in seeds]
+        gens = SeedStreams([torch.Generator(device=players.device).manual_seed(b) for _, b in seeds])
         D, opt = fresh_critic(init)
         m, B = players.game.packing, players.batch_size
         d = lambda x: D(pack(x, m))  # noqa: E731

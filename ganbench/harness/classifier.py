@@ -54,8 +54,10 @@ class Classifier:
 
     @torch.no_grad()
     def predict(self, images: torch.Tensor, batch: int = 4096) -> np.ndarray:
-        """Class of each image (N, C, H, W) in [-1, 1]."""
-        out = [self.net(images[i:i + batch].float())[1].argmax(1) for i in range(0, len(images), batch)]
+        """Class of each image (N, C, H, W) in [-1, 1] (on the network's device)."""
+        dev = next(self.net.parameters()).device
+        out = [self.net(images[i:i + batch].to(dev, torch.float32))[1].argmax(1)
+               for i in range(0, len(images), batch)]
         return torch.cat(out).cpu().numpy() if out else np.zeros(0, dtype=np.int64)
 
 

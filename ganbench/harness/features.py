@@ -26,8 +26,10 @@ first, since it ignores misspelled ones silently.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,7 +144,9 @@ def register_classifier(clf, per_channel: bool) -> str:
 
         def __init__(self, name, features_list, **kwargs):
             super().__init__(name, features_list)
-            self.net = net
+            # a copy: torch-fidelity moves its extractor (.cuda()); the cached classifier
+            # must stay where the digit_modes probe uses it
+            self.net = copy.deepcopy(net)
 
         @staticmethod
         def get_provided_features_list():
@@ -229,10 +233,19 @@ def reference_cache_name(dataset, extractor: Extractor) -> str:
     return f"ganbench-{dataset.name}-{settings_key(key=dataset.key)}-{extractor.key}"
 
 
+def on_device(device: torch.device):
+    """A context that makes ``device`` CUDA's current device (a no-op elsewhere): what
+    torch-fidelity's bare ``.cuda()`` calls go to."""
+    device = torch.device(device)
+    return torch.cuda.device(device) if device.type == "cuda" and device.index is not None \
+        else nullcontext()
+
+
 def fid_kid(fake: np.ndarray | torch.Tensor, dataset, extractor: Extractor,
             device: str = "cpu", kid: bool = True) -> dict:
     """``fid`` (and ``kid``, the mean over torch-fidelity's 100 subsets) of flattened
-    generated images in [-1, 1] against the dataset's reference images."""
+    generated images in [-1, 1] against the dataset's reference images, on ``device``
+    (torch-fidelity takes only cuda on/off: it runs under ``device``'s index)."""
     import torch_fidelity
     images = to_uint8(fake, dataset.image_shape)
     n_ref = getattr(dataset, "n_reference", None) or len(dataset.train)
@@ -243,7 +256,7 @@ def fid_kid(fake: np.ndarray | torch.Tensor, dataset, extractor: Extractor,
         fid=True, kid=kid, kid_subset_size=min(KID_SUBSET_SIZE, len(images), n_ref),
         feature_extractor=extractor.fidelity_name, cuda=torch.device(device).type == "cuda",
         batch_size=500, save_cpu_ram=True, verbose=False, **extractor.fidelity_kwargs)
-    with warnings.catch_warnings():     # torch-fidelity's stray warnings on small sets
+    with warnings.catch_warnings(), on_device(device):  # its stray warnings on small sets
         warnings.simplefilter("ignore")
         m = torch_fidelity.calculate_metrics(**kw)
     out = {"fid": float(m["frechet_inception_distance"])}

@@ -117,9 +117,7 @@ class Loop:
         done = checked = 0
         self._checkpoint(0)
         for step in range(steps):
-            pl.progress = step / steps
-            logged = self.update.step(pl)
-            recent[step - checked] = torch.stack(list(logged) + list(trace(pl).values()), 1)
+            self.step(step, recent, step - checked)
             done = step + 1
             self._after_step(done)
             self._checkpoint(done)
@@ -157,6 +155,15 @@ class Loop:
             self.average.update(step)
         for sched in self.schedulers:
             sched.step()
+
+    def step(self, step: int, hist: torch.Tensor, row: int | None = None) -> None:
+        """Training step ``step`` (from 0), its logged values written into ``hist[row]``
+        (default ``hist[step]``) on the device: nothing here waits for the device
+        (tests/harness/test_host_syncs.py)."""
+        pl = self.players
+        pl.progress = step / int(self.config["steps"])
+        logged = self.update.step(pl)
+        hist[step if row is None else row] = torch.stack(list(logged) + list(trace(pl).values()), 1)
 
     def _checkpoint(self, step: int) -> None:
         """Run the checkpoint probes due at G step ``step``."""

@@ -14,6 +14,7 @@ import torch
 
 from ..game import Game, gradient_field
 from ..optimizers import per_slice
+from ..streams import SeedStreams
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Players:
     def __post_init__(self):
         self.g_params, self.d_params = list(self.G.parameters()), list(self.D.parameters())
         self._per_slice: dict = {}
+        #: the training generators, drawn for every seed at once
+        self.streams = SeedStreams(self.train_gens)
 
     @property
     def n_seeds(self) -> int:
@@ -47,14 +50,23 @@ class Players:
         return self.game.objective
 
     # --- sampling: each seed from its own stream ----------------------------------
+    # ``gens``: None (training's streams), a SeedStreams (drawn for every seed at once,
+    # a block of draws at a time: what repeated draws use), or a list of generators
+    # (one draw per seed: one-off samples such as the evaluation's)
     def real_batch(self, n: int, gens=None) -> torch.Tensor:
         """(S, n, dim) data, seed s drawn from ``gens[s]`` (default: training's)."""
-        return torch.stack([self.dataset.sample(n, g) for g in gens or self.train_gens])
+        gens = self.streams if gens is None else gens
+        if isinstance(gens, SeedStreams):
+            return self.dataset.sample_seeds(n, gens)
+        return torch.stack([self.dataset.sample(n, g) for g in gens])
 
     def noise(self, n: int, gens=None) -> torch.Tensor:
         """(S, n, z_dim) standard normal noise, seed s drawn from ``gens[s]``."""
+        gens = self.streams if gens is None else gens
+        if isinstance(gens, SeedStreams):
+            return gens.randn(n, self.G.z_dim)
         return torch.stack([torch.randn(n, self.G.z_dim, generator=g, device=self.device)
-                            for g in gens or self.train_gens])
+                            for g in gens])
 
     def as_prob(self, out: torch.Tensor) -> torch.Tensor:
         """D's outputs (S, n) as probabilities where D models one, else unchanged (per
@@ -97,7 +109,7 @@ class Players:
 
     def _field(self, real, z, for_d: bool, for_g: bool):
         return gradient_field(self.game, self.G, self.D, self.g_params, self.d_params, real, z,
-                              self.train_gens, self.progress, for_d, for_g)
+                              self.streams, self.progress, for_d, for_g)
 
     def _d_stats(self, dl):
         return (dl.game.detach(), dl.penalty.detach(), self.as_prob(dl.on_real.detach()).mean(1),

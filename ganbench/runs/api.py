@@ -18,8 +18,9 @@ import pandas as pd
 
 from ..config.suite import Suite, load_suite, parse_suite
 from ..data import datasets
-from ..interrupts import Interrupted, deferred, handled
 from ..errors import InputError, OutputError, at
+from ..harness.device import make_deterministic
+from ..interrupts import Interrupted, deferred, handled
 from ..harness.features import build_extractor, mode_classifier
 from ..layout import FINISHED, atomic_write, run_dir, write_text
 from .executors import Job, executors, pending_groups
@@ -37,10 +38,10 @@ def resolve_device(name: str) -> str:
         if not torch.cuda.is_available():
             raise InputError(f"--device {name}: CUDA is not available here; use --device cpu or auto.")
         idx = name.partition(":")[2]
-        if idx and (not idx.isdigit() or int(idx) >= torch.cuda.device_count()):
+        if name != "cuda" and (not idx.isdigit() or int(idx) >= torch.cuda.device_count()):
             raise InputError(f"--device {name}: no such GPU; this machine has "
                              f"{torch.cuda.device_count()} (cuda:0 .. cuda:{torch.cuda.device_count() - 1}).")
-        return name
+        return f"cuda:{int(idx)}" if idx else name
     raise InputError(f"--device {name}: expected auto, cpu, cuda or cuda:N.")
 
 
@@ -78,14 +79,18 @@ def _suite(suite, imports) -> Suite:
 def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device: str = "auto",
         executor: str = "auto", workers: int | None = None, force: bool = False,
         progress: bool = False, imports: tuple[str, ...] = (), ray_address: str | None = None,
-        echo: Callable[[str], None] | None = None) -> pd.DataFrame:
+        echo: Callable[[str], None] | None = None, deterministic: bool = False) -> pd.DataFrame:
     """Train every unfinished run of ``suite`` (a YAML path, a dict of the same content,
     or a parsed Suite) into ``out`` (default ``results/<suite name>``); returns the
-    summary (one row per run). Bad input raises InputError before any work."""
+    summary (one row per run). Bad input raises InputError before any work.
+    ``deterministic`` sets deterministic kernels here and in every worker
+    (:func:`ganbench.harness.device.make_deterministic`)."""
     say = echo or (lambda msg: None)
     s = _suite(suite, imports)
     dev = resolve_device(device)
     execute = executors.build(executor, "--executor")
+    if hasattr(execute, "check_device"):      # e.g. Ray refuses a named GPU
+        execute.check_device(dev)
     out = Path(out) if out is not None else Path("results") / s.name
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -98,10 +103,12 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
         groups = pending_groups(out, s.specs, force)
         done = len(s.specs) - sum(len(g.specs) for g in groups)
         say(f"ganbench: {s.name}: {len(s.specs)} runs ({done} already finished) on {dev} -> {out}")
+        if deterministic:
+            make_deterministic()
         try:
             execute(Job(out, s.specs, groups, dev, s.resolved["imports"],
                         s.path.parent if s.path else None, workers, progress=progress,
-                        ray_address=ray_address))
+                        ray_address=ray_address, deterministic=deterministic))
         except (Interrupted, OutputError) as e:
             e.out, e.total = out, len(s.specs)
             e.finished = _keep_finished(out, s)

@@ -26,6 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from ..harness.device import bind
 from ..harness.loop import SeedResult
 from . import ray_executor  # noqa: F401  (registers the ray executor)
 from .groups import (Group, Job, Progress, RunFiles, prepare_worker, cpu_cores, executors,
@@ -58,13 +59,13 @@ _PARENT: int | None = None
 
 
 def _worker_init(parent: int, threads: int, imports: list[str], base: Path | None,
-                 steps_queue) -> None:
+                 steps_queue, deterministic: bool = False) -> None:
     global _STEPS, _PARENT
     _PARENT = parent
     # Ctrl-C in a terminal reaches the whole process group: the suite's own process
     # stops the workers (SIGTERM), so they ignore SIGINT and never print a traceback
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    prepare_worker(threads, imports, base)
+    prepare_worker(threads, imports, base, deterministic)
     _STEPS = steps_queue
 
 
@@ -76,6 +77,7 @@ def _worker_run(slot: int, group: Group, device: str) -> list[RunFiles]:
             _STEPS.put((slot, "step", n))
     if _STEPS is not None:
         _STEPS.put((slot, "pid", os.getpid()))   # who trains this slot, should it die
+    bind(device)        # this process's GPU (a process serves one GPU: see _pool_round)
     return train_group(group, device, report)
 
 
@@ -152,11 +154,15 @@ def _pool_round(job: Job, pending: list, workers: int, threads: int, n_gpus: int
                 progress: Progress, seen: dict) -> list:
     """Train ``pending`` groups in one pool until they are done, or until a worker dies:
     then its group is recorded ``failed`` and the groups the broken pool cut short are
-    returned to run again in a new pool."""
+    returned to run again in a new pool. With several GPUs a worker process trains one
+    group and exits (the pool does not tie processes to slots, so a reused process could
+    open a CUDA context on every GPU)."""
     running: dict = {}
     free_slots = list(range(workers))
     pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                               initargs=(os.getpid(), threads, job.imports, job.base, steps_q))
+                               initargs=(os.getpid(), threads, job.imports, job.base, steps_q,
+                                         job.deterministic),
+                               max_tasks_per_child=1 if n_gpus > 1 else None)
     try:
         while pending or running:
             while pending and free_slots:

@@ -16,6 +16,7 @@ from ..config.suite import RunSpec, import_plugins
 from ..data import datasets
 from ..harness.artifacts import run_artifacts
 from ..harness.checkpoints import checkpoint_probes
+from ..harness.device import environment, make_deterministic
 from ..harness.loop import train_seeds
 from ..harness.stacking import MAX_SLICES, chunks, stack_key
 from ..objectives import objectives
@@ -75,6 +76,8 @@ class Job:
     workers: int | None = None
     progress: bool = True
     ray_address: str | None = None
+    #: --deterministic: deterministic kernels in every worker (ganbench.harness.device)
+    deterministic: bool = False
 
 
 def longest_first(groups: list[Group]) -> list[Group]:
@@ -125,10 +128,10 @@ def train_group(group: Group, device: str,
     results, wall = train_stack(group.specs, device, on_steps)
     ds = datasets.build(first.dataset_spec()) if any(r.real is not None for r in results) else None
     cps = [checkpoint_probes.build(c) for c in first.config.get("checkpoint_probes") or []]
-    files = []
+    files, env = [], environment(device)
     for spec, res in zip(group.specs, results):
         artifacts, declared = run_artifacts(res, ds, cps, spec.run_id) if ds is not None else ({}, [])
-        files.append(run_files(spec, res, wall, len(group.specs), device, artifacts, declared))
+        files.append(run_files(spec, res, wall, len(group.specs), device, artifacts, declared, env))
     return files
 
 
@@ -188,10 +191,14 @@ class Progress:
         self.bar.close()
 
 
-def prepare_worker(threads: int, imports: list[str], base: Path | None) -> None:
-    """In a worker process or Ray task: torch's thread count, and the suite's plugins."""
+def prepare_worker(threads: int, imports: list[str], base: Path | None,
+                   deterministic: bool = False) -> None:
+    """In a worker process or Ray task: torch's thread count, --deterministic, and the
+    suite's plugins."""
     import torch
     torch.set_num_threads(max(1, int(threads)))
+    if deterministic:
+        make_deterministic()
     if imports:
         import_plugins(imports, base)
 

@@ -1,20 +1,53 @@
 """The Ray executor: groups as Ray tasks, on a local Ray or a cluster; the driver
-writes every file, so the workers need no access to OUT."""
+writes every file, so the workers need no access to OUT.
+
+A task asks for one CPU, or on a GPU for one GPU (Ray then sets its
+``CUDA_VISIBLE_DEVICES`` to that GPU, and the task trains on ``cuda``); a GPU task's
+worker process exits after the task (``max_calls=1``), so no group inherits another's
+CUDA context or cached memory. Ray picks the GPU: ``--device cuda:N`` is refused.
+
+A task whose worker dies (killed, out of memory, a crash) is not retried: its group is
+recorded ``failed`` with what Ray says killed it and the last step it evaluated, the
+other tasks go on, and the same command runs the missing runs again.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..errors import InputError
+from ..harness.loop import SeedResult
 from .groups import (Group, Job, Progress, RunFiles, prepare_worker, cpu_cores, executors,
                      longest_first, train_group, write_group)
+from .store import run_files
 
 
-def _ray_task(group: Group, device: str, imports: list[str], base: str | None) -> list[RunFiles]:
-    """One group on a Ray worker: torch threads from the CPUs Ray allotted to the task."""
+def _ray_task(group: Group, device: str, imports: list[str], base: str | None,
+              key: int = 0, steps=None, deterministic: bool = False) -> list[RunFiles]:
+    """One group on a Ray worker: torch threads from the CPUs Ray allotted to the task;
+    each evaluated step goes to the driver's ``steps`` queue as (key, step)."""
     import ray
     cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
-    prepare_worker(cpus, imports, Path(base) if base else None)
-    return train_group(group, device)
+    prepare_worker(cpus, imports, Path(base) if base else None, deterministic)
+
+    def report(n: int) -> None:
+        if steps is not None:
+            steps.put_nowait((key, n))
+    return train_group(group, device, report)
+
+
+def remote_task(ray, gpu: bool):
+    """:func:`_ray_task` as a Ray remote function. ``max_calls`` must be given here: Ray
+    sets its GPU default (1) only from ``num_gpus`` given to ``ray.remote`` itself, not
+    through ``.options()``. No retries: a dead worker fails its group."""
+    return ray.remote(num_cpus=1, num_gpus=1 if gpu else 0, max_calls=1 if gpu else 0,
+                      max_retries=0)(_ray_task)
+
+
+def check_device(device: str) -> None:
+    """Ray assigns each GPU task its GPU, so a named GPU cannot be honoured."""
+    if device.startswith("cuda:"):
+        raise InputError(f"--device {device}: with --executor ray, Ray assigns each task its "
+                         "GPU; use --device cuda (or another executor for one named GPU).")
 
 
 @executors.register("ray")
@@ -23,9 +56,20 @@ def ray_executor():
     return run_ray
 
 
+def death_message(error: Exception, step: int | None) -> str:
+    """What Ray says killed a task's worker, and the last step the task evaluated."""
+    why = " ".join(str(error).split())[:300]
+    at = f" after step {step} (its last evaluation)" if step else " before its first evaluation"
+    return (f"WorkerDied: the Ray worker training this group died{at} ({type(error).__name__}: "
+            f"{why}); run the same command again to retry these runs")
+
+
 def run_ray(job: Job) -> None:
+    check_device(job.device)
     try:
         import ray
+        from ray.exceptions import NodeDiedError, OutOfMemoryError, WorkerCrashedError
+        from ray.util.queue import Empty, Queue
     except ImportError:
         raise InputError("--executor ray: Ray is not installed; pip install 'ganbench[ray]'.") from None
     if not job.groups:
@@ -37,17 +81,41 @@ def run_ray(job: Job) -> None:
         else:
             ray.init(num_cpus=job.workers or cpu_cores(), include_dashboard=False,
                      log_to_driver=False)
-    # a task asks for one CPU (or one GPU); on a GPU Ray sets CUDA_VISIBLE_DEVICES for it
-    task = ray.remote(_ray_task).options(num_cpus=1, num_gpus=1 if gpu else 0)
+    task = remote_task(ray, gpu)
     device = "cuda" if gpu else "cpu"
     base = str(job.base) if job.base else None
-    pending = {task.remote(g, device, job.imports, base): g
-               for g in longest_first(job.groups)}
+    steps = Queue(actor_options={"num_cpus": 0})
+    groups = longest_first(job.groups)
+    pending = {task.remote(g, device, job.imports, base, i, steps, job.deterministic): i
+               for i, g in enumerate(groups)}
+    last: dict[int, int] = {}
     progress = Progress(job)
     try:
         while pending:
-            (ref,), _ = ray.wait(list(pending), num_returns=1)
-            group = pending.pop(ref)
-            progress.finish(0, group, write_group(job, ray.get(ref)))
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+            while True:
+                try:
+                    key, n = steps.get_nowait()
+                except Empty:
+                    break
+                last[key] = n
+            for ref in ready:
+                i = pending.pop(ref)
+                try:
+                    files = ray.get(ref)
+                except (WorkerCrashedError, NodeDiedError, OutOfMemoryError) as e:
+                    msg = death_message(e, last.get(i))
+                    files = [run_files(spec, SeedResult(spec.seed, "failed", 0, error=msg), 0.0,
+                                       len(groups[i].specs), job.device) for spec in groups[i].specs]
+                progress.finish(0, groups[i], write_group(job, files))
+    except BaseException:
+        # interrupted (a signal), or the results cannot be written: stop the tasks now
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise
     finally:
         progress.close()
+        ray.kill(steps.actor)
+
+
+run_ray.check_device = check_device   # api.run checks --device before any work

@@ -77,7 +77,8 @@ class RunFiles:
 
 
 def run_files(spec: RunSpec, result, wall_s: float, group_size: int, device: str,
-              artifacts: dict | None = None, declared: list | None = None) -> RunFiles:
+              artifacts: dict | None = None, declared: list | None = None,
+              environment: dict | None = None) -> RunFiles:
     meta = {
         "run_id": spec.run_id, "dataset": spec.dataset["label"], "variant": spec.variant,
         "seed": spec.seed, "status": result.status, "steps": result.steps,
@@ -96,8 +97,10 @@ def run_files(spec: RunSpec, result, wall_s: float, group_size: int, device: str
     if declared:
         meta["artifacts"] = list(declared)
     history = result.history.to_csv(index=False) if result.history is not None else None
-    return RunFiles(spec.run_id, {**spec_record(spec), "device": device}, meta, history,
-                    dict(artifacts or {}))
+    config = {**spec_record(spec), "device": device}
+    if environment:     # device name, torch/CUDA/cuDNN versions (ganbench.harness.device)
+        config["environment"] = environment
+    return RunFiles(spec.run_id, config, meta, history, dict(artifacts or {}))
 
 
 def write_run(out: Path, files: RunFiles) -> dict:

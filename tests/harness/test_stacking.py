@@ -17,6 +17,12 @@ COLUMNS = ["d_loss", "d_penalty", "g_loss", "grad_norm_g"]
 #: scaled up by Adam, so the bias drifts differently alone and stacked. D's loss and
 #: both gradients ignore that bias; G's reported loss -E[D(G(z))] shifts with it.
 WGAN_COLUMNS = ["d_loss", "d_penalty", "grad_norm_g"]
+#: stacked and alone differ in float rounding from the first step (batched reductions
+#: sum in another order), and a Wasserstein critic's Adam steps amplify that (wgan_gp,
+#: seeds 3 and 4: 1e-8 at step 1, 1e-5 by step 25, 3e-3 by step 45): those runs agree
+#: to rounding over their first EXACT_STEPS steps, and to 2% over all 50. Different
+#: random numbers would differ by far more from the first step.
+EXACT_STEPS = 20
 
 
 def configs(variants: dict) -> list[dict]:
@@ -31,8 +37,12 @@ def assert_slices_equal_solo(cfgs: list[dict], seeds: list[int], columns=COLUMNS
         (alone,), _ = train_seeds({"name": "ring8"}, cfg, [seed])
         assert got.status == alone.status == "ok", (got.error, alone.error)
         cols = columns[i] if isinstance(columns[0], list) else columns
-        np.testing.assert_allclose(got.history[cols].to_numpy(), alone.history[cols].to_numpy(),
+        a, b = got.history[cols].to_numpy(), alone.history[cols].to_numpy()
+        wgan = cols == WGAN_COLUMNS
+        np.testing.assert_allclose(a[:EXACT_STEPS] if wgan else a, b[:EXACT_STEPS] if wgan else b,
                                    rtol=1e-4, atol=1e-6)
+        if wgan:
+            np.testing.assert_allclose(a, b, rtol=2e-2, atol=1e-3)
         for m in ("modes_captured", "hq_fraction", "fd"):
             assert got.metrics[m] == pytest.approx(alone.metrics[m], rel=1e-3, abs=1e-6), m
 
