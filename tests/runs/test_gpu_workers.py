@@ -44,7 +44,7 @@ if in_worker():
 
     def train_group(group, device, on_steps=None):
         start = time.time()
-        time.sleep(1.0)
+        time.sleep(2.0)   # long enough for the two workers to overlap
         info = {"pid": os.getpid(), "device": device, "current": state["current"],
                 "visible": os.environ.get("CUDA_VISIBLE_DEVICES"), "start": start, "end": time.time()}
         return [run_files(s, SeedResult(s.seed, "failed", 0, error=json.dumps(info)), 0.0,
