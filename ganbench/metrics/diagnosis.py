@@ -49,6 +49,8 @@ LABELS = ("diverged", "collapsed", "vanishing", "oscillating", "converged")
 FAILURES = ("diverged", "collapsed", "vanishing", "oscillating")
 #: the diagnosis of a run with no label
 NO_LABEL = "unconverged"
+#: between the labels' parts of an ``evidence`` cell
+SEPARATOR = " | "
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ def diverged(metrics: dict, status: str, history=None, diverged_at=None) -> Labe
         what = _blown_up(history, diverged_at) if history is not None else ""
         return Label("diverged", f"blew up{where}{what} (NaN/Inf or |value| > 1e6)")
     if metrics.get("verdict") == "diverged":
-        return Label("diverged", _dist_eq_text(metrics, history) + f" > {DIVERGED_ABOVE:g}× its start")
+        return Label("diverged", _dist_eq_text(metrics, history) + f" (> {DIVERGED_ABOVE:g}×)")
     return None
 
 
@@ -162,7 +164,7 @@ def _dist_eq_text(metrics: dict, history) -> str:
         d = d[np.isfinite(d)]
         if len(d):
             level = float(np.median(d[-max(1, int(round(END_FRACTION * len(d)))):]))
-            return (f"dist_eq ends at {_g(level)} = {_g(level / max(d[0], 1e-12))}× its start "
+            return (f"dist_eq ends at {_g(level)}, {_g(level / max(d[0], 1e-12))}× its start "
                     f"{_g(d[0])}")
     return f"verdict {metrics.get('verdict')} (dist_eq_final {_g(final)})"
 
@@ -200,8 +202,8 @@ def oscillating(metrics: dict, history=None) -> Label | None:
     parts = []
     verdict = metrics.get("verdict")
     if verdict == "oscillating":
-        parts.append(_dist_eq_text(metrics, history) + f", between {CONVERGED_BELOW:g}× and "
-                     f"{DIVERGED_ABOVE:g}×")
+        parts.append(_dist_eq_text(metrics, history) + f" (between {CONVERGED_BELOW:g}× and "
+                     f"{DIVERGED_ABOVE:g}×)")
     period = _num(metrics, "osc_period")
     if history is not None and "d_loss" in history and len(history) > 1:
         d = history["d_loss"].to_numpy(dtype=float)
@@ -224,7 +226,7 @@ def converged(metrics: dict, history=None) -> tuple[Label | None, str]:
     if isinstance(verdict, str) and verdict:
         if verdict == "converged":
             return Label("converged", _dist_eq_text(metrics, history) +
-                         f" < {CONVERGED_BELOW:g}× (verdict converged)"), ""
+                         f" (< {CONVERGED_BELOW:g}×)"), ""
         return None, f"verdict {verdict}"
     checks = [("jsd", JSD_MAX), ("d_star_gap", D_STAR_GAP_MAX), ("nash_gap", NASH_GAP_MAX)]
     have = [(k, _num(metrics, k), t) for k, t in checks if math.isfinite(_num(metrics, k))]
@@ -259,7 +261,7 @@ def columns(metrics: dict, status: str = "ok", history=None, diverged_at=None) -
     labels = diagnose(metrics, status, history, diverged_at)
     if labels:
         return {"diagnosis": ", ".join(lab.name for lab in labels),
-                "evidence": "; ".join(f"{lab.name}: {lab.evidence}" for lab in labels)}
+                "evidence": SEPARATOR.join(f"{lab.name}: {lab.evidence}" for lab in labels)}
     why = converged(metrics, history)[1]
     captured, total = _num(metrics, "modes_captured"), _num(metrics, "modes_total")
     lost = int(round(total - captured)) if math.isfinite(captured + total) else 0
@@ -268,6 +270,17 @@ def columns(metrics: dict, status: str = "ok", history=None, diverged_at=None) -
                 f"{max(1, math.ceil(LOST_FRACTION * total - 1e-9))} lost with modes_effective ≤ "
                 f"{_g((1 - LOST_FRACTION) * total)}; it is {_g(_num(metrics, 'modes_effective'))})")
     return {"diagnosis": NO_LABEL, "evidence": f"{NO_LABEL}: no failure found; {why}"}
+
+
+def evidence_parts(evidence) -> dict:
+    """An ``evidence`` cell by label ('collapsed: 6 of 8 ... | oscillating: ...')."""
+    if not isinstance(evidence, str):
+        return {}
+    out = {}
+    for part in evidence.split(SEPARATOR):
+        name, _, text = part.partition(": ")
+        out[name.strip()] = text
+    return out
 
 
 def label_names(diagnosis) -> list[str]:

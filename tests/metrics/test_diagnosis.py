@@ -139,10 +139,10 @@ def test_dirac_verdict_and_distance_are_the_evidence():
     t = np.arange(1, 301)
     hist = pd.DataFrame({"step": t, "dist_eq": 1.4 * np.exp(-t / 30), "d_loss": np.full(300, 1.386)})
     c = columns({"verdict": "converged", "dist_eq_final": 0.0}, history=hist)
-    assert c["diagnosis"] == "converged" and "< 0.05×" in c["evidence"]
+    assert c["diagnosis"] == "converged" and "(< 0.05×)" in c["evidence"]
     spiral = pd.DataFrame({"step": t, "dist_eq": 1.4 * np.exp(t / 200)})
     c = columns({"verdict": "diverged"}, history=spiral)
-    assert c["diagnosis"] == "diverged" and "> 2×" in c["evidence"]
+    assert c["diagnosis"] == "diverged" and "(> 2×)" in c["evidence"]
 
 
 def test_a_blown_up_run_says_what_and_when():
