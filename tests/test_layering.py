@@ -5,8 +5,9 @@ included), and each layer imports only the layers below it.
 
 Layers, bottom up: errors, registry, layout, metrics (pure: nothing else of ganbench)
 < data, models, objectives, regularizers, optimizers, game, updates (the game pieces)
-< harness < config < runs < cli, testing; analysis reads results files and the metric
-catalogue only (no torch, no harness).
+< harness < config < runs < cli, testing, monitor (a user's own loop, written as a run
+folder); analysis reads results files and the metric catalogue only (no torch, no
+harness).
 """
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ ALLOWED = {
     "cli": {"errors", "layout", "metrics", "runs", "analysis", "config", "harness", "data",
             "models", "objectives", "optimizers", "regularizers", "updates"},
     "testing": {"analysis", "metrics", "runs"},
-    "__init__": {"runs"},
+    "monitor": {"errors", "layout", "metrics", "data", "objectives", "harness", "config", "runs"},
+    "__init__": {"runs", "monitor"},
 }
 
 

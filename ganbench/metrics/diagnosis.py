@@ -7,15 +7,19 @@ numbers and the thresholds that triggered it:
   or, where the equilibrium is known (Dirac-GAN), its distance to it ended above 2× its
   start;
 - ``collapsed``: at least a quarter of the dataset's modes lost (``modes_total -
-  modes_captured``);
+  modes_captured``) and G's samples concentrated on the rest (``modes_effective``, the
+  effective number of modes its samples fall nearest to, at most three quarters of the
+  modes): a diffuse or unsharp G that misses modes only because few of its samples are
+  within 3 std of any is no collapse;
 - ``vanishing``: G's gradient fell by a factor of 5 or more over training while D
   rejected most fakes with confidence (``grad_vanish_ratio`` ≤ 1/5 with
   ``d_saturation`` ≥ ½; the vanishing probe on an untrained G shows the saturating
   cost's gradient falling by ~450× as a fresh D learns);
 - ``oscillating``: the D loss has a significant period (``osc_period``: a periodogram
-  peak above the loss's own red-noise spectrum at p < 0.01), the captured modes keep
-  changing (``mode_hops``), or, where the equilibrium is known, training neither
-  converged nor diverged;
+  peak above the loss's own red-noise spectrum at p < 0.01), G keeps leaving modes it
+  held in the last half of training (``mode_drops`` ≥ 2; ``mode_hops`` also counts the
+  flicker of thinly covered modes, so it is not used), or, where the equilibrium is
+  known, training neither converged nor diverged;
 - ``converged``: near the equilibrium by every measure the run has: the Dirac-GAN's
   verdict, or ``jsd`` ≤ 0.03, ``d_star_gap`` ≤ 0.1 and ``nash_gap`` ≤ 0.05 (those that
   apply; ``jsd`` or ``d_star_gap`` must be among them, since D at ½ alone is no
@@ -25,10 +29,11 @@ A run with no label is ``unconverged``: no failure found, and not shown to be ne
 equilibrium (its evidence says which measure is above its threshold, or that it has
 none). The thresholds are declared once, below (:data:`THRESHOLDS`; the README's table
 is generated from them), and calibrated where the answer is known
-(tests/metrics/test_diagnosis.py): the Dirac-GAN's verdicts and eigenvalues, sample
-sets drawn from the data itself and from some of its modes, the vanishing probe
-against an untrained G, forced divergence, and simultaneous updates with a large step
-on a 2D mixture.
+(tests/metrics/test_diagnosis.py, tests/test_diagnosis_runs.py): the Dirac-GAN's
+verdicts and eigenvalues, sample sets drawn from the data itself, from some of its
+modes, wider than it or spread over it, mode tracks that flicker or hop, the vanishing
+probe against an untrained G, forced divergence, and simultaneous updates with a large
+step on a 2D Gaussian.
 
 Pure functions of a run's metrics (and, for richer evidence, its history table);
 imports no torch.
@@ -83,10 +88,7 @@ THRESHOLDS = (
               "red-noise spectrum at p < this"),
     Threshold("oscillating", "DROPS_MIN", DROPS_MIN,
               "or `mode_drops` ≥ this: G left a mode it held (≥ 20 high-quality samples) "
-              "this often"),
-    Threshold("oscillating", "CONVERGED_BELOW / DIVERGED_ABOVE", CONVERGED_BELOW,
-              f"or, Dirac-GAN: `dist_eq` ends between {CONVERGED_BELOW:g}× and "
-              f"{DIVERGED_ABOVE:g}× its start (`verdict` oscillating)"),
+              "this often in the last half of training"),
     Threshold("diverged", "DIVERGED_ABOVE", DIVERGED_ABOVE,
               "status `diverged`, or Dirac-GAN: `dist_eq` ends above this × its start"),
     Threshold("converged", "JSD_MAX", JSD_MAX,
@@ -97,7 +99,8 @@ THRESHOLDS = (
               "0.15 with samples √2× wider)"),
     Threshold("converged", "NASH_GAP_MAX", NASH_GAP_MAX, "`nash_gap` ≤ this"),
     Threshold("converged", "CONVERGED_BELOW", CONVERGED_BELOW,
-              "or, Dirac-GAN: `dist_eq` ends below this × its start (`verdict` converged)"),
+              "or, Dirac-GAN: `dist_eq` ends below this × its start (`verdict` converged; "
+              "between this and `DIVERGED_ABOVE`: `oscillating`)"),
 )
 
 declare(
@@ -216,7 +219,8 @@ def oscillating(metrics: dict, history=None) -> Label | None:
         parts.append(f"D loss period {_g(period)} steps (osc_period, p < {PERIOD_ALPHA:g})")
     drops = _num(metrics, "mode_drops")
     if math.isfinite(drops) and drops >= DROPS_MIN:
-        parts.append(f"G left modes it held {int(drops)} times (mode_drops ≥ {DROPS_MIN})")
+        parts.append(f"G left modes it held {int(drops)} times in the last half (mode_drops ≥ "
+                     f"{DROPS_MIN})")
     return Label("oscillating", "; ".join(parts)) if parts else None
 
 

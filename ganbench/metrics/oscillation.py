@@ -16,14 +16,15 @@ declare(
            "probability Ds only)", better="lower", order=180, group="theory"),
     Metric("mode_hops", "how often the set of captured modes changed between consecutive "
            "evaluations", better="lower", order=190),
-    Metric("mode_drops", "how often G left a mode it held: a mode with ≥ 20 high-quality "
-           "samples at an evaluation that has none at a later one (counted again only after "
-           "it is held again); thin coverage that flickers does not count", better="lower",
+    Metric("mode_drops", "how often G left a mode it held, in the last half of training: a "
+           "mode with ≥ 20 high-quality samples at an evaluation that has none at a later one "
+           "(counted again only after it is held again); thin coverage that flickers does not "
+           "count", better="lower",
            order=195),
     Metric("osc_amplitude", "std of the linearly detrended D loss over the last half of training",
            better="lower", order=200),
     Metric("osc_period", "dominant period (steps) of the D loss over the last half, from a "
-           "periodogram (quadratic trend removed, ≥ 3 cycles in the window), when its peak "
+           "periodogram (quadratic trend removed, ≥ 3 cycles in the window, ≥ 4 steps), when its peak "
            "stands above the AR(1) red-noise spectrum fitted to the loss at p < 0.01; empty "
            "when there is no significant oscillation", order=210),
     group="dynamics")
@@ -44,9 +45,12 @@ HELD_MIN = 20
 
 
 def mode_drops(counts: Sequence, held_min: int = HELD_MIN) -> int:
-    """How often G left a mode it held: per mode, each time it had ``held_min`` or more
-    high-quality samples at an evaluation and none at a later one (it must be held again
-    before it can drop again).
+    """How often G left a mode it held, in the last half of the evaluations: per mode,
+    each time it had ``held_min`` or more high-quality samples at an evaluation and none at
+    a later one in the last half (it must be held again before it can drop again; held
+    counts from the first evaluation). Like the D loss's period and amplitude, it asks
+    where training ended up: a compact G that visits modes while it learns, then settles,
+    has none.
 
     ``counts`` is a sequence of per-evaluation arrays of high-quality samples per mode.
     Unlike :func:`mode_hops`, a mode that a thin or diffuse generator reaches by chance
@@ -58,10 +62,10 @@ def mode_drops(counts: Sequence, held_min: int = HELD_MIN) -> int:
         return 0
     c = np.stack(c)                      # (evaluations, modes)
     held = np.zeros(c.shape[1], dtype=bool)
-    drops = 0
-    for row in c:
+    drops, half = 0, len(c) // 2
+    for i, row in enumerate(c):
         gone = held & (row == 0)
-        drops += int(gone.sum())
+        drops += int(gone.sum()) if i >= half else 0
         held = (held & ~gone) | (row >= held_min)
     return drops
 
@@ -85,6 +89,9 @@ def osc_amplitude(d_loss) -> float:
 PERIOD_ALPHA = 0.01
 #: a period must fit this many times in the window (the last half of training)
 MIN_CYCLES = 3
+#: and span at least this many logged values: a loss that zig-zags from one step to the
+#: next (period ~2) overshoots within a step; a cycle around the equilibrium takes many
+MIN_PERIOD = 4
 
 
 def red_noise_peak(series, step: float = 1.0, min_cycles: int = MIN_CYCLES) -> dict:
@@ -97,7 +104,7 @@ def red_noise_peak(series, step: float = 1.0, min_cycles: int = MIN_CYCLES) -> d
     autocorrelation, its innovation variance var·(1 - φ²), so its expected one-sided
     periodogram is 2σ²/(1 + φ² - 2φ cos 2πf). Under red noise each ordinate over its
     expectation is Exp(1), so P(max of m ≥ r) = 1 - (1 - e^-r)^m. Only periods that fit
-    ``min_cycles`` times in the window count (and not the Nyquist bin). Loss curves of
+    ``min_cycles`` times in the window and span at least MIN_PERIOD values count. Loss curves of
     GAN training are red (each step moves a little from the last): against white noise
     (Fisher's g test) AR(1) noise with φ = 0.5 shows a "period" in 94% of draws; against
     its own red spectrum, in 1% (tests/metrics/test_oscillation_gradients.py).
@@ -114,7 +121,7 @@ def red_noise_peak(series, step: float = 1.0, min_cycles: int = MIN_CYCLES) -> d
         return none
     phi = float(np.clip(np.dot(x[:-1], x[1:]) / np.dot(x, x), -0.99, 0.99))
     freqs, power = signal.periodogram(x, fs=1.0, detrend=False)
-    keep = (freqs >= min_cycles / len(x)) & (freqs < 0.5)
+    keep = (freqs >= min_cycles / len(x)) & (freqs <= 1.0 / MIN_PERIOD)
     freqs, power = freqs[keep], power[keep]
     if len(power) < 2:
         return none
