@@ -102,6 +102,30 @@ def report(out, output):
     click.echo(f"ganbench: report: {html_path}, summary figure: {png_path}", err=True)
 
 
+@cli.command(name="diagnose")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--runs", "per_run", is_flag=True,
+              help="One verdict per run (default: per variant, seeds counted).")
+@click.option("--fail-on", default="diverged,collapsed,vanishing,oscillating", show_default=True,
+              metavar="LABELS", help="Labels that make the exit status 1 (comma-separated).")
+def diagnose_cmd(path, per_run, fail_on):
+    """What each run did (diverged, collapsed, vanishing, oscillating, converged, or
+    unconverged) with the numbers that say so; PATH is a results folder or one run's folder.
+    Exit 0: no run carries a --fail-on label (nor failed); 1: some run does; 2: bad input."""
+    from .analysis.diagnose import failing, load, parse_fail_on, per_run_text, per_variant_text
+    labels = parse_fail_on(fail_on)
+    runs = load(path)
+    one = len(runs) == 1
+    click.echo((per_run_text if per_run or one else per_variant_text)(runs), nl=False)
+    bad = failing(runs, labels)
+    if len(bad):
+        click.echo(f"ganbench: diagnose: {len(bad)} of {len(runs)} runs {'/'.join(labels)} "
+                   "(or failed)", err=True)
+        sys.exit(1)
+    click.echo(f"ganbench: diagnose: no run of {len(runs)} {'/'.join(labels)} (or failed)",
+               err=True)
+
+
 @cli.command(name="check")
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--baseline", type=click.Path(path_type=Path), required=True,

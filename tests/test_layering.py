@@ -6,8 +6,9 @@ included), and each layer imports only the layers below it.
 Layers, bottom up: errors, interrupts, registry, layout, streams, metrics (pure: nothing
 else of ganbench), published (the papers' numbers as data files and their loader)
 < data, models, objectives, regularizers, optimizers, game, updates (the game pieces)
-< harness < config < runs < cli, testing; analysis reads results files and the metric
-catalogue (and the published numbers) only (no torch, no harness).
+< harness < config < runs < cli, testing, monitor (a user's own loop, written as a run
+folder); analysis reads results files and the metric catalogue (and the published
+numbers) only (no torch, no harness).
 """
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ ALLOWED = {
     "cli": {"errors", "interrupts", "layout", "metrics", "runs", "analysis", "config", "harness", "data",
             "models", "objectives", "optimizers", "schedules", "regularizers", "updates", "published"},
     "testing": {"analysis", "metrics", "runs"},
-    "__init__": {"runs", "harness"},
+    "monitor": {"errors", "layout", "metrics", "data", "objectives", "harness", "config", "runs"},
+    "__init__": {"runs", "harness", "monitor"},
 }
 
 

@@ -6,11 +6,13 @@ import math
 import pandas as pd
 
 from ..layout import SETTING_COLUMN, is_run_column
-from ..metrics.catalogue import order_key
+from ..metrics.catalogue import in_table, order_key
 
 
 def metric_columns(summary: pd.DataFrame) -> list[str]:
-    cols = [c for c in summary.columns if not is_run_column(c)]
+    """The metric columns with a value, that the aggregated table shows (not per-run text
+    such as the diagnosis's evidence)."""
+    cols = [c for c in summary.columns if not is_run_column(c) and in_table(c)]
     return [c for c in cols if summary[c].notna().any()]
 
 

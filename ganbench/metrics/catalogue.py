@@ -14,9 +14,11 @@ e.g. per checkpoint step.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 DIRECTIONS = {"higher": +1, "lower": -1, None: 0}
+#: the report's tables, in order: a metric belongs to one (``Metric.group``)
+GROUPS = ("diagnosis", "coverage", "quality", "dynamics", "theory")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,10 @@ class Metric:
     summary: bool = False
     #: a column of summary.csv (False: a per-step series of history.csv only)
     column: bool = True
+    #: a column of the aggregated table (False: per-run text, e.g. the diagnosis's evidence)
+    table: bool = True
+    #: the report's table it is shown in (one of GROUPS); set once per module by declare()
+    group: str | None = None
 
     @property
     def direction(self) -> int:
@@ -51,9 +57,14 @@ class Metric:
 _DECLARED: dict[str, Metric] = {}
 
 
-def declare(*metrics: Metric) -> None:
-    """Add metrics to the catalogue (each name once)."""
+def declare(*metrics: Metric, group: str | None = None) -> None:
+    """Add metrics to the catalogue (each name once); ``group``: the report table of those
+    that name none."""
     for m in metrics:
+        if m.group is None and group is not None:
+            m = replace(m, group=group)
+        if m.group not in GROUPS:
+            raise ValueError(f"metric {m.name!r}: group must be one of {', '.join(GROUPS)}")
         if m.name in _DECLARED and _DECLARED[m.name] != m:
             raise ValueError(f"metric {m.name!r} is declared twice")
         if m.better not in DIRECTIONS:
@@ -99,6 +110,18 @@ def natural_key(name: str) -> list:
 def default_rules() -> dict:
     """``ganbench check``'s rules for a new baseline: every metric that declares one."""
     return {m.name: {"better": m.better, **m.rule} for m in metrics() if m.rule}
+
+
+def group_of(column: str) -> str:
+    """The report table a column belongs to (undeclared columns: dynamics)."""
+    m = lookup(column)
+    return m.group if m and m.group else "dynamics"
+
+
+def in_table(column: str) -> bool:
+    """Whether a summary column goes into the aggregated table (not per-run text)."""
+    m = lookup(column)
+    return m.table if m else True
 
 
 def curves() -> list[Metric]:

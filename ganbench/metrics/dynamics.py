@@ -34,12 +34,12 @@ declare(
     Metric("verdict", "Dirac-GAN (below): what training did (converged / oscillating / diverged, "
            "from the `dist_eq` curve)", order=10),
     Metric("eig_max_real", "Dirac-GAN: the largest real part of the Jacobian's eigenvalues at the "
-           "equilibrium", better="lower", order=20),
+           "equilibrium", better="lower", order=20, group="theory"),
     Metric("dist_eq_final", "Dirac-GAN: the final distance to the equilibrium", better="lower",
            order=30, summary=True),
     Metric("dist_eq", "distance of both players' parameters to the equilibrium, every step",
            order=3, curve="dist to equilibrium (log)", log=True, column=False),
-)
+    group="dynamics")
 
 
 def verdict(dist_eq) -> str:

@@ -25,7 +25,7 @@ declare(
     Metric("fd", "Fréchet distance between Gaussians fitted to data and to samples (not on "
            "images)", better="lower", order=90, curve="fd", log=True, summary=True,
            rule={"margin": 0.05, "rel_margin": 0.5, "alpha": 0.01}),
-)
+    group="quality")
 
 
 def frechet_distance(x, y) -> float:

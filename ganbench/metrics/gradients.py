@@ -19,7 +19,7 @@ declare(
     Metric("ns_decay_step{c}", "vanishing probe (below): first / last G-gradient norm of the "
            "non-saturating cost −log D(G(z)) while a fresh D trains against G frozen at step c",
            order=1000),
-)
+    group="dynamics")
 
 
 def grad_vanish_ratio(grad_norms, fraction: float = 0.1) -> float:

@@ -8,7 +8,7 @@ import pandas as pd
 from .catalogue import Metric, declare
 from .dynamics import verdict
 from .gradients import grad_vanish_ratio
-from .oscillation import mode_hops, osc_amplitude, osc_period
+from .oscillation import mode_drops, mode_hops, osc_amplitude, osc_period
 
 #: logged every step (history.csv): D's game loss and its penalties apart (the last of
 #: the n_critic D steps), G's loss, G's gradient norm, and mean D output on the real and
@@ -18,13 +18,14 @@ STEP_COLUMNS = ["d_loss", "d_penalty", "g_loss", "grad_norm_g", "d_real", "d_fak
 declare(
     Metric("d_loss", "D's game loss, every step", order=1, curve="D loss", column=False),
     Metric("g_loss", "G's loss, every step", order=2, curve="G loss", column=False),
-)
+    group="dynamics")
 
 
 def history_metrics(history: pd.DataFrame, tracks: dict | None = None) -> dict:
     """grad_norm_g (final), grad_vanish_ratio, osc_amplitude, osc_period, and
     dist_eq_final and verdict where dist_eq is logged (Dirac-GAN); ``tracks`` (name ->
-    one array per evaluation) give mode_hops from ``captured``, the captured-mode masks."""
+    one array per evaluation) give mode_hops from ``captured``, the captured-mode masks,
+    and mode_drops from ``counts``, the high-quality samples per mode."""
     out: dict = {}
     if "grad_norm_g" in history:
         g = history["grad_norm_g"].to_numpy(dtype=float)
@@ -41,4 +42,6 @@ def history_metrics(history: pd.DataFrame, tracks: dict | None = None) -> dict:
         out["verdict"] = verdict(d)
     if tracks and tracks.get("captured"):
         out["mode_hops"] = mode_hops(tracks["captured"])
+    if tracks and tracks.get("counts"):
+        out["mode_drops"] = mode_drops(tracks["counts"])
     return out

@@ -49,7 +49,7 @@ declare(
            better="lower", order=110),
     Metric("d_star_gap", "mean |D(x) − D*(x)| over x from ½(pdata + pg), D* = pdata/(pdata + pg) "
            "(probability Ds, unpacked)", better="lower", order=120),
-)
+    group="theory")
 
 LOG2 = math.log(2.0)
 #: bandwidths searched, relative to the generated samples' mean coordinate std.

@@ -29,6 +29,7 @@ from ..config.suite import RunSpec
 from ..errors import InputError, OutputError
 from ..layout import (FINISHED, SETTING_COLUMN, SUMMARY_COLUMNS, atomic_write, run_dir, write_bytes,
                       write_text)
+from ..metrics import diagnosis
 from ..metrics.catalogue import order_key
 
 
@@ -87,6 +88,9 @@ def run_files(spec: RunSpec, result, wall_s: float, group_size: int, device: str
         "group_size": group_size, "device": device,
         "metrics": {k: _clean(v) for k, v in result.metrics.items()},
     }
+    # what the run did, with its evidence (ganbench.metrics.diagnosis): summary columns
+    meta["metrics"].update(diagnosis.columns(result.metrics, result.status, result.history,
+                                             result.diverged_at))
     if spec.setting:
         meta[SETTING_COLUMN] = spec.setting_label
         meta["swept"] = {p: sweeps.column_value(v) for p, v in spec.setting.items()}

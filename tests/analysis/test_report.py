@@ -5,6 +5,7 @@ import re
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from test_cli import run_cli
@@ -63,17 +64,36 @@ def report(tmp_path_factory):
 
 def test_report_is_one_file_with_embedded_images(report):
     page = (report / "report.html").read_text()
-    imgs = re.findall(r'<img alt="([^"]*)" src="data:image/png;base64,([^"]+)">', page)
+    imgs = re.findall(r'<img alt="([^"]*)"(?: width="\d+")? src="data:image/png;base64,([^"]+)">', page)
     alts = [a for a, _ in imgs]
     assert any("training curves" in a for a in alts)
     assert any("D and D*" in a for a in alts)
     assert any("Dirac-GAN trajectories" in a for a in alts)
     assert any("samples" in a for a in alts) and "summary figure" in alts
+    assert any("key metrics with 95% intervals" in a for a in alts)
     for _, data in imgs:
         assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
     assert not re.search(r'(src|href)="(http|file|/)', page)     # nothing loaded from outside
-    assert "<h2>Comparison" in page and "ring8" in page
+    assert "Comparison (95% bootstrap CI" in page and "ring8" in page
     assert (report / "report.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_leads_with_verdicts_and_pictures_and_folds_the_tables(report):
+    """Per dataset the board and a picture per variant come before any table of metrics;
+    the full tables (grouped) are folded at the end."""
+    page = (report / "report.html").read_text()
+    first_board = page.index("<table class='board'>")
+    first_samples = page.index("ring8__nonsaturating__seed")
+    tables = page.index("<h2>Tables</h2>")
+    assert first_board < tables and first_samples < tables
+    assert page.index("Dirac-GAN trajectories") < tables
+    folded = page[tables:]
+    for group in ("Diagnosis of every run", "Coverage (mean", "Dynamics (mean", "Theory (mean"):
+        assert f"<summary>{group}" in folded
+    assert page[:tables].count("<details") == 0
+    s = pd.read_csv(report / "summary.csv")
+    for _, r in s.iterrows():                       # every run's diagnosis is on the page
+        assert f"<td class=\"l\">{r.run_id}</td><td class=\"l\">{r.diagnosis}</td>" in folded
 
 
 def test_discriminator_map_holds_d_and_d_star(report):
@@ -116,6 +136,20 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
         errors = [e for e in drv.get_log("browser") if e["level"] == "SEVERE"]
         assert not errors, errors
         assert drv.title.startswith("ganbench report")
+        # nothing is wider than the page, and the first screenful holds an image
+        width, client = drv.execute_script("return [document.documentElement.scrollWidth, "
+                                           "document.documentElement.clientWidth]")
+        assert width <= client, (width, client)
+        first = drv.execute_script(
+            "return Array.from(document.images).filter(i => {const r = i.getBoundingClientRect();"
+            " return r.width > 50 && r.height > 50 && r.top < window.innerHeight && r.bottom > 0})"
+            ".map(i => i.alt)")
+        assert any("samples" in a for a in first), first
+        drv.set_window_size(800, 1000)              # a narrow window: still no overflow
+        width, client = drv.execute_script("return [document.documentElement.scrollWidth, "
+                                           "document.documentElement.clientWidth]")
+        assert width <= client, (width, client)
+        drv.set_window_size(1400, 1000)
         shot = tmp_path / "report.png"
         assert drv.save_screenshot(str(shot))
     finally:

@@ -7,9 +7,11 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pandas as pd
+
+from faults import children as workers_of
+from faults import cpu_ticks, wait_until
 
 SUITE = """name: two_groups
 seeds: 2
@@ -20,22 +22,6 @@ variants:
   plain: {objective: nonsaturating}
   r1: {objective: nonsaturating, regularizers: [{name: r1, weight: 1.0}]}
 """
-
-
-def workers_of(pid: int) -> list[int]:
-    """Pool worker processes (not the resource tracker) whose parent is ``pid``."""
-    out = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == pid and "spawn_main" in cmd and "resource_tracker" not in cmd:
-            out.append(int(d.name))
-    return out
 
 
 def run(suite, out):
@@ -53,7 +39,10 @@ def test_a_killed_worker_fails_its_group_only_and_the_rerun_completes(tmp_path):
         time.sleep(0.2)
     workers = workers_of(cli.pid)
     assert len(workers) == 2, "the two workers never started"
-    time.sleep(8)                                  # both are training by now
+    # both are training once each has used 6 s of CPU (importing torch takes 2-3 s); a
+    # fixed sleep was too short on a loaded machine
+    wait_until(lambda: all(cpu_ticks(w) >= 6 * os.sysconf("SC_CLK_TCK") for w in workers),
+               what="both workers to train")
     os.kill(workers[0], signal.SIGKILL)
     _, err = cli.communicate(timeout=300)
     assert cli.returncode == 1, err[-2000:]
