@@ -113,8 +113,7 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
             e.out, e.total = out, len(s.specs)
             e.finished = _keep_finished(out, s)
             raise
-        summary = write_summary(out, s.specs)
-        write_tables(out, summary)
+        summary = _write_results(out, s)
     summary.attrs.update(out=str(out), suite=s.name)
     return summary
 
@@ -123,12 +122,18 @@ def _keep_finished(out: Path, s: Suite) -> int | None:
     """After an interrupt or a failed write: summary.csv and the tables of the runs that
     finished (best effort: the disk may still be full); returns how many finished."""
     try:
-        with deferred():
-            summary = write_summary(out, s.specs)
-            write_tables(out, summary)
+        summary = _write_results(out, s)
     except (OutputError, Interrupted):
         return None
     return int(summary.status.isin(FINISHED).sum()) if len(summary) else 0
+
+
+def _write_results(out: Path, s: Suite) -> pd.DataFrame:
+    """summary.csv and the tables, from the run records there are (a signal waits)."""
+    with deferred():
+        summary = write_summary(out, s.specs)
+        write_tables(out, summary)
+    return summary
 
 
 def write_tables(out: Path, summary: pd.DataFrame) -> str:
