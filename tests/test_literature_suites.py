@@ -1,9 +1,5 @@
 """The literature suites (suites/literature/): PacGAN's 2D protocol as its official code
-defines it. The parts that need only this branch run now; validating and running them
-needs the pieces of the 2D-protocols issue's first item (maxout discriminator, MLP
-generator with batch norm, `log_every`, `checkpoint`) and is skipped, naming what is
-missing, until those are merged."""
-import inspect
+defines it, validated and run on tiny settings, and compared with the published table."""
 import io
 import math
 from pathlib import Path
@@ -13,26 +9,14 @@ import pytest
 import yaml
 
 from ganbench.config.published import check_published
-from ganbench.config.schema import RUN_FIELDS
-from ganbench.models import discriminators, generators
 from test_cli import run_cli
 
 SUITES = Path(__file__).resolve().parents[1] / "suites" / "literature"
 PACGAN = ["pacgan_ring.yaml", "pacgan_grid.yaml"]
 
 
-def missing_pieces() -> list[str]:
-    missing = []
-    if "maxout" not in discriminators:
-        missing.append("discriminator 'maxout'")
-    if "batch_norm" not in inspect.signature(generators.get("mlp")).parameters:
-        missing.append("mlp generator's batch_norm")
-    missing += [f"run setting {f!r}" for f in ("log_every", "checkpoint") if f not in RUN_FIELDS]
-    return missing
-
-
-needs_merge = pytest.mark.skipif(bool(missing_pieces()), reason="needs " + ", ".join(
-    missing_pieces()) + " (branch i13a); runs after the merge")
+#: PacGAN Table 1's modes captured, GAN and PacGAN2-4 (ganbench/published/pacgan2018.yaml)
+TABLE1_MODES = {"pacgan_ring.yaml": [6.3, 7.9, 7.8, 7.8], "pacgan_grid.yaml": [17.3, 23.8, 24.6, 24.8]}
 
 
 @pytest.mark.parametrize("name", PACGAN)
@@ -62,41 +46,16 @@ def test_pacgan_suites_follow_the_official_protocol(name):
         assert cited in text
 
 
-def tiny(name: str, tmp_path: Path, substitute: bool = False) -> Path:
-    """The suite at 4 steps, 1 seed; ``substitute``: with this branch's pieces in place of
-    the missing ones (an MLP body for maxout, no batch norm, no log_every / checkpoint)."""
+def tiny(name: str, tmp_path: Path) -> Path:
+    """The suite at 4 steps, 1 seed."""
     raw = yaml.safe_load((SUITES / name).read_text())
     raw["seeds"] = 1
     raw["defaults"].update(steps=4, eval_every=2, log_every=2, n_eval=250)
-    if substitute:
-        for k in ("log_every", "checkpoint"):
-            raw["defaults"].pop(k)
-        raw["defaults"]["generator"].pop("batch_norm")
-        body = {"name": "mlp", "width": 16, "depth": 1}
-        raw["defaults"]["discriminator"] = body
-        for v in raw["variants"].values():
-            if "discriminator" in v:
-                v["discriminator"]["body"] = body
     f = tmp_path / name
     f.write_text(yaml.safe_dump(raw))
     return f
 
 
-def test_the_protocol_runs_with_substitutes_for_the_missing_pieces(tmp_path, capsys):
-    out = tmp_path / "out"
-    assert run_cli("run", str(tiny("pacgan_ring.yaml", tmp_path, substitute=True)),
-                   "--out", str(out), "--no-progress") == 0
-    s = pd.read_csv(out / "summary.csv")
-    assert len(s) == 4 and set(s.status) == {"ok"}
-    capsys.readouterr()
-    assert run_cli("compare", str(out), "--published", "pacgan2018", "--format", "csv") == 0
-    t = pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False)
-    mc = t[t.metric == "modes_captured"].set_index("group")
-    assert list(mc.published_method) == ["GAN", "PacGAN2", "PacGAN3", "PacGAN4"]
-    assert [float(x) for x in mc.published] == [6.3, 7.9, 7.8, 7.8]
-
-
-@needs_merge
 @pytest.mark.parametrize("name", PACGAN)
 def test_pacgan_suites_validate_and_run_on_tiny_settings(name, tmp_path, capsys):
     from ganbench.config.suite import load_suite
@@ -111,4 +70,5 @@ def test_pacgan_suites_validate_and_run_on_tiny_settings(name, tmp_path, capsys)
     t = pd.read_csv(io.StringIO(capsys.readouterr().out), keep_default_na=False)
     mc = t[t.metric == "modes_captured"].set_index("group")
     assert list(mc.published_method) == ["GAN", "PacGAN2", "PacGAN3", "PacGAN4"]
+    assert [float(x) for x in mc.published] == TABLE1_MODES[name]
     assert all(not math.isnan(float(x)) for x in mc.published_low)

@@ -37,8 +37,6 @@ def test_the_body_sees_packing_times_the_data_dimension():
     assert d.packing == 4 and d.net[0].weight.shape[1] == 8
 
 
-@pytest.mark.skipif("maxout" not in discriminators, reason="needs the maxout discriminator "
-                    "(branch i13a, ganbench/models/maxout.py); runs after the merge")
 def test_packed_maxout_widens_only_the_input():
     spec = {"name": "maxout", "width": 16, "depth": 3, "pieces": 5}
     plain = build_model(discriminators, spec, "d", RING, gens(0))
