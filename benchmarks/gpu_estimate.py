@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 import torch
-from torch.profiler import ProfilerActivity, profile
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
@@ -39,7 +38,7 @@ from ganbench.harness.loop import Loop
 from ganbench.runs.groups import pending_groups
 
 sys.path.insert(0, str(Path(__file__).parent))
-from sampling import NO_KERNEL  # noqa: E402
+from sampling import kernels_per_step  # noqa: E402
 
 LAUNCH_US = (5.0, 10.0)
 RATE = 0.3 * 19.5e12
@@ -62,15 +61,9 @@ class Flops(TorchDispatchMode):
 
 def count_step(loop: Loop) -> tuple[int, float]:
     """(kernel launches, matmul/conv FLOPs) of one training step."""
-    hist = torch.empty(3, len(loop.seeds), len(loop.columns))
-    loop.step(0, hist)
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        loop.step(1, hist)
-    events = [e for e in prof.events() if e.name.startswith("aten::")]
-    parents = {id(e.cpu_parent) for e in events if e.cpu_parent is not None}
-    kernels = sum(1 for e in events if id(e) not in parents and e.name not in NO_KERNEL)
+    kernels = kernels_per_step(loop)                 # runs steps 0 and 1
     with Flops() as flops:
-        loop.step(2, hist)
+        loop.step(2, torch.empty(3, len(loop.seeds), len(loop.columns)))
     return kernels, float(flops.total)
 
 

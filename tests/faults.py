@@ -3,6 +3,7 @@ and one that trains ~4x longer), the real CLI in a subprocess, its worker proces
 and the comparison of a folder with an uninterrupted run of the same suite."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -27,10 +28,11 @@ SHORT_RUNS = 4
 ARGS = ["--executor", "process", "--workers", "2", "--no-progress"]
 
 
-def cli(suite: Path, out: Path, prefix: list[str] | None = None, **popen) -> subprocess.Popen:
+def cli(suite: Path, out: Path, prefix: list[str] | None = None, args: list[str] = ARGS,
+        **popen) -> subprocess.Popen:
     """``ganbench run`` in a subprocess (``prefix`` replaces ``-m ganbench.cli``)."""
     return subprocess.Popen([sys.executable, *(prefix or ["-m", "ganbench.cli"]), "run", str(suite),
-                             "--out", str(out), *ARGS],
+                             "--out", str(out), *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **popen)
 
 
@@ -45,27 +47,49 @@ def wait_until(cond, timeout: float = 180, what: str = "") -> None:
         time.sleep(0.1)
 
 
+def _stat(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat's fields after the command name (state, ppid, ...), or None."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def parent_of(pid: int) -> int | None:
+    fields = _stat(pid)
+    return int(fields[1]) if fields else None
+
+
+def commands():
+    """(pid, command line) of every process there is."""
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                yield int(d.name), (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+
+
 def children(pid: int, kind: str = "spawn_main") -> list[int]:
     """Processes whose parent is ``pid`` and whose command line holds ``kind``: the pool
     workers (not the resource tracker) by default."""
-    out = []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == pid and kind in cmd and "resource_tracker" not in cmd:
-            out.append(int(d.name))
-    return out
+    return [p for p, cmd in commands()
+            if kind in cmd and "resource_tracker" not in cmd and parent_of(p) == pid]
 
 
-def cpu_ticks(pid: int) -> int:
-    """User + system CPU time of a process, in clock ticks."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
+def descends_from(pid: int, ancestor: int) -> bool:
+    while pid and pid > 1:
+        if pid == ancestor:
+            return True
+        pid = parent_of(pid)
+    return False
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used (user + system): progress that a loaded machine's
+    wall clock does not tell."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def leftovers(out: Path) -> list[str]:
@@ -100,7 +124,31 @@ def gone(pids: list[int]) -> bool:
             os.kill(p, 0)
         except ProcessLookupError:
             continue
-        stat = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        if stat[0] != "Z":        # a zombie waiting for its parent's wait() is gone
+        fields = _stat(p)
+        if fields and fields[0] != "Z":    # a zombie waiting for its parent's wait() is gone
             return False
     return True
+
+
+def one_group_failed(out: Path) -> str:
+    """After a worker died in a suite of two groups (two variants x 2 seeds): every run is
+    recorded, one variant's runs all ``failed``, the other's all ``ok``; returns the failed
+    runs' error message."""
+    summary = pd.read_csv(out / "summary.csv")
+    assert len(summary) == 4
+    by_variant = summary.groupby("variant").status.agg(set).to_dict()
+    assert set(map(frozenset, by_variant.values())) == {frozenset({"failed"}), frozenset({"ok"})}
+    failed = summary[summary.status == "failed"].run_id.iloc[0]
+    return json.loads((out / "runs" / failed / "metrics.json").read_text())["error"]
+
+
+def rerun_completes_the_failed(out: Path, again: subprocess.Popen) -> None:
+    """``again`` (the same command, started after :func:`one_group_failed`) exits 0 with
+    every run ok, and trains only the failed ones (the ok runs' records are untouched)."""
+    summary = pd.read_csv(out / "summary.csv")
+    ok_before = mtimes(out, list(summary[summary.status == "ok"].run_id))
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err[-2000:]
+    summary = pd.read_csv(out / "summary.csv")
+    assert set(summary.status) == {"ok"} and len(summary) == 4
+    assert mtimes(out, list(ok_before)) == ok_before

@@ -12,19 +12,10 @@ from ganbench.harness import features as fidmod
 from ganbench.harness.classifier import channel_labels, digit_classifier
 from ganbench.harness.features import build_extractor, fid_kid, fidelity_kwargs, reference_cache_name
 from image_files import random_inception_weights
+from digit_fixtures import digits, extractor  # noqa: F401  (fixtures)
 from ganbench.metrics.coverage import label_coverage as digit_mode_coverage
 from ganbench.metrics.coverage import label_mode_counts as mode_counts
 from ganbench.models import build_model, generators
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return datasets.build("digits")
-
-
-@pytest.fixture(scope="module")
-def extractor(digits):
-    return build_extractor(None, digits).prepare()
 
 
 def flat(x):

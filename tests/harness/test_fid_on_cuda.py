@@ -3,22 +3,11 @@ calls move a copy of the digit classifier, never the cached one (so the next see
 digit_modes still works), and they go to the run's GPU index, not GPU 0."""
 import numpy as np
 import pytest
-import torch
 
+from digit_fixtures import digits, extractor  # noqa: F401  (fixtures)
 from fake_cuda import FakeCuda
-from ganbench.data import datasets
-from ganbench.harness.features import build_extractor, fid_kid
+from ganbench.harness.features import fid_kid
 from ganbench.harness.probes import Evaluation, probes
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return datasets.build("digits")
-
-
-@pytest.fixture(scope="module")
-def extractor(digits):
-    return build_extractor(None, digits).prepare()
 
 
 def digit_modes(digits, extractor, fake: np.ndarray) -> dict:

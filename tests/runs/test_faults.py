@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from faults import (SHORT_RUNS, SUITE, assert_same_as_uninterrupted, children, cli, cpu_ticks,
+from faults import (SHORT_RUNS, SUITE, assert_same_as_uninterrupted, children, cli, cpu_seconds,
                     finished, gone, leftovers, mtimes, wait_until)
 
 
@@ -78,9 +78,9 @@ def test_a_killed_worker_fails_its_group_and_the_rerun_completes_it(suite, refer
                what="the short group")
     # the worker still burning CPU trains the long group; the other is idle
     workers = children(p.pid)
-    before = {w: cpu_ticks(w) for w in workers}
+    before = {w: cpu_seconds(w) for w in workers}
     time.sleep(1.0)
-    busy = max(workers, key=lambda w: cpu_ticks(w) - before[w])
+    busy = max(workers, key=lambda w: cpu_seconds(w) - before[w])
     os.kill(busy, signal.SIGKILL)
     _, err = p.communicate(timeout=300)
     assert p.returncode == 1, err[-2000:]
