@@ -53,7 +53,6 @@ def report(tmp_path_factory):
         (tmp / name).write_text(text)
         assert run_cli("run", str(tmp / name), "--out", str(out), "--no-progress") == 0
     # the two suites share OUT: summary.csv holds the last one's runs; merge both for the report
-    import pandas as pd
     from ganbench.runs.store import summary_frame
     import json
     recs = [json.loads(p.read_text()) for p in sorted(out.glob("runs/*/metrics.json"))]
