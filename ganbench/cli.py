@@ -1,4 +1,4 @@
-"""The ganbench command line: run, list, compare, report, check, sensitivity."""
+"""The ganbench command line: run, list, compare, diagnose, report, check, sensitivity."""
 from __future__ import annotations
 
 import sys
@@ -95,8 +95,9 @@ def compare_cmd(outs, by, metrics, reference, alpha, fmt_name, published):
 @click.option("--output", type=click.Path(path_type=Path), default=None,
               help="HTML file to write (default: OUT/report.html; the summary PNG goes beside it).")
 def report(out, output):
-    """Write a self-contained HTML report of a results folder (tables, samples, training
-    curves, D against D*, Dirac-GAN trajectories) and a summary PNG."""
+    """Write a self-contained HTML report of a results folder and a summary PNG: per
+    dataset a verdict board, a sample picture per variant and the key metrics first, then
+    training curves, D against D* and Dirac-GAN trajectories, the full tables last."""
     from .analysis.report import write_report
     html_path, png_path = write_report(out, output)
     click.echo(f"ganbench: report: {html_path}, summary figure: {png_path}", err=True)

@@ -46,7 +46,7 @@ from .harness.evaluation import EXPLODE, split_tracks
 from .harness.features import build_extractor, mode_classifier
 from .harness.loop import SeedResult
 from .harness.probes import Evaluation, probes
-from .layout import atomic_write, run_dir
+from .layout import atomic_write
 from .metrics.series import history_metrics
 from .metrics.theory import d_star_on
 from .objectives import minimax_d_loss
@@ -357,4 +357,4 @@ def write_results_summary(out: Path) -> pd.DataFrame:
     return summary
 
 
-__all__ = ["Monitor", "run_dir"]
+__all__ = ["Monitor", "write_results_summary"]

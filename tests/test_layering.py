@@ -141,7 +141,7 @@ def test_each_layer_imports_only_what_it_may():
 
 
 def test_analysis_commands_import_no_torch(tmp_path):
-    """`ganbench compare`, `check` and `report` on a results folder never import torch
+    """`ganbench compare`, `check`, `report` and `diagnose` on a results folder never import torch
     (nor the harness): they start in a fraction of the time."""
     code = (
         "import sys, pandas as pd\n"
@@ -155,7 +155,7 @@ def test_analysis_commands_import_no_torch(tmp_path):
         "from ganbench.cli import main\n"
         "for args in (['compare', str(out)], ['check', str(out), '--baseline', str(out / 'b.yaml'),\n"
         "             '--update'], ['check', str(out), '--baseline', str(out / 'b.yaml')],\n"
-        "             ['report', str(out)]):\n"
+        "             ['report', str(out)], ['diagnose', str(out)]):\n"
         "    try:\n"
         "        main(args)\n"
         "    except SystemExit as e:\n"

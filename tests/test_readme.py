@@ -35,6 +35,11 @@ def test_readme_column_table_is_the_metric_catalogue():
     assert set(rows) - {"status", "wall_s"} == declared
 
 
+def test_readme_diagnosis_thresholds_are_the_declared_ones():
+    from ganbench.metrics import diagnosis
+    assert diagnosis.thresholds_markdown() in README
+
+
 def test_readme_python_api_example_runs(tmp_path, monkeypatch, tiny_suite):
     """The notebook example, on the tiny suite (same calls, smaller suite)."""
     code = next(b for b in blocks("python") if "ganbench.run(" in b)

@@ -66,8 +66,9 @@ def load(path: Path) -> pd.DataFrame:
             d = Path(s.attrs["run_dir"]) if "run_dir" in s.attrs else run_dir(path, r.run_id)
             try:
                 got = _record_columns(d)
-            except (OSError, ValueError):
-                got = {"diagnosis": r.status if r.status != "ok" else "", "evidence": ""}
+            except (OSError, ValueError):     # no run folder: from the summary row alone
+                row = {k: v for k, v in r.items() if not (isinstance(v, float) and v != v)}
+                got = diagnosis.columns(row, str(r.status))
             s.at[i, "diagnosis"], s.at[i, "evidence"] = got["diagnosis"], got["evidence"]
     s["evidence"] = s["evidence"].fillna("")
     return s

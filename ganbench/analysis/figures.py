@@ -114,7 +114,7 @@ def key_metrics_figure(ds: str, runs: pd.DataFrame) -> bytes | None:
         return None
     variants = list(dict.fromkeys(runs.variant))
     h = 0.9 + 0.24 * len(variants)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(2.3 * len(metrics) + 1.2, h), dpi=100,
+    fig, axes = plt.subplots(1, len(metrics), figsize=(1.9 * len(metrics) + 1.3, h), dpi=100,
                              sharey=True, squeeze=False)
     y = np.arange(len(variants))[::-1]
     for ax, m in zip(axes[0], metrics):

@@ -152,8 +152,9 @@ def tables_section(summary: pd.DataFrame, pooled_table: pd.DataFrame, comparison
                                classes=[["", "", "ev"]] * len(rows))))
     for group, head, body in grouped_tables(pooled_table):
         lead = 3 + (SETTING_COLUMN in pooled_table)
-        parts.append(details(f"{group.capitalize()} (mean ± std over seeds)",
-                             table(head, body, left=lead - 1)))
+        title = ("Diagnosis per variant (runs with each)" if group == "diagnosis"
+                 else f"{group.capitalize()} (mean ± std over seeds)")
+        parts.append(details(title, table(head, body, left=lead - 1)))
     if comparison:
         parts.append(details("Comparison (95% bootstrap CI, rank, Mann-Whitney U)", comparison))
     return parts

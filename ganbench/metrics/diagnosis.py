@@ -17,7 +17,7 @@ numbers and the thresholds that triggered it:
   cost's gradient falling by ~450× as a fresh D learns);
 - ``oscillating``: the D loss has a significant period (``osc_period``: a periodogram
   peak above the loss's own red-noise spectrum at p < 0.01), G keeps leaving modes it
-  held in the last half of training (``mode_drops`` ≥ 2; ``mode_hops`` also counts the
+  held in the last half of training (``mode_drops`` ≥ 3; ``mode_hops`` also counts the
   flicker of thinly covered modes, so it is not used), or, where the equilibrium is
   known, training neither converged nor diverged;
 - ``converged``: near the equilibrium by every measure the run has: the Dirac-GAN's
@@ -47,7 +47,7 @@ import numpy as np
 
 from .catalogue import Metric, declare
 from .dynamics import CONVERGED_BELOW, DIVERGED_ABOVE, END_FRACTION
-from .oscillation import PERIOD_ALPHA, red_noise_peak
+from .oscillation import PERIOD_ALPHA, PERSISTS_MIN, is_periodic, red_noise_peak
 
 #: the labels, in the order they are shown; all but ``converged`` are failures
 LABELS = ("diverged", "collapsed", "vanishing", "oscillating", "converged")
@@ -69,7 +69,7 @@ class Threshold:
 LOST_FRACTION = 0.25       # collapsed: modes lost >= this fraction of the modes
 VANISH_FACTOR = 5.0        # vanishing: G's gradient fell at least this many times ...
 SATURATED = 0.5            # ... while D(G(z)) < 0.01 on at least this fraction of fakes
-DROPS_MIN = 2              # oscillating: G left modes it held this often
+DROPS_MIN = 3              # oscillating: G left modes it held this often
 JSD_MAX = 0.03             # converged: jsd (nats) at most this
 D_STAR_GAP_MAX = 0.1       # converged: mean |D - D*| at most this
 NASH_GAP_MAX = 0.05        # converged: |E D(real) - ½| + |E D(fake) - ½| at most this
@@ -84,8 +84,11 @@ THRESHOLDS = (
     Threshold("vanishing", "SATURATED", SATURATED,
               "... while `d_saturation` ≥ this (D(G(z)) < 0.01 on half the fakes; probability Ds)"),
     Threshold("oscillating", "PERIOD_ALPHA", PERIOD_ALPHA,
-              "`osc_period` exists: the D loss's periodogram peak is above its fitted AR(1) "
-              "red-noise spectrum at p < this"),
+              "`osc_period` exists: the D loss's periodogram peak (last half of training) is "
+              "above its fitted AR(1) red-noise spectrum at p < this ..."),
+    Threshold("oscillating", "PERSISTS_MIN", PERSISTS_MIN,
+              "... and in each half of that window the same period is this many times its "
+              "own red-noise spectrum (−ln 0.05: a transient or a step is no cycle)"),
     Threshold("oscillating", "DROPS_MIN", DROPS_MIN,
               "or `mode_drops` ≥ this: G left a mode it held (≥ 20 high-quality samples) "
               "this often in the last half of training"),
@@ -212,9 +215,11 @@ def oscillating(metrics: dict, history=None) -> Label | None:
         d = history["d_loss"].to_numpy(dtype=float)
         spacing = float(np.median(np.diff(history["step"].to_numpy(dtype=float))))
         peak = red_noise_peak(d, spacing)
-        if peak["p"] < PERIOD_ALPHA:
+        if is_periodic(peak):
             parts.append(f"D loss period {_g(peak['period'])} steps (peak {_g(peak['ratio'])}× "
-                         f"its red-noise spectrum, p {peak['p']:.1g} < {PERIOD_ALPHA:g})")
+                         f"its red-noise spectrum, p {peak['p']:.2g} < {PERIOD_ALPHA:g}; in "
+                         f"each half of the window ≥ {_g(peak['persists'])}×, needs "
+                         f"{PERSISTS_MIN:.2g})")
     elif math.isfinite(period):
         parts.append(f"D loss period {_g(period)} steps (osc_period, p < {PERIOD_ALPHA:g})")
     drops = _num(metrics, "mode_drops")
@@ -273,6 +278,9 @@ def columns(metrics: dict, status: str = "ok", history=None, diverged_at=None) -
         why += (f"; {lost} of {int(total)} modes lost (collapse: ≥ "
                 f"{max(1, math.ceil(LOST_FRACTION * total - 1e-9))} lost with modes_effective ≤ "
                 f"{_g((1 - LOST_FRACTION) * total)}; it is {_g(_num(metrics, 'modes_effective'))})")
+    drops = _num(metrics, "mode_drops")
+    if math.isfinite(drops) and drops > 0:
+        why += f"; G left modes it held {int(drops)} times in the last half (< {DROPS_MIN})"
     return {"diagnosis": NO_LABEL, "evidence": f"{NO_LABEL}: no failure found; {why}"}
 
 

@@ -25,8 +25,9 @@ declare(
            better="lower", order=200),
     Metric("osc_period", "dominant period (steps) of the D loss over the last half, from a "
            "periodogram (quadratic trend removed, ≥ 3 cycles in the window, ≥ 4 steps), when its peak "
-           "stands above the AR(1) red-noise spectrum fitted to the loss at p < 0.01; empty "
-           "when there is no significant oscillation", order=210),
+           "stands above the AR(1) red-noise spectrum fitted to the loss at p < 0.01 and the "
+           "period is there in both halves of the window; empty when there is no significant, "
+           "lasting oscillation", order=210),
     group="dynamics")
 
 
@@ -92,56 +93,89 @@ MIN_CYCLES = 3
 #: and span at least this many logged values: a loss that zig-zags from one step to the
 #: next (period ~2) overshoots within a step; a cycle around the equilibrium takes many
 MIN_PERIOD = 4
+#: in each half of the window the period's own ratio to the red-noise spectrum must reach
+#: this: -ln 0.05, the 95th percentile of one ordinate under red noise
+PERSISTS_MIN = float(np.log(20.0))
+
+
+def _red_ratios(x: np.ndarray):
+    """(frequencies, periodogram / fitted AR(1) spectrum) of a series with a quadratic
+    trend removed; None when it is flat."""
+    from scipy import signal  # imported here: scipy.signal takes ~2 s to import
+    t = np.arange(len(x))
+    scale = max(1.0, float(np.abs(x).max()))
+    x = x - np.polyval(np.polyfit(t, x, 2), t)
+    if x.std() < 1e-9 * scale:       # flat (e.g. converged): rounding noise has no period
+        return None
+    phi = float(np.clip(np.dot(x[:-1], x[1:]) / np.dot(x, x), -0.99, 0.99))
+    freqs, power = signal.periodogram(x, fs=1.0, detrend=False)
+    expected = 2 * x.var() * (1 - phi**2) / (1 + phi**2 - 2 * phi * np.cos(2 * np.pi * freqs))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return freqs, power / expected
 
 
 def red_noise_peak(series, step: float = 1.0, min_cycles: int = MIN_CYCLES) -> dict:
     """The strongest periodic component of the last half of ``series``, tested against
     red noise: ``period`` (steps), ``ratio`` (its periodogram ordinate over the AR(1)
-    spectrum fitted to the series) and ``p`` (the chance that red noise gives a ratio
-    that high anywhere among the m ordinates).
+    spectrum fitted to the series), ``p`` (the chance that red noise gives a ratio that
+    high anywhere among the m ordinates) and ``persists`` (the smaller, over the two
+    halves of the window, each fitted on its own, of the largest ratio at that period's
+    frequency bin or a neighbour).
 
     A quadratic trend is removed first; the AR(1) coefficient φ is the lag-1
     autocorrelation, its innovation variance var·(1 - φ²), so its expected one-sided
     periodogram is 2σ²/(1 + φ² - 2φ cos 2πf). Under red noise each ordinate over its
     expectation is Exp(1), so P(max of m ≥ r) = 1 - (1 - e^-r)^m. Only periods that fit
-    ``min_cycles`` times in the window and span at least MIN_PERIOD values count. Loss curves of
-    GAN training are red (each step moves a little from the last): against white noise
-    (Fisher's g test) AR(1) noise with φ = 0.5 shows a "period" in 94% of draws; against
-    its own red spectrum, in 1% (tests/metrics/test_oscillation_gradients.py).
+    ``min_cycles`` times in the window and span at least MIN_PERIOD values count. Loss
+    curves of GAN training are red (each step moves a little from the last): against
+    white noise (Fisher's g test) AR(1) noise with φ = 0.5 shows a "period" in 94% of
+    draws; against its own red spectrum, in 1% (tests/metrics/test_oscillation_gradients.py).
+    ``persists`` tells a cycle that goes on from a transient: a step the quadratic cannot
+    remove, or cycles that died out early in the window.
     """
-    from scipy import signal  # imported here: scipy.signal takes ~2 s to import
-    none = {"period": float("nan"), "ratio": float("nan"), "p": 1.0}
+    none = {"period": float("nan"), "ratio": float("nan"), "p": 1.0, "persists": float("nan")}
     x = _last_half(series)
-    if len(x) < 16 or not np.isfinite(x).all():
+    if len(x) < 32 or not np.isfinite(x).all():
         return none
-    t = np.arange(len(x))
-    scale = max(1.0, float(np.abs(x).max()))
-    x = x - np.polyval(np.polyfit(t, x, 2), t)
-    if x.std() < 1e-9 * scale:       # flat (e.g. converged): rounding noise has no period
+    got = _red_ratios(x)
+    if got is None:
         return none
-    phi = float(np.clip(np.dot(x[:-1], x[1:]) / np.dot(x, x), -0.99, 0.99))
-    freqs, power = signal.periodogram(x, fs=1.0, detrend=False)
+    freqs, ratio = got
     keep = (freqs >= min_cycles / len(x)) & (freqs <= 1.0 / MIN_PERIOD)
-    freqs, power = freqs[keep], power[keep]
-    if len(power) < 2:
+    freqs, ratio = freqs[keep], ratio[keep]
+    if len(ratio) < 2:
         return none
-    expected = 2 * x.var() * (1 - phi**2) / (1 + phi**2 - 2 * phi * np.cos(2 * np.pi * freqs))
-    ratio = power / expected
     i = int(np.argmax(ratio))
     p = float(-np.expm1(len(ratio) * np.log1p(-np.exp(-ratio[i]))))
-    return {"period": float(step / freqs[i]), "ratio": float(ratio[i]), "p": p}
+    halves = []
+    for part in (x[: len(x) // 2], x[len(x) // 2:]):
+        h = _red_ratios(part)
+        if h is None:
+            halves.append(0.0)
+            continue
+        hf, hr = h                    # the period's bin and its neighbours (it may drift)
+        j = int(np.argmin(np.abs(hf - freqs[i])))
+        halves.append(float(np.max(hr[max(1, j - 1): j + 2])))
+    return {"period": float(step / freqs[i]), "ratio": float(ratio[i]), "p": p,
+            "persists": min(halves)}
 
 
 def osc_period(d_loss, step: float = 1.0, alpha: float = PERIOD_ALPHA) -> float:
     """Dominant period (in steps) of the D loss over the last half, when it is
-    significant against red noise at level ``alpha`` (:func:`red_noise_peak`); else NaN.
+    significant against red noise at level ``alpha`` and present in both halves of the
+    window (:func:`red_noise_peak`); else NaN.
 
     ``step`` is the spacing in training steps between consecutive values. White noise,
-    red noise and drift have no period; a drift of a shape other than quadratic can leave
-    a long one (up to a third of the window).
+    red noise, drift and a step in the loss have no period, nor cycles that died out in
+    the first half of the window.
     """
     peak = red_noise_peak(d_loss, step)
-    return peak["period"] if peak["p"] < alpha else float("nan")
+    return peak["period"] if is_periodic(peak, alpha) else float("nan")
+
+
+def is_periodic(peak: dict, alpha: float = PERIOD_ALPHA) -> bool:
+    """A red_noise_peak that is significant (p < alpha) and persists in both halves."""
+    return peak["p"] < alpha and peak["persists"] >= PERSISTS_MIN
 
 
 def nash_gap(d_real_prob, d_fake_prob) -> float:

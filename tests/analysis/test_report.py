@@ -53,7 +53,6 @@ def report(tmp_path_factory):
         (tmp / name).write_text(text)
         assert run_cli("run", str(tmp / name), "--out", str(out), "--no-progress") == 0
     # the two suites share OUT: summary.csv holds the last one's runs; merge both for the report
-    import pandas as pd
     from ganbench.runs.store import summary_frame
     import json
     recs = [json.loads(p.read_text()) for p in sorted(out.glob("runs/*/metrics.json"))]
@@ -145,10 +144,11 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
             " return r.width > 50 && r.height > 50 && r.top < window.innerHeight && r.bottom > 0})"
             ".map(i => i.alt)")
         assert any("samples" in a for a in first), first
-        drv.set_window_size(800, 1000)              # a narrow window: still no overflow
+        drv.set_window_size(800, 1000)              # a narrow window, every table unfolded:
+        drv.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
         width, client = drv.execute_script("return [document.documentElement.scrollWidth, "
                                            "document.documentElement.clientWidth]")
-        assert width <= client, (width, client)
+        assert width <= client, (width, client)     # still no overflow
         drv.set_window_size(1400, 1000)
         shot = tmp_path / "report.png"
         assert drv.save_screenshot(str(shot))
