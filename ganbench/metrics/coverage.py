@@ -15,8 +15,8 @@ from .catalogue import Metric, declare
 declare(
     Metric("modes_captured", "modes nearest to at least one high-quality sample among `n_eval` "
            "(2500) samples; a sample is high quality within 3 std of its nearest mode centre. "
-           "Digits: classes (of 10) / digit triples (of 1000 on stacked digits, 26,000 samples) "
-           "the classifier finds", better="higher", order=60, curve="modes captured",
+           "Labelled image datasets: classes (of 10) / digit triples (of 1000 on stacked digits "
+           "and stacked MNIST, 26,000 samples) the dataset's classifier finds", better="higher", order=60, curve="modes captured",
            summary=True, rule={"margin": 1.0, "alpha": 0.01}),
     Metric("hq_fraction", "high-quality samples / all samples", better="higher", order=70,
            rule={"rel_margin": 0.3, "alpha": 0.01}),
@@ -24,8 +24,10 @@ declare(
            "samples per mode (0 = all modes equally covered; log K = one mode); empty when no "
            "sample is high quality", better="lower", order=80, summary=True,
            rule={"margin": 0.2, "alpha": 0.01}),
-    Metric("classifier_accuracy", "digit datasets: held-out accuracy of the digit classifier "
-           "behind `fid`/`kid` and `modes_captured`", order=220),
+    Metric("classifier_accuracy", "labelled image datasets: held-out accuracy of the classifier "
+           "behind `modes_captured` (and `fid`/`kid` with `features: digits`); it must reach "
+           "the dataset's floor (digits 0.95, MNIST 0.98, Fashion-MNIST 0.90, CIFAR-10 0.80)",
+           order=220),
 )
 
 
