@@ -2,7 +2,7 @@
 
     python benchmarks/images.py        # ~2 minutes on a 2-core CPU
 
-Workload: suites/digits.yaml's settings (DCGAN width 64, z_dim 32, batch 64, Adam,
+Workload: suites/digits.yaml's settings (DCGAN width 32, z_dim 64, batch 64, Adam,
 non-saturating loss) on digits and stacked_digits, one thread (as each worker of
 `ganbench run` on a 2-core CPU). Prints run-steps/s of 3 seeds trained as one
 seed-stacked model (grouped convolutions) against the same 3 seeds trained one after
