@@ -18,7 +18,8 @@ LeakyReLU 0.2, then a linear logit; optional spectral normalisation per seed.
 D's ``norm``: ``batch`` (the standard DCGAN's), ``none``, ``layer`` (each sample over
 C×H×W) or ``instance`` (each sample and channel); ``auto`` (the default) is batch
 norm unless the run has a gradient penalty (r1, r2, gp, dragan, wgan_gp), which needs
-a per-sample D (batch norm mixes a batch's samples into each output): then none.
+a per-sample D (batch norm mixes a batch's samples into each output), or spectral
+norm (SN-GAN's D has no other normalisation): then none.
 Asking for batch norm with a gradient penalty is an error. Why batch norm by default:
 without it the DCGAN collapses on digits at 32×32 where the standard one does not
 (benchmarks/dcgan_reference.py).
@@ -115,13 +116,14 @@ D_NORMS = {"none": None, "batch": lambda c, init: StackedBatchNorm(c, init),
 PER_SAMPLE_NORMS = ("none", "layer", "instance")
 
 
-def d_norm(norm: str, per_sample: bool) -> str:
+def d_norm(norm: str, per_sample: bool, spectral_norm: bool = False) -> str:
     """The normalisation D gets: ``auto`` is batch unless a gradient penalty needs a
-    per-sample D; batch with a penalty is an error."""
+    per-sample D or D has spectral norm (SN-GAN's D has no other normalisation); batch
+    with a penalty is an error."""
     if norm not in (*D_NORMS, "auto"):
         raise ValueError(f"norm must be one of auto, {', '.join(D_NORMS)}; got {norm!r}")
     if norm == "auto":
-        return "none" if per_sample else "batch"
+        return "none" if per_sample or spectral_norm else "batch"
     if per_sample and norm not in PER_SAMPLE_NORMS:
         raise ValueError(f"norm: {norm} mixes the samples of a batch, and this run's gradient "
                          f"penalty needs a per-sample D; use norm: none, layer or instance "
@@ -260,9 +262,10 @@ def dcgan_discriminator(n_seeds: int, data_dim: int, init, image_shape=None, per
     """DCGAN discriminator: strided convs (norm, LeakyReLU 0.2) -> logit, spectral norm optional.
 
     `width` channels in the first layer, doubling; `norm` after every conv but the
-    first: auto (batch norm, none with a gradient penalty), batch, none, layer or
-    instance; `packing` m > 1 judges packs of m images (PacGAN), channels stacked."""
+    first: auto (batch norm; none with a gradient penalty or spectral norm), batch,
+    none, layer or instance; `packing` m > 1 judges packs of m images (PacGAN), channels stacked."""
     if int(packing) < 1 or int(packing) != packing:
         raise ValueError("packing must be a whole number >= 1")
     return DCGANDiscriminator(n_seeds, _image_shape(data_dim, image_shape), _check_width(width),
-                              bool(spectral_norm), packing, init, d_norm(norm, bool(per_sample)))
+                              bool(spectral_norm), packing, init,
+                              d_norm(norm, bool(per_sample), bool(spectral_norm)))

@@ -178,3 +178,13 @@ def test_split_batches_judge_real_and_fake_apart():
     assert torch.equal(apart.on_real, D(real)) and torch.equal(apart.on_fake, D(fake))
     joint = Game(objectives.build("nonsaturating")).d_loss(D, real, fake)
     assert not torch.allclose(joint.on_real, D(real))        # one batch: mixed statistics
+
+
+def test_spectral_norm_alone_by_default():
+    ds = Images((1, 16, 16))
+    D = build_model(discriminators, {"name": "dcgan", "width": 4, "spectral_norm": True}, "d",
+                    ds, gens(0))
+    assert D.norm == "none"
+    D = build_model(discriminators, {"name": "dcgan", "width": 4, "spectral_norm": True,
+                                     "norm": "batch"}, "d", ds, gens(0))
+    assert D.norm == "batch"
