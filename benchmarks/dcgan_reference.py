@@ -2,8 +2,11 @@
 ordinary way (nn.ConvTranspose2d / nn.Conv2d / nn.BatchNorm2d, trained by a plain
 loop as the PyTorch examples do), on the same data and settings, at equal steps. Rows:
 ``reference``; ``ganbench_d_none`` (D without normalisation, ganbench's DCGAN before
-issue 14); ``ganbench_d_batch`` (D with batch norm, now the default without a
-gradient penalty).
+issue 14); ``ganbench_d_batch`` (D with batch norm, real and fake batches apart: the
+default without a gradient penalty). ``--ablate`` adds ``ganbench_d_batch_joint``
+(batch norm, real and fake in one D batch, as ganbench did before the fix),
+``ganbench_d_layer`` and the reference rows below. The numbers as printed are in the
+README ("The DCGAN's discriminator").
 
     python benchmarks/dcgan_reference.py                  # the side-by-side check
     python benchmarks/dcgan_reference.py --ablate         # + one difference at a time
@@ -20,8 +23,11 @@ each run's first 64 samples are saved as PNGs.
 
 Every difference between the two implementations is a switch of the reference
 (:class:`Recipe`); ``--ablate`` moves the reference towards ganbench one switch at a
-time, and ganbench's DCGAN is also run with each discriminator normalisation.
-About 1 minute per 400-step run alone on a 2-core CPU.
+time (``reference_arch=ganbench`` moves the four architecture switches g_first,
+out_bias, d_bias and d_head at once; ``reference_all_ganbench_ways`` every switch).
+A row (2 seeds, training and judging) took 2½ to 10 minutes on the shared 2-core CPU
+this was measured on; the three default rows about 20 minutes, ``--ablate`` about an
+hour more.
 """
 from __future__ import annotations
 
