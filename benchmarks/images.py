@@ -2,8 +2,9 @@
 
     python benchmarks/images.py        # ~2 minutes on a 2-core CPU
 
-Workload: suites/digits.yaml's settings (DCGAN width 64, z_dim 32, batch 64, Adam,
-non-saturating loss) on digits and stacked_digits, one thread (as each worker of
+Workload: suites/digits.yaml's settings on digits at 32×32 (DCGAN width 32, z_dim 64)
+and suites/stacked_digits.yaml's on stacked digits at 8×8 (width 64, z_dim 32), batch
+64, Adam, non-saturating loss, one thread (as each worker of
 `ganbench run` on a 2-core CPU). Prints run-steps/s of 3 seeds trained as one
 seed-stacked model (grouped convolutions) against the same 3 seeds trained one after
 another, the cost of an R1 and a WGAN-GP (2 critic steps) step relative to the plain
@@ -38,15 +39,17 @@ def rate(dataset, config, seeds) -> float:
 
 def main() -> None:
     torch.set_num_threads(1)
-    suite = load_suite("suites/digits.yaml")
-    cfg = {v: s.config for s in suite.specs for v in [s.variant] if s.dataset["label"] == "digits"}
-    digits = next(s.dataset_spec() for s in suite.specs if s.dataset["label"] == "digits")
-    stacked = next(s.dataset_spec() for s in suite.specs if s.dataset["label"] == "stacked_digits")
+    suite, stacked_suite = load_suite("suites/digits.yaml"), load_suite("suites/stacked_digits.yaml")
+    cfg = {s.variant: s.config for s in suite.specs}
+    digits = suite.specs[0].dataset_spec()
+    stacked = stacked_suite.specs[0].dataset_spec()
     ns = cfg["nonsaturating"]
+    ns_of = {"digits": ns, "stacked_digits": next(s.config for s in stacked_suite.specs
+                                                  if s.variant == "nonsaturating")}
     print("                                  run-steps/s   x one-by-one")
     for name, ds in (("digits", digits), ("stacked_digits", stacked)):
-        one = 3 / sum(1 / rate(ds, ns, [s]) for s in range(3))
-        three = 3 * rate(ds, ns, [0, 1, 2])
+        one = 3 / sum(1 / rate(ds, ns_of[name], [s]) for s in range(3))
+        three = 3 * rate(ds, ns_of[name], [0, 1, 2])
         print(f"{name:<15} 3 seeds one by one  {one:8.1f}        1.00")
         print(f"{name:<15} 3 seeds stacked     {three:8.1f}  {three / one:10.2f}")
     base = rate(digits, ns, [0, 1, 2])
@@ -54,7 +57,7 @@ def main() -> None:
         print(f"step cost of {v:<17} x{base / rate(digits, cfg[v], [0, 1, 2]):.2f} the plain step")
     for name, ds in (("digits", digits), ("stacked_digits", stacked)):
         data = datasets.build(ds)
-        t = Loop(ds, for_dataset({**ns, "n_eval": None}, data), [0])   # the dataset's n_eval
+        t = Loop(ds, for_dataset({**ns_of[name], "n_eval": None}, data), [0])   # the dataset's n_eval
         n, pl = t.config["n_eval"], t.players
         z = pl.noise(n, [torch.Generator().manual_seed(0)])
         t0 = time.perf_counter()

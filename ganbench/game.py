@@ -58,9 +58,17 @@ class DiscriminatorLoss:
 
 @dataclass
 class Game:
+    """The objective, the regularizers, D's packing, and whether D sees the real and the
+    generated batch in one forward (``split_batches`` False) or in two: a D whose output
+    for a sample depends on the rest of its batch (batch norm) must see them apart, as
+    every DCGAN implementation does, or its statistics mix real and fake in the D step
+    but not in the G step (measured: ganbench's DCGAN with batch norm in D then does not
+    learn at all; benchmarks/dcgan_reference.py)."""
+
     objective: Objective
     regularizers: list[Regularizer] = field(default_factory=list)
     packing: int = 1
+    split_batches: bool = False
 
     def __post_init__(self):
         self.penalties = [r for r in self.regularizers if r.fn is not None]
@@ -75,8 +83,11 @@ class Game:
 
     def d_loss(self, d: Callable, real: Tensor, fake: Tensor, gens=None, progress=0.0) -> DiscriminatorLoss:
         xr, xf = self.see(real, gens, progress), self.see(fake, gens, progress)
-        out = d(torch.cat([xr, xf], 1))
-        r, f = out[:, : xr.shape[1]], out[:, xr.shape[1]:]
+        if self.split_batches:
+            r, f = d(xr), d(xf)
+        else:
+            out = d(torch.cat([xr, xf], 1))
+            r, f = out[:, : xr.shape[1]], out[:, xr.shape[1]:]
         game = self.objective.d_loss(r, f)
         penalty = sum((pen(d, xr, xf, gens) for pen in self.penalties), torch.zeros_like(game))
         return DiscriminatorLoss(game, penalty, r, f)

@@ -101,3 +101,43 @@ def test_missing_data_and_weights_are_exit_2_with_one_line(tmp_path, capsys):
     assert run_cli("run", str(suite), "--out", str(tmp_path / "o")) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "features" in err and "Inception-v3 weights not found" in err
+
+
+def test_stacked_mnist_literature_suite(tmp_path):
+    """suites/literature/stacked_mnist.yaml: PacGAN's numbers as the suite states them
+    (64 packs per step, packing m = 1..4, 26,000 samples), then plumbing on tiny
+    MNIST-format files: 2 steps, every variant, modes and reverse KL of 1,000 triples."""
+    raw = yaml.safe_load((SUITES / "literature" / "stacked_mnist.yaml").read_text())
+    assert raw["seeds"] == 10 and raw["defaults"]["steps"] == 100000
+    assert raw["datasets"] == [{"name": "stacked_mnist", "resolution": 32}]
+    d = raw["defaults"]
+    assert (d["generator"]["z_dim"], d["generator"]["width"], d["discriminator"]["width"]) == (100, 64, 64)
+    assert d["optimizer"] == {"name": "adam", "lr": 0.0002, "betas": [0.5, 0.999]}
+    for m, name in enumerate(["dcgan", "pacdcgan2", "pacdcgan3", "pacdcgan4"], start=1):
+        v = raw["variants"][name]
+        assert v.get("discriminator", {}).get("packing", 1) == m
+        assert v.get("batch_size", d["batch_size"]) == 64 * m             # 64 packs of m
+        assert v.get("n_eval", d["n_eval"]) == 26000
+    assert raw["published"]["pacgan2018"]["variants"] == {
+        "dcgan": "DCGAN (our implementation)", "pacdcgan2": "PacDCGAN2",
+        "pacdcgan3": "PacDCGAN3", "pacdcgan4": "PacDCGAN4"}
+    root = tmp_path / "data"
+    write_mnist(root, "MNIST", n_train=12, n_test=4)
+    raw["seeds"] = 1
+    raw["datasets"] = [{"name": "stacked_mnist", "resolution": 8, "data_root": str(root),
+                        "n_reference": 24}]
+    raw["defaults"].update(steps=2, eval_every=2, n_eval=24,
+                           features={"name": "digits", "epochs": 1, "min_accuracy": 0.0})
+    raw["defaults"]["generator"]["width"] = raw["defaults"]["discriminator"]["width"] = 4
+    for v in raw["variants"].values():
+        if "batch_size" in v:
+            v["batch_size"] //= 16
+    raw["defaults"]["batch_size"] = 4
+    suite = tmp_path / "stacked_mnist.yaml"
+    suite.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "out"
+    assert run_cli("run", str(suite), "--out", str(out), "--no-progress") == 0
+    summary = pd.read_csv(out / "summary.csv")
+    assert len(summary) == 4 and set(summary.status) == {"ok"}
+    assert summary.modes_captured.between(1, 24).all() and summary.reverse_kl.notna().all()
+    assert summary.fid.notna().all() and (summary.classifier_accuracy >= 0).all()

@@ -9,6 +9,11 @@ to fold them back. The DCGAN models and the image metrics use it.
   optionally resized; a fixed stratified 80/20 train/test split.
 - ``stacked_digits``: 3-channel images whose channels are three independent digits
   from the train split (1,000 modes; Stacked-MNIST built from the digits).
+
+A labelled image dataset has class modes (``mode_parts`` 1: each sample is one image
+of one class; a stack of 3 independent images has 3 parts and 1,000 modes) counted by a
+classifier trained on its train split, which must reach the dataset's
+``classifier_floor`` of held-out accuracy (see :mod:`ganbench.harness.classifier`).
 """
 from __future__ import annotations
 
@@ -89,8 +94,13 @@ class ImageDataset(Dataset):
 
     #: channels that are independent images of one dataset (stacked digits: 3)
     stacked: int = 0
-    #: channels that each hold one digit whose class counts as a mode (digits 1, stacked 3)
-    mode_channels: int = 0
+    #: independently labelled images per sample, whose classes make its mode (0: no class
+    #: modes; a labelled dataset 1; a stack of 3 images 3, with 10**3 modes)
+    mode_parts: int = 0
+    #: the held-out accuracy its classifier must reach to count modes / give FID features
+    classifier_floor: float = 0.95
+    #: epochs the classifier trains for on the train split
+    classifier_epochs: int = 30
     #: feature extractor for fid/kid unless the suite sets ``features``
     default_features: str = "inception"
 
@@ -101,6 +111,7 @@ class ImageDataset(Dataset):
         self.test, self.test_labels = test, test_labels
         self.image_shape = tuple(int(v) for v in train.shape[1:])
         self.dim = int(np.prod(self.image_shape))
+        self.mode_parts = 1 if self.labelled else 0
         self._on_device: dict[str, torch.Tensor] = {}
 
     @property
@@ -148,8 +159,9 @@ class StackedImages(ImageDataset):
         super().__init__(f"stacked_{base.name}", base.train, f"stacked{channels}-{base.key}-"
                          f"ref{n_reference}", base.labels, base.test, base.test_labels)
         self.base, self.stacked, self.n_reference = base, int(channels), int(n_reference)
-        self.mode_channels = self.stacked if base.mode_channels else 0
+        self.mode_parts = self.stacked if base.mode_parts else 0
         self.default_features = base.default_features
+        self.classifier_floor, self.classifier_epochs = base.classifier_floor, base.classifier_epochs
         self.image_shape = (self.stacked, *base.image_shape[1:])
         self.dim = int(np.prod(self.image_shape))
 
@@ -193,7 +205,7 @@ def digits(resolution: int = 8) -> ImageDataset:
     r = check_resolution(resolution)
     xtr, ytr, xte, yte = _sklearn_digits(r)
     ds = ImageDataset("digits", xtr, f"digits-r{r}", ytr, xte, yte)
-    ds.default_features, ds.mode_channels = "digits", 1
+    ds.default_features = "digits"
     return ds
 
 

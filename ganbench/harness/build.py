@@ -17,7 +17,9 @@ import torch
 from ..data import datasets
 from ..errors import at
 from ..game import Game
-from ..models import build_model, discriminators, generators
+from ..models import build_model, discriminators, generators, mixes_samples
+from ..objectives import objectives
+from ..regularizers import regularizers
 from ..updates import Unrolled, unroll_rule, updates
 from .checkpoints import checkpoint_probes
 from .features import build_extractor
@@ -58,16 +60,28 @@ class Parts:
     schedulers: list = field(default_factory=list)
 
 
-def build_discriminator(config: dict, dataset, init: list, device, path: str = ""):
-    """The run's discriminator, one seed per generator in ``init``."""
+def has_gradient_penalty(configs: list[dict], path: str = "") -> bool:
+    """Whether any slice's game has a gradient penalty (its D must then be per-sample)."""
+    objs = [objectives.build(c["objective"], f"{path}objective") for c in configs]
+    regs = [regularizers.build(r, f"{path}regularizers[{i}]")
+            for c in configs for i, r in enumerate(c.get("regularizers") or [])]
+    return any(o.penalties for o in objs) or any(r.fn is not None for r in regs)
+
+
+def build_discriminator(config: dict, dataset, init: list, device, path: str = "",
+                        per_sample: bool = False):
+    """The run's discriminator, one seed per generator in ``init``; ``per_sample``: the
+    game has a gradient penalty (see :func:`has_gradient_penalty`)."""
     return build_model(discriminators, config["discriminator"], f"{path}discriminator", dataset,
-                       init).to(device)
+                       init, per_sample).to(device)
 
 
 def fresh_critic(configs: list[dict], dataset, device):
     """A function init -> (a fresh D of the runs' kind, its optimizer), for probes."""
+    per_sample = has_gradient_penalty(configs)
+
     def make(init: list):
-        D = build_discriminator(configs[0], dataset, init, device)
+        D = build_discriminator(configs[0], dataset, init, device, per_sample=per_sample)
         return D, slice_optimizer(configs, "d_optimizer", D)
     return make
 
@@ -85,8 +99,10 @@ def build_parts(dataset_spec, config: dict | list[dict], init_g: list, init_d: l
     regs = slice_regularizers(configs, path, device)
     update = updates.build(config.get("update") or "alternating", f"{path}update")
     G = build_model(generators, config["generator"], f"{path}generator", ds, init_g).to(device)
-    D = build_discriminator(config, ds, init_d, device, path)
-    game = Game(obj, regs + list(obj.penalties), packing=getattr(D, "packing", 1))
+    penalties = [r for r in regs + list(obj.penalties) if r.fn is not None]
+    D = build_discriminator(config, ds, init_d, device, path, per_sample=bool(penalties))
+    game = Game(obj, regs + list(obj.penalties), packing=getattr(D, "packing", 1),
+                split_batches=mixes_samples(D))
     if int(config["batch_size"]) % game.packing:     # n_eval need not be: see Evaluator
         raise at(f"{path}batch_size", f"{config['batch_size']} is not a multiple of the "
                                       f"discriminator's packing ({game.packing}); change one of them.")

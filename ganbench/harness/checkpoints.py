@@ -83,8 +83,11 @@ class VanishingProbe:
             real = players.real_batch(B, gens)
             with torch.no_grad():
                 fake = G(players.noise(B, gens))
-            out = d(torch.cat([real, fake], 1))
-            r, f = out[:, : B // m], out[:, B // m:]
+            if players.game.split_batches:         # a batch-norm D: real and fake apart
+                r, f = d(real), d(fake)
+            else:
+                out = d(torch.cat([real, fake], 1))
+                r, f = out[:, : B // m], out[:, B // m:]
             opt.zero_grad(set_to_none=True)
             minimax_d_loss(r, f).sum().backward()
             opt.step()

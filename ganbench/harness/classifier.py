@@ -88,6 +88,10 @@ def _train(xtr, ytr, xte, yte, epochs: int, seed: int) -> tuple[DigitNet, float]
     return net, acc
 
 
+class BelowFloor(ValueError):
+    """The classifier's held-out accuracy is below the floor asked for."""
+
+
 _LOADED: dict[str, Classifier] = {}
 
 
@@ -118,14 +122,21 @@ def digit_classifier(dataset, epochs: int = 30, seed: int = 0,
         _LOADED[name] = clf
     clf = _LOADED[name]
     if clf.accuracy < min_accuracy:
-        raise ValueError(f"the digit classifier for {dataset.name} reaches {clf.accuracy:.3f} "
+        raise BelowFloor(f"the digit classifier for {dataset.name} reaches {clf.accuracy:.3f} "
                          f"held-out accuracy, below min_accuracy {min_accuracy}; use features: "
                          f"inception, or train longer (features: {{name: digits, epochs: ...}})")
     return clf
 
 
-def channel_labels(clf: Classifier, images: np.ndarray | torch.Tensor, image_shape) -> np.ndarray:
-    """(n, C) label of each channel of each image (flattened, in [-1, 1])."""
+def part_labels(clf: Classifier, images: np.ndarray | torch.Tensor, image_shape,
+                parts: int = 1) -> np.ndarray:
+    """(n, parts) class of each of the ``parts`` images stacked in each sample's channels
+    (flattened, in [-1, 1]): a stack of 3 one-channel digits has 3 parts, a colour image 1."""
     x = torch.as_tensor(images, dtype=torch.float32).reshape(-1, *image_shape)
     n, C = x.shape[:2]
-    return clf.predict(x.reshape(n * C, 1, *x.shape[2:])).reshape(n, C)
+    return clf.predict(x.reshape(n * parts, C // parts, *x.shape[2:])).reshape(n, parts)
+
+
+def channel_labels(clf: Classifier, images: np.ndarray | torch.Tensor, image_shape) -> np.ndarray:
+    """(n, C) label of each channel of each image (flattened, in [-1, 1])."""
+    return part_labels(clf, images, image_shape, int(image_shape[0]))

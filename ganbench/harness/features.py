@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import sys
 import warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ import torch
 
 from ..data.images import cache_dir, settings_key, to_uint8
 from ..registry import Registry
-from .classifier import Classifier, digit_classifier
+from .classifier import BelowFloor, Classifier, digit_classifier
 
 extractors = Registry("feature extractor")
 
@@ -75,7 +76,8 @@ class ClassifierFeatures:
 
     def prepare(self) -> Extractor:
         clf = self.classifier()
-        name = register_classifier(clf, per_channel=getattr(self.dataset, "stacked", 0) > 0)
+        name = register_classifier(clf, per_channel=getattr(self.dataset, "stacked", 0) > 0,
+                                   colour=clf.net.body[0].in_channels == 3)
         return Extractor(name, name.removeprefix("ganbench-"), classifier=clf)
 
 
@@ -129,12 +131,14 @@ def inception(dataset, weights: str | None = None) -> Extractor:
 _REGISTERED: set[str] = set()
 
 
-def register_classifier(clf, per_channel: bool) -> str:
-    """Register a digit classifier with torch-fidelity (once per process); its name."""
+def register_classifier(clf, per_channel: bool, colour: bool = False) -> str:
+    """Register a classifier with torch-fidelity (once per process); its name. It sees each
+    channel (``per_channel``: stacked digits), the RGB image (``colour``) or its grey."""
     from torch_fidelity import register_feature_extractor
     from torch_fidelity.feature_extractor_base import FeatureExtractorBase
 
-    name = f"ganbench-digits-{file_hash(clf.path)}-{'each' if per_channel else 'whole'}"
+    how = "each" if per_channel else "rgb" if colour else "whole"
+    name = f"ganbench-digits-{file_hash(clf.path)}-{how}"
     if name in _REGISTERED:
         return name
     net = clf.net
@@ -163,7 +167,10 @@ def register_classifier(clf, per_channel: bool) -> str:
         def forward(self, x):
             x = x.to(torch.float32) / 127.5 - 1
             B = x.shape[0]
-            x = x.reshape(B * 3, 1, *x.shape[2:]) if per_channel else x.mean(1, keepdim=True)
+            if per_channel:
+                x = x.reshape(B * 3, 1, *x.shape[2:])
+            elif not colour:
+                x = x.mean(1, keepdim=True)
             f, logits = self.net(x)
             out = {"features": f.reshape(B, -1), "logits": logits.reshape(B, -1)}
             return tuple(out[k] for k in self.features_list)
@@ -174,19 +181,21 @@ def register_classifier(clf, per_channel: bool) -> str:
 
 
 @extractors.register("digits")
-def digits(dataset, epochs: int = 30, min_accuracy: float = 0.95) -> ClassifierFeatures:
-    """A digit classifier trained once on the dataset's train split (128 features).
+def digits(dataset, epochs: int | None = None, min_accuracy: float | None = None) -> ClassifierFeatures:
+    """A classifier trained once on the dataset's labelled train split (128 features).
 
-    Cached on disk; refused below min_accuracy on the held-out split; per channel on
-    stacked digits."""
+    Cached on disk; refused below min_accuracy on the held-out split (default: the
+    dataset's floor, digits 0.95, MNIST 0.98); per channel on stacked digits."""
+    if not getattr(dataset, "labelled", False):
+        raise ValueError(f"{dataset.name} has no labels to train a classifier on; "
+                         f"use features: inception")
+    epochs = dataset.classifier_epochs if epochs is None else epochs
+    min_accuracy = dataset.classifier_floor if min_accuracy is None else min_accuracy
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}")
     if isinstance(min_accuracy, bool) or not isinstance(min_accuracy, (int, float)) \
             or not 0 <= min_accuracy <= 1:
         raise ValueError(f"min_accuracy must be a number between 0 and 1, got {min_accuracy!r}")
-    if not getattr(dataset, "labelled", False):
-        raise ValueError(f"{dataset.name} has no labels to train a classifier on; "
-                         f"use features: inception")
     return ClassifierFeatures(dataset, int(epochs), float(min_accuracy))
 
 
@@ -199,16 +208,28 @@ def build_extractor(spec, dataset, path: str = "features"):
 
 
 def mode_classifier(dataset, extractor) -> Classifier | None:
-    """The classifier that counts ``dataset``'s modes: the run's feature extractor's own
-    when it is a classifier (one network for FID and coverage), else the default digit
-    classifier; None for datasets without class modes."""
-    if not getattr(dataset, "mode_channels", 0):
+    """The classifier that counts ``dataset``'s class modes: the run's feature extractor's
+    own when it is a classifier (one network for FID and coverage), else the dataset's
+    classifier with its default settings (the same file ``features: digits`` would use);
+    None for datasets without class modes, and (with a one-line warning) when that
+    classifier is below the dataset's accuracy floor: no class coverage then."""
+    if not getattr(dataset, "mode_parts", 0):
         return None
     if isinstance(extractor, ClassifierFeatures):
         return extractor.classifier()
     if isinstance(extractor, Extractor) and extractor.classifier is not None:
         return extractor.classifier
-    return digit_classifier(dataset)
+    try:
+        return digit_classifier(dataset, epochs=dataset.classifier_epochs,
+                                min_accuracy=dataset.classifier_floor)
+    except BelowFloor as e:
+        if dataset.key not in _WARNED:         # once per process and dataset
+            _WARNED.add(dataset.key)
+            print(f"ganbench: no class coverage on {dataset.name}: {e}", file=sys.stderr)
+        return None
+
+
+_WARNED: set[str] = set()
 
 
 class _Images(torch.utils.data.Dataset):

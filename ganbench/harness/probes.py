@@ -91,9 +91,11 @@ def _fid(ev: Evaluation) -> dict:
 
 
 def _digit_modes(ev: Evaluation) -> dict:
-    from .classifier import channel_labels
-    counts = label_mode_counts(channel_labels(ev.classifier, ev.fake, ev.dataset.image_shape))
-    return {**label_coverage(counts), "classifier_accuracy": ev.classifier.accuracy}
+    if ev.classifier is None:       # below the dataset's accuracy floor (a warning said so)
+        return {}
+    from .classifier import part_labels
+    labels = part_labels(ev.classifier, ev.fake, ev.dataset.image_shape, ev.dataset.mode_parts)
+    return {**label_coverage(label_mode_counts(labels)), "classifier_accuracy": ev.classifier.accuracy}
 
 
 @probes.register("fid")
@@ -104,11 +106,12 @@ def fid() -> Probe:
 
 @probes.register("digit_modes")
 def digit_modes() -> Probe:
-    """modes_captured (of 10 digits, or 1000 triples), reverse_kl, classifier_accuracy.
+    """modes_captured (of 10 classes, or 1000 triples), reverse_kl, classifier_accuracy.
 
-    Each channel of a sample is classified by the run's digit classifier (the one behind
-    its FID features when those are a classifier's)."""
-    return Probe("digit_modes", lambda ds, obj: getattr(ds, "mode_channels", 0) > 0, _digit_modes)
+    Labelled image datasets: each image of a sample (each channel of a stack) is
+    classified by the dataset's classifier (the one behind its FID features when those
+    are a classifier's); none when that classifier is below the dataset's floor."""
+    return Probe("digit_modes", lambda ds, obj: getattr(ds, "mode_parts", 0) > 0, _digit_modes)
 
 
 @probes.register("discriminator")

@@ -12,8 +12,17 @@ order).
 Generator: z -> (linear) 4×4×(width·2^(k-1)) -> k transposed convolutions (4×4,
 stride 2), each doubling the side and halving the channels, batch norm + ReLU
 between, tanh out; k = log2(resolution / 4). Discriminator: the mirror image, k
-strided convolutions (LeakyReLU 0.2, no batch norm so gradient penalties stay
-per-sample), then a linear logit; optional spectral normalisation per seed.
+strided convolutions, each but the first followed by a normalisation (``norm``),
+LeakyReLU 0.2, then a linear logit; optional spectral normalisation per seed.
+
+D's ``norm``: ``batch`` (the standard DCGAN's), ``none``, ``layer`` (each sample over
+C×H×W) or ``instance`` (each sample and channel); ``auto`` (the default) is batch
+norm unless the run has a gradient penalty (r1, r2, gp, dragan, wgan_gp), which needs
+a per-sample D (batch norm mixes a batch's samples into each output), or spectral
+norm (SN-GAN's D has no other normalisation): then none.
+Asking for batch norm with a gradient penalty is an error. Why batch norm by default:
+without it the DCGAN collapses on digits at 32×32 where the standard one does not
+(benchmarks/dcgan_reference.py).
 """
 from __future__ import annotations
 
@@ -70,6 +79,8 @@ class StackedBatchNorm(nn.Module):
     """Batch norm of (B, S·C, H, W) with batch statistics always (per channel, hence per
     seed); scale (S, C) drawn N(1, 0.02) from ``init[s]``, shift zero."""
 
+    mixes_samples = True
+
     def __init__(self, channels, init):
         super().__init__()
         self.weight = nn.Parameter(normal_per_seed((channels,), init, 1.0, 0.02))
@@ -78,6 +89,46 @@ class StackedBatchNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return nn.functional.batch_norm(x, None, None, self.weight.reshape(-1), self.bias.reshape(-1),
                                         training=True, eps=1e-5)
+
+
+class StackedGroupNorm(nn.Module):
+    """Layer norm (``per_channel`` False: each sample over its seed's C×H×W) or instance
+    norm (True: each sample and channel over H×W) of (B, S·C, H, W), by group norm with
+    S or S·C groups, so no statistic crosses seeds or samples; per-channel scale (S, C)
+    drawn N(1, 0.02) from ``init[s]``, shift zero."""
+
+    def __init__(self, channels, init, per_channel: bool):
+        super().__init__()
+        self.groups = len(init) * channels if per_channel else len(init)
+        self.weight = nn.Parameter(normal_per_seed((channels,), init, 1.0, 0.02))
+        self.bias = nn.Parameter(torch.zeros(len(init), channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.group_norm(x, self.groups, self.weight.reshape(-1),
+                                        self.bias.reshape(-1), eps=1e-5)
+
+
+#: D's normalisations after each convolution but the first
+D_NORMS = {"none": None, "batch": lambda c, init: StackedBatchNorm(c, init),
+           "layer": lambda c, init: StackedGroupNorm(c, init, per_channel=False),
+           "instance": lambda c, init: StackedGroupNorm(c, init, per_channel=True)}
+#: the normalisations that keep D's output for a sample a function of that sample only
+PER_SAMPLE_NORMS = ("none", "layer", "instance")
+
+
+def d_norm(norm: str, per_sample: bool, spectral_norm: bool = False) -> str:
+    """The normalisation D gets: ``auto`` is batch unless a gradient penalty needs a
+    per-sample D or D has spectral norm (SN-GAN's D has no other normalisation); batch
+    with a penalty is an error."""
+    if norm not in (*D_NORMS, "auto"):
+        raise ValueError(f"norm must be one of auto, {', '.join(D_NORMS)}; got {norm!r}")
+    if norm == "auto":
+        return "none" if per_sample or spectral_norm else "batch"
+    if per_sample and norm not in PER_SAMPLE_NORMS:
+        raise ValueError(f"norm: {norm} mixes the samples of a batch, and this run's gradient "
+                         f"penalty needs a per-sample D; use norm: none, layer or instance "
+                         f"(or auto)")
+    return norm
 
 
 def _dcgan_linear(fan_in, fan_out, init) -> StackedLinear:
@@ -154,20 +205,21 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    def __init__(self, S, shape, width, spectral_norm, packing, init):
+    def __init__(self, S, shape, width, spectral_norm, packing, init, norm="none"):
         super().__init__()
         C, H, W = shape
         k = _levels(H)
-        self.S, self.packing = S, int(packing)
+        self.S, self.packing, self.norm = S, int(packing), norm
         self.in_shape = (C * self.packing, H, W)      # a pack of m images: their channels stacked
         layers: list[nn.Module] = []
         ch_in, ch = self.in_shape[0], int(width)
-        for _ in range(k):
+        for i in range(k):
             conv = StackedConv(ch_in, ch, init)
             if spectral_norm:
                 parametrize.register_parametrization(
                     conv, "weight", StackedSpectralNorm(S, ch, init))
-            layers += [conv, nn.LeakyReLU(0.2)]
+            make_norm = D_NORMS[norm] if i > 0 else None
+            layers += [conv] + ([make_norm(ch, init)] if make_norm else []) + [nn.LeakyReLU(0.2)]
             ch_in, ch = ch, ch * 2
         self.net = nn.Sequential(*layers)
         self.fc = _dcgan_linear(ch_in * 16, 1, init)
@@ -204,13 +256,16 @@ def dcgan_generator(n_seeds: int, data_dim: int, init, image_shape=None, z_dim: 
 
 
 @discriminators.register("dcgan")
-def dcgan_discriminator(n_seeds: int, data_dim: int, init, image_shape=None, width: int = 64,
-                        spectral_norm: bool = False, packing: int = 1) -> DCGANDiscriminator:
-    """DCGAN discriminator: strided convs (LeakyReLU 0.2) -> logit, spectral norm optional.
+def dcgan_discriminator(n_seeds: int, data_dim: int, init, image_shape=None, per_sample=False,
+                        width: int = 64, norm: str = "auto", spectral_norm: bool = False,
+                        packing: int = 1) -> DCGANDiscriminator:
+    """DCGAN discriminator: strided convs (norm, LeakyReLU 0.2) -> logit, spectral norm optional.
 
-    `width` channels in the first layer, doubling; `packing` m > 1 judges packs of m
-    images (PacGAN) with their channels stacked."""
+    `width` channels in the first layer, doubling; `norm` after every conv but the
+    first: auto (batch norm; none with a gradient penalty or spectral norm), batch,
+    none, layer or instance; `packing` m > 1 judges packs of m images (PacGAN), channels stacked."""
     if int(packing) < 1 or int(packing) != packing:
         raise ValueError("packing must be a whole number >= 1")
     return DCGANDiscriminator(n_seeds, _image_shape(data_dim, image_shape), _check_width(width),
-                              bool(spectral_norm), packing, init)
+                              bool(spectral_norm), packing, init,
+                              d_norm(norm, bool(per_sample), bool(spectral_norm)))

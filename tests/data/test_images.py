@@ -24,7 +24,7 @@ def test_digits_split_shapes_and_range():
 
 def test_stacked_digits_channels_are_train_digits():
     ds = datasets.build("stacked_digits")
-    assert ds.image_shape == (3, 8, 8) and ds.mode_channels == 3 and ds.default_n_eval == 26000
+    assert ds.image_shape == (3, 8, 8) and ds.mode_parts == 3 and ds.default_n_eval == 26000
     x = ds.sample(50, torch.Generator().manual_seed(0)).reshape(50, 3, 8, 8)
     train = ds.train.reshape(len(ds.train), -1)
     for c in range(3):

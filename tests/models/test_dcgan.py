@@ -98,3 +98,93 @@ def test_dcgan_needs_an_image_dataset_and_a_power_of_two_side():
         build_model(generators, "dcgan", "variants.v.generator", ring, gens(0))
     with pytest.raises(InputError, match="4·2\\^k"):
         build_model(generators, "dcgan", "g", Images((1, 12, 12)), gens(0))
+
+
+def norms_of(D):
+    from ganbench.models.dcgan import StackedBatchNorm, StackedGroupNorm
+    return [type(m).__name__ for m in D.net if isinstance(m, (StackedBatchNorm, StackedGroupNorm))]
+
+
+def test_discriminator_norm_auto_is_batch_norm_unless_a_gradient_penalty():
+    ds = Images((1, 32, 32))                                   # 3 convolutions
+    D = build_model(discriminators, {"name": "dcgan", "width": 4}, "d", ds, gens(0))
+    assert D.norm == "batch" and norms_of(D) == ["StackedBatchNorm"] * 2   # all but the first
+    D = build_model(discriminators, {"name": "dcgan", "width": 4}, "d", ds, gens(0), per_sample=True)
+    assert D.norm == "none" and norms_of(D) == []
+    for norm in ("layer", "instance"):
+        D = build_model(discriminators, {"name": "dcgan", "width": 4, "norm": norm}, "d", ds,
+                        gens(0), per_sample=True)
+        assert D.norm == norm and norms_of(D) == ["StackedGroupNorm"] * 2
+
+
+def test_batch_norm_with_a_gradient_penalty_is_one_line_input_error():
+    from ganbench.harness.build import build_parts
+    cfg = {"objective": "nonsaturating", "regularizers": [{"name": "r1", "weight": 1.0}],
+           "generator": {"name": "dcgan", "width": 4}, "update": "alternating",
+           "discriminator": {"name": "dcgan", "width": 4, "norm": "batch"},
+           "optimizer": {"name": "adam"}, "batch_size": 8, "n_eval": 8, "steps": 2}
+    g = gens(0)
+    with pytest.raises(InputError) as e:
+        build_parts({"name": "digits", "resolution": 16}, cfg, g, g, path="variants.r1.")
+    msg = str(e.value)
+    assert msg.startswith("variants.r1.discriminator") and "\n" not in msg
+    assert "norm: batch" in msg and "norm: none, layer or instance" in msg
+    # wgan_gp's own penalty counts too; auto then picks no normalisation
+    parts = build_parts({"name": "digits", "resolution": 16},
+                        {**cfg, "regularizers": [], "objective": "wgan_gp",
+                         "discriminator": {"name": "dcgan", "width": 4}}, g, g)
+    assert parts.D.norm == "none" and not parts.game.split_batches
+    parts = build_parts({"name": "digits", "resolution": 16},
+                        {**cfg, "regularizers": [], "discriminator": {"name": "dcgan", "width": 4}},
+                        g, g)
+    assert parts.D.norm == "batch" and parts.game.split_batches   # real and fake apart
+
+
+@pytest.mark.parametrize("norm,per_sample", [("none", True), ("layer", True), ("instance", True),
+                                             ("batch", False)])
+def test_which_norms_keep_each_sample_on_its_own(norm, per_sample):
+    ds = Images((1, 16, 16))
+    D = build_model(discriminators, {"name": "dcgan", "width": 4, "norm": norm}, "d", ds, gens(0, 1))
+    x = torch.randn(2, 6, ds.dim)
+    y = x.clone()
+    y[:, 1:] = torch.randn(2, 5, ds.dim)                     # change every other sample
+    same = torch.allclose(D(x)[:, 0], D(y)[:, 0], atol=1e-6)
+    assert same == per_sample
+    from ganbench.models import mixes_samples
+    assert mixes_samples(D) == (not per_sample)
+
+
+def test_layer_and_instance_norm_by_hand():
+    from ganbench.models.dcgan import StackedGroupNorm
+    S, C, B = 2, 3, 4
+    x = torch.randn(B, S * C, 5, 5)
+    for per_channel, dims in ((False, (2, 3, 4)), (True, (3, 4))):
+        norm = StackedGroupNorm(C, gens(0, 1), per_channel)
+        v = x.reshape(B, S, C, 5, 5)
+        want = (v - v.mean(dims, keepdim=True)) / (v.var(dims, unbiased=False, keepdim=True) + 1e-5).sqrt()
+        want = want * norm.weight.detach()[None, :, :, None, None]
+        assert torch.allclose(norm(x), want.reshape(B, S * C, 5, 5), atol=1e-5)
+
+
+def test_split_batches_judge_real_and_fake_apart():
+    """With batch norm in D the D step sees the real batch and the generated batch in two
+    forwards (each with its own statistics), as the G step sees the generated one."""
+    from ganbench.game import Game
+    from ganbench.objectives import objectives
+    ds = Images((1, 16, 16))
+    D = build_model(discriminators, {"name": "dcgan", "width": 4}, "d", ds, gens(0, 1))
+    real, fake = torch.randn(2, 8, ds.dim), torch.randn(2, 8, ds.dim) + 1
+    apart = Game(objectives.build("nonsaturating"), split_batches=True).d_loss(D, real, fake)
+    assert torch.equal(apart.on_real, D(real)) and torch.equal(apart.on_fake, D(fake))
+    joint = Game(objectives.build("nonsaturating")).d_loss(D, real, fake)
+    assert not torch.allclose(joint.on_real, D(real))        # one batch: mixed statistics
+
+
+def test_spectral_norm_alone_by_default():
+    ds = Images((1, 16, 16))
+    D = build_model(discriminators, {"name": "dcgan", "width": 4, "spectral_norm": True}, "d",
+                    ds, gens(0))
+    assert D.norm == "none"
+    D = build_model(discriminators, {"name": "dcgan", "width": 4, "spectral_norm": True,
+                                     "norm": "batch"}, "d", ds, gens(0))
+    assert D.norm == "batch"
