@@ -72,3 +72,24 @@ def test_pacgan_suites_validate_and_run_on_tiny_settings(name, tmp_path, capsys)
     assert list(mc.published_method) == ["GAN", "PacGAN2", "PacGAN3", "PacGAN4"]
     assert [float(x) for x in mc.published] == TABLE1_MODES[name]
     assert all(not math.isnan(float(x)) for x in mc.published_low)
+
+
+def test_the_cpu_budget_suite_is_the_ring_protocol_but_for_its_budget():
+    """pacgan_ring_cpu.yaml: PacGAN's ring protocol (every setting of pacgan_ring.yaml) with
+    only steps, evaluation and logging cadence changed, GAN and PacGAN2."""
+    from ganbench.config.suite import load_suite
+    full = yaml.safe_load((SUITES / "pacgan_ring.yaml").read_text())
+    cpu = yaml.safe_load((SUITES / "pacgan_ring_cpu.yaml").read_text())
+    budget = ("steps", "eval_every", "log_every")
+    assert {k: v for k, v in cpu["defaults"].items() if k not in budget} == \
+           {k: v for k, v in full["defaults"].items() if k not in budget}
+    assert cpu["defaults"]["steps"] == 4000 and cpu["datasets"] == full["datasets"]
+    assert cpu["variants"] == {k: full["variants"][k] for k in ("gan", "pacgan2")}
+    assert cpu["seeds"] == 10 and len(load_suite(SUITES / "pacgan_ring_cpu.yaml").specs) == 20
+    assert cpu["published"]["pacgan2018"]["variants"] == {"gan": "GAN", "pacgan2": "PacGAN2"}
+
+
+def test_the_converged_mixture_suite_validates():
+    from ganbench.config.suite import load_suite
+    suite = load_suite(SUITES.parent / "mog_converged.yaml")
+    assert len(suite.specs) == 7 * 2 * 3
