@@ -48,3 +48,39 @@ def hermetic_caches(tmp_path_factory):
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+# --- the slow tests alongside the default run (CI) ---------------------------------------
+# With GANBENCH_SLOW_ALONGSIDE=1 (set by .ci/run), the session starts the slow tests
+# (`pytest -m slow`) in a child process at once and waits for it at the end: the default
+# run keeps about one core busy, so on a 2-core machine the slow tests ride on the other
+# one instead of adding their minutes after it. A slow failure fails the session.
+_slow_child = None
+
+
+def pytest_sessionstart(session):
+    global _slow_child
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+    if os.environ.pop("GANBENCH_SLOW_ALONGSIDE", "") != "1":
+        return
+    log = tempfile.NamedTemporaryFile("w+", prefix="ganbench-slow-", suffix=".log", delete=False)
+    cmd = [sys.executable, "-m", "pytest", "-q", "-m", "slow", "-p", "no:cacheprovider",
+           "--basetemp", tempfile.mkdtemp(prefix="ganbench-slow-"), str(Path(__file__).parent)]
+    _slow_child = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _slow_child is None:
+        return
+    child, log = _slow_child
+    code = child.wait()
+    log.seek(0)
+    report = session.config.pluginmanager.get_plugin("terminalreporter")
+    text = f"\nslow tests (run alongside, exit {code}):\n" + log.read()
+    report.write_line(text) if report is not None else print(text)
+    if code != 0:
+        session.exitstatus = 1
