@@ -98,11 +98,10 @@ def estimate(path: str) -> dict:
         lo, hi = (steps * (kernels * us * 1e-6 + flops / RATE) for us in LAUNCH_US)
         n_evals = steps // int(first.config["eval_every"])
         label = first.dataset["label"]
-        if not time_evals:
-            per_run[label] = (0.0, 0.0)
         if label not in per_run:
-            per_run[label] = (timed(lambda: loop.evaluator.evaluate(final=False)) / len(g.specs),
-                              timed(lambda: loop.evaluator.evaluate(final=True)) / len(g.specs))
+            per_run[label] = ((timed(lambda: loop.evaluator.evaluate(final=False)) / len(g.specs),
+                               timed(lambda: loop.evaluator.evaluate(final=True)) / len(g.specs))
+                              if time_evals else (0.0, 0.0))
         one, final = per_run[label]
         ev = len(g.specs) * (one * max(0, n_evals - 1) + final)
         total["lo"] += lo
