@@ -127,6 +127,19 @@ def import_plugins(modules: list[str], base: Path | None) -> None:
 def load_suite(path: str | Path, extra_imports: list[str] = ()) -> Suite:
     """Read, validate and expand a suite file."""
     path = Path(path)
+    raw = read_suite(path)
+    try:
+        return parse_suite(raw, default_name=path.stem, base=path.parent, extra_imports=extra_imports,
+                           path=path)
+    except InputError as e:
+        raise InputError(f"{path}: {e}") from None
+
+
+def read_suite(path: Path) -> Any:
+    """A suite file's YAML content, unchecked (InputError if it cannot be read or parsed)."""
+    if path.is_dir():
+        raise InputError(f"{path}: a folder, not a suite file; give a suite YAML file (e.g. "
+                         "suites/mog.yaml); to resume a results folder, give the suite it ran.")
     if not path.is_file():
         raise InputError(f"{path}: suite file not found; check the path (e.g. suites/mog.yaml).")
     try:
@@ -136,17 +149,12 @@ def load_suite(path: str | Path, extra_imports: list[str] = ()) -> Suite:
     except OSError as e:
         raise InputError(f"{path}: cannot read the suite ({e.strerror}); check the path.") from None
     try:
-        raw = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise InputError(f"{path}: not valid YAML{where}: {problem}; fix the syntax there.") from None
-    try:
-        return parse_suite(raw, default_name=path.stem, base=path.parent, extra_imports=extra_imports,
-                           path=path)
-    except InputError as e:
-        raise InputError(f"{path}: {e}") from None
 
 
 def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
