@@ -95,10 +95,11 @@ def _seeds(raw: Any) -> list[int]:
     raise at("seeds", f"expected a count (e.g. 5) or a list of seeds >= 0, got {raw!r}.")
 
 
-def import_plugins(modules: list[str], base: Path | None) -> None:
-    """Import user modules (names or .py paths, relative to the suite) that register things."""
+def import_plugins(modules: list[str], base: Path | None, given: int | None = None) -> None:
+    """Import user modules (names or .py paths, relative to the suite) that register things;
+    ``given``: how many of them the suite names (the rest came from ``--import``)."""
     for i, mod in enumerate(modules):
-        path = f"imports[{i}]"
+        path = f"imports[{i}]" if given is None or i < given else f"--import {mod}"
         try:
             if str(mod).endswith(".py"):
                 candidates = [Path(mod)] if base is None else [base / mod, Path(mod)]
@@ -167,7 +168,7 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
     imports = raw.get("imports") or []
     if not isinstance(imports, list):
         raise at("imports", "expected a list of module names or .py paths.")
-    import_plugins(list(imports) + list(extra_imports), base)
+    import_plugins(list(imports) + list(extra_imports), base, given=len(imports))
     name = str(raw.get("name") or default_name)
     if not NAME_RE.match(name):
         raise at("name", f"{name!r} is not a usable name (letters, digits, _ . + -).")
