@@ -10,6 +10,12 @@ from .errors import InputError, OutputError
 from .interrupts import Interrupted
 
 
+class Count(click.IntRange):
+    """A whole-number option: ``'zero' is not a valid whole number``."""
+
+    name = "whole number"
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ganbench")
 def cli():
@@ -23,7 +29,7 @@ def cli():
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--executor", default="auto", show_default=True,
               help="local (this process), process (worker processes), ray, or auto.")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
+@click.option("--workers", type=Count(min=1), default=None, metavar="N",
               help="Worker processes for --executor process/auto (default: one per CPU core).")
 @click.option("--ray-address", default=None, metavar="ADDR",
               help="With --executor ray: the cluster to join (e.g. auto, or ray://host:10001).")
@@ -53,6 +59,9 @@ def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds
     from .analysis.tables import aggregate, key_text
     from .config.overrides import load
     from .runs.api import main_echo, run as run_suite
+    if out is not None and out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: a file, not a folder; give the results folder to write "
+                         "(a new or an existing one).")
     parsed = load(suite, tuple(sets), seeds, list(imports))
     summary = run_suite(parsed, out, device, executor, workers, force, progress=not no_progress,
                         ray_address=ray_address, echo=main_echo, deterministic=deterministic)

@@ -25,7 +25,7 @@ CORPUS = [
     ("--verison", "Did you mean '--version'?"),
     ("list extra", "Got unexpected extra argument (extra). Usage: ganbench list"),
     # bad option values
-    ("run {suite} --workers zero", "Invalid value for '--workers': 'zero'"),
+    ("run {suite} --workers zero", "Invalid value for '--workers': 'zero' is not a valid whole number."),
     ("run {suite} --workers 0", "Invalid value for '--workers': 0 is not in the range x>=1"),
     ("run {suite} --seeds five", "--seeds: expected a count (e.g. 5) or a list of seeds >= 0, got 'five'."),
     ("run {suite} --seeds 0,1,1", "--seeds: a seed is listed twice."),
@@ -40,7 +40,7 @@ CORPUS = [
     # a folder where a file is expected, a file where a folder is, missing files
     ("run {dir}", "a folder, not a suite file; give a suite YAML file"),
     ("run {nowhere}.yaml", "suite file not found"),
-    ("run {suite} --out {suite}", "--out {suite}: cannot create the results folder"),
+    ("run {suite} --out {suite}", "--out {suite}: a file, not a folder; give the results folder"),
     ("run {suite} --import {nowhere}.py", "--import {nowhere}.py: file {nowhere}.py not found"),
     ("run {suite} --import no_such_module", "--import no_such_module: cannot import 'no_such_module'"),
     ("compare {suite}", "{suite}: no summary.csv here; give a results folder"),
