@@ -56,7 +56,7 @@ def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds
     A folder that already holds finished runs of the same suite is resumed: only
     missing or changed runs are trained.
     """
-    from .analysis.tables import aggregate, key_text
+    from .analysis.tables import key_text
     from .config.overrides import load
     from .runs.api import main_echo, run as run_suite
     if out is not None and out.exists() and not out.is_dir():
@@ -67,7 +67,7 @@ def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds
                         ray_address=ray_address, echo=main_echo, deterministic=deterministic)
     out = Path(summary.attrs["out"])
     if len(summary):
-        click.echo(key_text(aggregate(summary)), nl=False)
+        click.echo(key_text(summary), nl=False)
     counts = summary.status.value_counts().to_dict()
     click.echo(f"ganbench: {', '.join(f'{v} {k}' for k, v in counts.items())} of "
                f"{len(summary)} runs; full table: {out / 'table.md'}, per run: "

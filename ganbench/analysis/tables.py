@@ -103,17 +103,22 @@ def key_metrics(table: pd.DataFrame) -> list[str]:
     return [m for m in names if f"{m}_mean" in table and table[f"{m}_mean"].notna().any()]
 
 
-def key_text(table: pd.DataFrame) -> str:
-    """The short table for the terminal: per (dataset, variant) the finished-ok runs of
-    all (``ok/N``), the key metrics' mean ± std over the seeds with a value, and what the
-    runs did (``diagnosis``: seeds counted per label), aligned."""
+def key_text(summary: pd.DataFrame) -> str:
+    """The short table for the terminal, from a summary: per (dataset, variant) the runs
+    that ended ok of all (``ok/N``), the key metrics' mean ± std over the seeds with a
+    value, and what the runs did (``diagnosis``: seeds per label, ``;`` between labels,
+    since one label may be two, ``collapsed, oscillating``), aligned."""
+    table = aggregate(summary)
     metrics = key_metrics(table)
     lead = ["dataset", "variant"] + ([SETTING_COLUMN] if SETTING_COLUMN in table else [])
-    words = [c for c in ("diagnosis",) if c in table and table[c].notna().any()]
-    head = lead + ["ok/N"] + metrics + words
+    did = {}
+    if "diagnosis" in summary and summary.diagnosis.notna().any():
+        did = {key: "; ".join(f"{n} {v}" for v, n in g.diagnosis.dropna().value_counts().items())
+               for key, g in summary.groupby(lead, sort=False)}
+    head = lead + ["ok/N"] + metrics + (["diagnosis"] if did else [])
     rows = [[str(r[c]) for c in lead] + [f"{r.ok}/{r.runs}"] +
             [fmt(r[f"{m}_mean"]) + (f" ± {fmt(r[f'{m}_std'])}" if fmt(r[f"{m}_std"]) else "")
-             for m in metrics] + [r[c] if isinstance(r[c], str) else "" for c in words]
+             for m in metrics] + ([did.get(tuple(r[c] for c in lead), "")] if did else [])
             for _, r in table.iterrows()]
     widths = [max(len(c) for c in col) for col in zip(head, *rows)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
