@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from faults import (cli, commands, cpu_seconds, descends_from, one_group_failed,
+from helpers.faults import (cli, commands, cpu_seconds, descends_from, one_group_failed,
                     rerun_completes_the_failed)
 
 pytest.importorskip("ray")
