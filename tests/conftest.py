@@ -33,6 +33,7 @@ E2E = [
     "tests/test_image_suites.py::test_shipped_gpu_suites_run_on_tiny_files",
     "tests/harness/test_features.py::test_inception_plumbing_with_random_weights",
     "tests/analysis/test_report.py::test_report_renders_in_headless_chromium",
+    "tests/test_readme.py::test_the_readmes_test_command_runs_every_test_but_the_slow_ones",
 ]
 
 
