@@ -51,6 +51,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if "not e2e" not in (config.option.markexpr or ""):
+        return           # e2e tests were not left out for being end to end (e.g. -m slow)
     left_out = [i for i in terminalreporter.stats.get("deselected", [])
                 if i.get_closest_marker("e2e") and not i.get_closest_marker("slow")]
     if left_out:
