@@ -9,20 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import TINY
-from ganbench.cli import main
 from ganbench.layout import SUMMARY_COLUMNS
-
-
-def run_cli(*args):
-    args = list(args)
-    if args[0] == "run" and "--executor" not in args:
-        args += ["--executor", "local"]
-    try:
-        main(args)
-        return 0
-    except SystemExit as e:
-        return e.code or 0
+from helpers.cli import TINY, run_cli
 
 
 def test_run_writes_the_output_contract(tiny_suite, tmp_path, capsys):
