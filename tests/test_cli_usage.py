@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import TINY
+from helpers.cli import TINY
 
 # (command line: {suite}, {dir} (a results folder), {nowhere} (a missing path) filled in;
 #  text the one line must hold)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import TINY
+from helpers.cli import TINY
 from ganbench.cli import main
 from ganbench.config import overrides
 from ganbench.errors import InputError
