@@ -175,6 +175,17 @@ def write_suite(out: Path, resolved: dict) -> None:
 LOCK_FILE = ".ganbench.lock"
 
 
+def _remove_stale_temporaries(out: Path) -> None:
+    """Delete the temporary files a killed writer left (``atomic_write`` renames a
+    ``.NAME.*.tmp`` into place; a kill -9 between the two leaves it). Called with the
+    folder's lock held, so no live writer owns one."""
+    for tmp in list(out.glob(".*.tmp")) + list(out.glob("runs/*/.*.tmp")):
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+
+
 @contextmanager
 def folder_lock(out: Path):
     """Hold OUT for one writer: an exclusive ``flock`` on ``OUT/.ganbench.lock`` for as
@@ -200,6 +211,7 @@ def folder_lock(out: Path):
         f.truncate()
         f.write(f"{os.getpid()}\n")
         f.flush()
+        _remove_stale_temporaries(Path(out))
         yield
     finally:
         fcntl.flock(f, fcntl.LOCK_UN)
