@@ -17,13 +17,13 @@ from typing import Callable
 import pandas as pd
 
 from ..config.suite import Suite, load_suite, parse_suite
-from ..data import datasets
 from ..errors import InputError, OutputError, at
 from ..harness.device import make_deterministic
 from ..interrupts import Interrupted, deferred, handled
 from ..harness.features import build_extractor, mode_classifier
 from ..layout import FINISHED, atomic_write, run_dir, write_text
-from .executors import Job, executors, pending_groups
+from .executors import Job, executors
+from .groups import pending_groups
 from .store import folder_lock, write_suite, write_summary
 
 
@@ -55,8 +55,8 @@ def prepare_features(suite: Suite) -> None:
         if key in seen:
             continue
         seen.add(key)
-        ds = datasets.build(spec.dataset_spec())
-        extractor = build_extractor(spec.config.get("features"), ds)
+        ds = suite.datasets[spec.dataset["label"]]
+        extractor = build_extractor(spec.config.features, ds)
         try:
             if extractor is not None:
                 extractor.prepare()
@@ -89,8 +89,7 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
     s = _suite(suite, imports)
     dev = resolve_device(device)
     execute = executors.build(executor, "--executor")
-    if hasattr(execute, "check_device"):      # e.g. Ray refuses a named GPU
-        execute.check_device(dev)
+    execute.check_device(dev)                   # e.g. Ray refuses a named GPU
     out = Path(out) if out is not None else Path("results") / s.name
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -106,7 +105,7 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
         if deterministic:
             make_deterministic()
         try:
-            execute(Job(out, s.specs, groups, dev, s.resolved["imports"],
+            execute.run(Job(out, s.specs, groups, dev, s.resolved["imports"],
                         s.path.parent if s.path else None, workers, progress=progress,
                         ray_address=ray_address, deterministic=deterministic))
         except (Interrupted, OutputError) as e:

@@ -92,4 +92,4 @@ def test_n_eval_need_not_be_a_multiple_of_the_packing():
     assert res.metrics["hq_fraction"] * 100 == pytest.approx(round(res.metrics["hq_fraction"] * 100))
     raw = {"datasets": ["ring8"], "variants": {"pac": {"n_eval": 2500, "batch_size": 300,
            "discriminator": {"name": "packed", "packing": 3}}}}
-    assert parse_suite(raw).specs[0].config["n_eval"] == 2500   # PacGAN3 on 2,500 samples
+    assert parse_suite(raw).specs[0].config.n_eval == 2500   # PacGAN3 on 2,500 samples
