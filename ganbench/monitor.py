@@ -29,7 +29,6 @@ read at ``evaluate`` and ``close``.
 from __future__ import annotations
 
 import copy
-import json
 import time
 import warnings
 from dataclasses import asdict, dataclass
@@ -46,14 +45,12 @@ from .data import datasets
 from .errors import InputError
 from .harness import d_output as d_forms
 from .harness.checkpoints import checkpoint_probes
-from .harness.evaluation import d_map, measure, plane_grid
+from .harness.evaluation import measure, single_d_map
 from .harness.features import build_extractor, mode_classifier
-from .harness.one_seed import OneSeed
 from .harness.probes import Evaluation, applicable
 from .harness.recorder import Recorder
-from .layout import atomic_write
-from .runs.api import write_tables
-from .runs.store import run_files, summary_frame, write_run
+from .runs.api import write_results_summary
+from .runs.store import run_files, write_run
 
 #: the seed of the fixed real sample every evaluation compares against
 REAL_SEED = 12345
@@ -145,22 +142,10 @@ class Monitor:
                            for k, v in row.items() if v is not None})
 
     def _flush(self) -> None:
-        """Hand the steps logged since the last call to the recorder (one host transfer
-        per column)."""
-        if not self._rows:
-            return
-        cols = list(dict.fromkeys(k for r in self._rows for k in r))
-        values = torch.full((len(self._rows), 1, len(cols)), float("nan"))
-        given = torch.zeros(values.shape, dtype=torch.bool)
-        for j, c in enumerate(cols):
-            idx = [i for i, r in enumerate(self._rows) if c in r]
-            got = [self._rows[i][c] for i in idx]
-            dev = next((v.device for v in got if isinstance(v, torch.Tensor)), "cpu")
-            values[idx, 0, j] = torch.stack([torch.as_tensor(v, dtype=torch.float32, device=dev)
-                                             for v in got]).cpu()
-            given[idx, 0, j] = True
-        self.recorder.steps(self._steps, values, given, cols)
-        self._steps, self._rows = [], []
+        """Hand the steps logged since the last call to the recorder."""
+        if self._rows:
+            self.recorder.rows(self._steps, self._rows)
+            self._steps, self._rows = [], []
 
     def _form(self, D: torch.nn.Module, outputs: np.ndarray) -> str:
         """The form of D's outputs, decided once (given, or detected from ``outputs``)."""
@@ -232,36 +217,20 @@ class Monitor:
             with torch.no_grad():
                 out = critic(self.real[:256].reshape(-1, *shape).to(dev)).reshape(-1)
             self._form(critic, out.float().cpu().numpy())
-        head = d_forms.logits if self.d_output == "probability" else None
-        fresh = OneSeed(critic, "d", shape, head)
-        opt = torch.optim.Adam(fresh.parameters(), lr=lr, betas=(0.5, 0.999))
-        gen = torch.Generator().manual_seed(seed)
         probe = checkpoint_probes.build({"name": "vanishing", "at": [int(step)],
                                          "d_steps": int(d_steps)})
-        curves = probe.curves(OneSeed(G, "g"), fresh, opt,
-                              lambda n: self.ds.sample(n, gen).to(dev).reshape(1, n, -1),
-                              lambda n: draw(n, gen).to(dev).unsqueeze(0), batch_size,
-                              split_batches=True)
-        frames = probe.frames(curves, int(step))
-        self.recorder.probe(probe, frames)
-        return frames[0]
+        gen = torch.Generator().manual_seed(seed)
+        table = probe.run_single(G, critic, lambda n: self.ds.sample(n, gen).to(dev),
+                                 lambda n: draw(n, gen).to(dev), batch_size, int(step), lr, shape,
+                                 d_forms.logits if self.d_output == "probability" else None)
+        self.recorder.probe(probe, [table])
+        return table
 
     # -- at the end -------------------------------------------------------------------
     def history(self) -> pd.DataFrame:
         """history.csv so far: one row per logged step, the evaluations merged in."""
         self._flush()
         return self.recorder.history(0)
-
-    def _d_map(self) -> dict | None:
-        """D (and D*) on a grid over the plane, from the last evaluation (2D, D given)."""
-        last = self._last
-        if last is None or last["D"] is None or self.ds.dim != 2 or self.ds.is_image:
-            return None
-        D, grid = last["D"], plane_grid(self.ds)
-        with torch.no_grad():
-            out = D(grid[2].to(next(D.parameters()).device)).reshape(-1).float()
-        d = d_forms.as_probability(out, self.d_output).cpu().numpy()
-        return d_map(self.ds, grid, d, self.d_output != "critic", last["ev"].fake)
 
     def close(self) -> dict:
         """Write the run folder and the results folder's summary.csv and table.md; returns
@@ -274,7 +243,9 @@ class Monitor:
             rec.amend(last["step"], [measure(last["ev"], finals)[0]])
         real = [last["ev"].real if last else None]
         fake = [last["ev"].fake if last else None]
-        (result,) = rec.results(rec.last_step, real, fake, [self._d_map()] if ok else None)
+        d_map = single_d_map(self.ds, last["D"], self.d_output, last["ev"].fake) \
+            if ok and last is not None and last["D"] is not None else None
+        (result,) = rec.results(rec.last_step, real, fake, [d_map])
         settings = MonitorSettings(self.n_eval, self.min_hq, self._features_spec, self.d_output,
                                    self._d_output_by)
         spec = RunSpec(self.run_id, self.spec_dataset, self.variant, self.seed, settings)
@@ -294,19 +265,4 @@ class Monitor:
             self.close()
 
 
-def write_results_summary(out: Path) -> pd.DataFrame:
-    """summary.csv, table.csv and table.md of every run recorded in ``out`` (run folders
-    of monitors, in run-id order)."""
-    records = []
-    for f in sorted(Path(out).glob("runs/*/metrics.json")):
-        try:
-            records.append(json.loads(f.read_text()))
-        except ValueError:
-            continue
-    summary = summary_frame(records)
-    atomic_write(Path(out) / "summary.csv", lambda p: summary.to_csv(p, index=False))
-    write_tables(Path(out), summary)
-    return summary
-
-
-__all__ = ["Monitor", "write_results_summary"]
+__all__ = ["Monitor"]

@@ -18,8 +18,8 @@ A checkpoint probe takes the :class:`~ganbench.harness.players.Players`, the ste
 per-seed seeds and a function that builds a fresh D with its optimizer; it declares
 the files it adds to each run folder (``artifacts``). The vanishing probe's experiment
 itself (:meth:`VanishingProbe.curves`) takes any seed-stacked G and fresh D, so a
-user's own single-seed modules run it too, as a stack of one seed
-(:class:`ganbench.harness.one_seed.OneSeed`, from ganbench.Monitor).
+user's own single-seed modules run it too (:meth:`VanishingProbe.run_single`, as a
+stack of one seed: :class:`ganbench.harness.one_seed.OneSeed`; from ganbench.Monitor).
 """
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ from ..objectives import minimax_d_loss
 from ..registry import Registry
 from ..streams import SeedStreams
 from .artifacts import Artifact
+from .one_seed import OneSeed
 
 checkpoint_probes = Registry("checkpoint probe")
 
@@ -81,6 +82,21 @@ class VanishingProbe:
                              lambda n: players.noise(n, gens), players.batch_size,
                              players.game.packing, players.game.split_batches)
         return self.frames(curves, checkpoint)
+
+    def run_single(self, G: torch.nn.Module, D: torch.nn.Module, real_batch: Callable,
+                   noise: Callable, batch_size: int, checkpoint: int, lr: float = 1e-3,
+                   in_shape: tuple | None = None, head: Callable | None = None) -> pd.DataFrame:
+        """The experiment on one seed's plain modules (a user's loop): a frozen copy of G,
+        and D, fresh (not changed: its weights are copied), trained by Adam (lr, betas (0.5,
+        0.999)) on real and generated samples apart; ``real_batch(n)`` and ``noise(n)``
+        draw (n, ...) batches. D sees ``in_shape`` inputs; ``head(call, x, module)`` makes
+        its logits where its output is not one (:class:`OneSeed`)."""
+        fresh = OneSeed(D, "d", in_shape, head)
+        opt = torch.optim.Adam(fresh.parameters(), lr=lr, betas=(0.5, 0.999))
+        curves = self.curves(OneSeed(G, "g"), fresh, opt,
+                             lambda n: real_batch(n).reshape(1, n, -1),
+                             lambda n: noise(n).unsqueeze(0), batch_size, split_batches=True)
+        return self.frames(curves, checkpoint)[0]
 
     def curves(self, G, D, opt, real_batch: Callable, noise: Callable, batch_size: int,
                packing: int = 1, split_batches: bool = False) -> np.ndarray:

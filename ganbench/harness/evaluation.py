@@ -12,6 +12,7 @@ import torch
 
 from ..game import pack
 from ..metrics.theory import d_star_on
+from .d_output import as_probability
 from .probes import Evaluation, Probe, applicable
 from .recorder import exploded
 
@@ -78,10 +79,21 @@ def d_map(ds, grid: tuple, d: np.ndarray, probability: bool, fake: np.ndarray) -
     return m
 
 
+@torch.no_grad()
+def single_d_map(ds, D: torch.nn.Module, d_output: str, fake: np.ndarray) -> dict | None:
+    """:func:`d_map` of one seed's plain D (a user's module) whose outputs have the form
+    ``d_output`` (2D data only, else None)."""
+    if ds.dim != 2 or ds.is_image:
+        return None
+    grid = plane_grid(ds)
+    out = D(grid[2].to(next(D.parameters()).device)).reshape(-1).float()
+    return d_map(ds, grid, as_probability(out, d_output).cpu().numpy(), d_output != "critic", fake)
+
+
 class Evaluator:
     """Every probe that applies, on the fixed evaluation samples of each seed."""
 
-    def __init__(self, players, eval_gens: list, n_eval: int, min_hq: int = 1,
+    def __init__(self, players, eval_gens: list, n_eval: int, min_hq: int,
                  features=None, classifier=None, generator=None):
         self.players = players
         #: the generator evaluated: G itself, or its average (ema with evaluate: true)

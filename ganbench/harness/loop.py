@@ -1,5 +1,6 @@
-"""The training loop for S runs trained together as one stacked model: schedule, history, divergence,
-evaluations and checkpoint probes, and the per-seed results.
+"""The training loop for S runs trained together as one stacked model: the schedule of
+steps, evaluations and checkpoint probes, each fed to the run's recorder
+(:mod:`ganbench.harness.recorder`: history, divergence, the per-seed results and files).
 
 Seeds that share a dataset, variant and settings train as one seed-stacked model
 (parameters with a leading seed dimension). Each seed has its own random streams

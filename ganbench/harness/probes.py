@@ -45,13 +45,9 @@ class Evaluation:
     features: Any = None   # the FID/KID feature extractor, prepared (image datasets)
     classifier: Any = None  # the classifier that counts class modes (digit datasets)
     device: str = "cpu"
-    #: the form of ``d_real``/``d_fake`` (D_OUTPUTS); default: a logit where the
-    #: objective's D models a probability, else a critic's score
+    #: the form of ``d_real``/``d_fake`` (D_OUTPUTS); None: as ganbench's objectives
+    #: have it, a logit where D models a probability, else a critic's score
     d_output: str | None = None
-
-    def __post_init__(self):
-        if self.d_output is None:
-            self.d_output = "logit" if self.objective.probability else "critic"
 
     def d_probs(self) -> tuple[np.ndarray, np.ndarray]:
         """D's outputs on real and generated samples as probabilities (a D that models one)."""

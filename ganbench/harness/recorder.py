@@ -7,6 +7,7 @@ under :class:`ganbench.Monitor`). The harness's loop and Monitor feed it the sam
   Each is checked for divergence (a value that is not finite or beyond ``EXPLODE``
   marks its seed ``diverged`` at that step); every ``log_every``-th step, the last
   one given and the step where a seed diverged are kept for history.csv;
+  A loop of one's own hands :meth:`Recorder.rows`, one mapping of named numbers a step;
 - :meth:`Recorder.evaluation`: an evaluation's (numbers, tracks) per seed, None for a
   seed whose samples blew up (``diverged`` at that step);
   :meth:`Recorder.amend` adds numbers to an evaluation (e.g. end-of-run ones);
@@ -116,6 +117,21 @@ class Recorder:
         if keep:
             self._rows.append((columns, values[keep]))
             self._steps += [int(steps[i]) for i in keep]
+
+    def rows(self, steps: Sequence[int], rows: list[dict]) -> None:
+        """One seed's logged steps, one mapping name -> number (a float or a 0-d tensor,
+        on any device) per step; a step may leave a name out (one host transfer per name)."""
+        cols = list(dict.fromkeys(k for r in rows for k in r))
+        values = torch.full((len(rows), 1, len(cols)), float("nan"))
+        given = torch.zeros(values.shape, dtype=torch.bool)
+        for j, c in enumerate(cols):
+            idx = [i for i, r in enumerate(rows) if c in r]
+            got = [rows[i][c] for i in idx]
+            dev = next((v.device for v in got if isinstance(v, torch.Tensor)), "cpu")
+            values[idx, 0, j] = torch.stack([torch.as_tensor(v, dtype=torch.float32, device=dev)
+                                             for v in got]).cpu()
+            given[idx, 0, j] = True
+        self.steps(steps, values, given, cols)
 
     def evaluation(self, step: int, rows: list[tuple[dict, dict] | None]) -> None:
         """An evaluation at ``step``: per seed (numbers, tracks), or None where the

@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from ..harness.features import build_extractor, mode_classifier
 from ..layout import FINISHED, atomic_write, run_dir, write_text
 from .executors import Job, executors
 from .groups import pending_groups
-from .store import folder_lock, write_suite, write_summary
+from .store import folder_lock, summary_frame, write_suite, write_summary
 
 
 def resolve_device(name: str) -> str:
@@ -143,6 +144,21 @@ def write_tables(out: Path, summary: pd.DataFrame) -> str:
     md = to_markdown(table)
     write_text(out / "table.md", md)
     return md
+
+
+def write_results_summary(out: Path) -> pd.DataFrame:
+    """summary.csv, table.csv and table.md of every run recorded in ``out``, in run-id
+    order (a folder that ganbench.Monitor runs write, one run at a time)."""
+    records = []
+    for f in sorted(Path(out).glob("runs/*/metrics.json")):
+        try:
+            records.append(json.loads(f.read_text()))
+        except ValueError:
+            continue
+    summary = summary_frame(records)
+    atomic_write(Path(out) / "summary.csv", lambda p: summary.to_csv(p, index=False))
+    write_tables(Path(out), summary)
+    return summary
 
 
 @dataclass
