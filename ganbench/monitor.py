@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 import time
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -46,7 +45,7 @@ from .errors import InputError
 from .harness import d_output as d_forms
 from .harness.checkpoints import checkpoint_probes
 from .harness.evaluation import measure, single_d_map
-from .harness.features import build_extractor, mode_classifier
+from .harness.features import build_extractor, prepared
 from .harness.probes import Evaluation, applicable
 from .harness.recorder import Recorder
 from .runs.api import write_results_summary
@@ -116,11 +115,9 @@ class Monitor:
         self.spec_dataset = {**spec, "label": self.label}
         self.n_eval = int(n_eval or self.ds.default_n_eval)
         self.min_hq = int(min_hq)
-        self.probability = bool(probability)
-        self.d_output = d_forms.check(d_output)
-        self._d_output_by = "given" if d_output is not None else None
+        self.d_output = d_forms.OutputForm(d_output, probability)
         self.real = self.ds.sample(self.n_eval, torch.Generator().manual_seed(REAL_SEED))
-        self._features_spec, self._features, self._classifier = features, None, None
+        self._features_spec, self._features = features, None
         self.recorder = Recorder(self.ds, [self.seed], [], [self.run_id])
         self._steps: list[int] = []
         self._rows: list[dict] = []             # logged, not yet handed to the recorder
@@ -147,14 +144,6 @@ class Monitor:
             self.recorder.rows(self._steps, self._rows)
             self._steps, self._rows = [], []
 
-    def _form(self, D: torch.nn.Module, outputs: np.ndarray) -> str:
-        """The form of D's outputs, decided once (given, or detected from ``outputs``)."""
-        if self.d_output is None:
-            self.d_output, self._d_output_by, warning = d_forms.detect(D, outputs, self.probability)
-            if warning:
-                warnings.warn(warning, stacklevel=3)
-        return self.d_output
-
     @torch.no_grad()
     def evaluate(self, step: int, samples, D: torch.nn.Module | None = None) -> dict:
         """Score generated ``samples`` (n, dim), or (n, C, H, W) images in [-1, 1], as the
@@ -170,11 +159,11 @@ class Monitor:
             shape = self.ds.image_shape or (self.ds.dim,)
             d_real = D(self.real.reshape(-1, *shape).to(dev)).reshape(-1).float().cpu().numpy()
             d_fake = D(fake_t.reshape(-1, *shape).to(dev)).reshape(-1).float().cpu().numpy()
-            self._form(D, np.concatenate([d_real, d_fake]))
-        form = self.d_output or "logit"
+            self.d_output.of(D, np.concatenate([d_real, d_fake]))
+        form = self.d_output.form or "logit"
         objective = SimpleNamespace(probability=form != "critic")
         ev = Evaluation(self.ds, objective, self.real.numpy(), fake, d_real, d_fake, self.min_hq,
-                        self._prepared_features(), self._classifier, self._device, form)
+                        *self._prepared_features(), self._device, form)
         chosen = [p for p in applicable(self.ds, objective)
                   if not p.final_only and (D is not None or not p.needs_d)]
         row = measure(ev, chosen)
@@ -184,14 +173,13 @@ class Monitor:
         self._last = {"step": int(step), "ev": ev, "D": D}
         return dict(row[0])
 
-    def _prepared_features(self):
-        if self._features is None and self.ds.is_image:
+    def _prepared_features(self) -> tuple:
+        """The feature extractor and mode classifier (image data), loaded once."""
+        if self._features is None:
             # loading may train the digit classifier once: with gradients, even when the
             # caller evaluates under torch.no_grad()
             with torch.enable_grad():
-                ext = build_extractor(self._features_spec, self.ds)
-                self._features = ext.prepare() if ext is not None else None
-                self._classifier = mode_classifier(self.ds, self._features)
+                self._features = prepared(build_extractor(self._features_spec, self.ds), self.ds)
         return self._features
 
     def vanishing_probe(self, step: int, G: torch.nn.Module, z_dim: int | None = None,
@@ -213,16 +201,16 @@ class Monitor:
         draw = noise or (lambda n, g: torch.randn(n, z_dim, generator=g))
         critic = (make_d() if make_d else _reinitialised(D)).to(dev)
         shape = self.ds.image_shape or (self.ds.dim,)
-        if self.d_output is None:
+        if self.d_output.form is None:
             with torch.no_grad():
                 out = critic(self.real[:256].reshape(-1, *shape).to(dev)).reshape(-1)
-            self._form(critic, out.float().cpu().numpy())
+            self.d_output.of(critic, out.float().cpu().numpy())
         probe = checkpoint_probes.build({"name": "vanishing", "at": [int(step)],
                                          "d_steps": int(d_steps)})
         gen = torch.Generator().manual_seed(seed)
         table = probe.run_single(G, critic, lambda n: self.ds.sample(n, gen).to(dev),
                                  lambda n: draw(n, gen).to(dev), batch_size, int(step), lr, shape,
-                                 d_forms.logits if self.d_output == "probability" else None)
+                                 d_forms.logits if self.d_output.form == "probability" else None)
         self.recorder.probe(probe, [table])
         return table
 
@@ -243,11 +231,11 @@ class Monitor:
             rec.amend(last["step"], [measure(last["ev"], finals)[0]])
         real = [last["ev"].real if last else None]
         fake = [last["ev"].fake if last else None]
-        d_map = single_d_map(self.ds, last["D"], self.d_output, last["ev"].fake) \
+        d_map = single_d_map(self.ds, last["D"], self.d_output.form, last["ev"].fake) \
             if ok and last is not None and last["D"] is not None else None
         (result,) = rec.results(rec.last_step, real, fake, [d_map])
-        settings = MonitorSettings(self.n_eval, self.min_hq, self._features_spec, self.d_output,
-                                   self._d_output_by)
+        settings = MonitorSettings(self.n_eval, self.min_hq, self._features_spec,
+                                   self.d_output.form, self.d_output.how)
         spec = RunSpec(self.run_id, self.spec_dataset, self.variant, self.seed, settings)
         files = run_files(spec, result, time.perf_counter() - self._t0, 1, self._device,
                           result.artifacts, result.declared)

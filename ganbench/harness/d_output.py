@@ -18,6 +18,7 @@ input of its final ``nn.Sigmoid`` when it has one (exact), else logit(p).
 """
 from __future__ import annotations
 
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -59,6 +60,23 @@ def detect(D: nn.Module, outputs: np.ndarray, probability: bool) -> tuple[str, s
             "does not end in an nn.Sigmoid; they are taken as probabilities. Pass "
             "d_output='logit' (or 'critic') if they are not.")
     return "logit", "detected: D's outputs lie outside [0, 1]", None
+
+
+class OutputForm:
+    """The form of a user's D's outputs, decided once: ``given``, or detected from the
+    first outputs seen (``probability``: D models a probability; False: a critic)."""
+
+    def __init__(self, given: str | None = None, probability: bool = True):
+        self.form, self.how = check(given), "given" if given is not None else None
+        self.probability = bool(probability)
+
+    def of(self, D: nn.Module, outputs: np.ndarray) -> str:
+        """The form (detected from D and its ``outputs`` the first time; a guess warns)."""
+        if self.form is None:
+            self.form, self.how, warning = detect(D, outputs, self.probability)
+            if warning:
+                warnings.warn(warning, stacklevel=3)
+        return self.form
 
 
 def logits(call: Callable, x: torch.Tensor, module: nn.Module) -> torch.Tensor:

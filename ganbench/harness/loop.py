@@ -22,7 +22,7 @@ from .averaging import GeneratorAverage
 from .build import build_parts, fresh_critic, players_of, probe_seeds, seed_streams
 from .equilibrium import distance_to_equilibrium, eig_max_real, has_equilibrium
 from .evaluation import Evaluator
-from .features import mode_classifier
+from .features import prepared
 from .recorder import Recorder, SeedResult
 from .run_config import RunConfig
 from .saved import model_bytes
@@ -66,10 +66,9 @@ class Loop:
                                         [c.ema["start"] for c in configs]) if config.ema else None
         self.fresh_critic = fresh_critic(configs, self.dataset, device)
         self.probe_seeds = [probe_seeds(s) for s in self.seeds]
-        features = parts.features.prepare() if parts.features is not None else None
         evaluated = config.ema is not None and config.ema["evaluate"]
         self.evaluator = Evaluator(self.players, [st["eval"] for st in streams], config.n_eval,
-                                   config.min_hq, features, mode_classifier(self.dataset, features),
+                                   config.min_hq, *prepared(parts.features, self.dataset),
                                    self.average.avg if evaluated else None)
         self.columns = list(StepLog._fields) + list(trace(self.players))
         self.recorder = Recorder(self.dataset, self.seeds, self.columns, names,
