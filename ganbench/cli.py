@@ -10,6 +10,12 @@ from .errors import InputError, OutputError
 from .interrupts import Interrupted
 
 
+class Count(click.IntRange):
+    """A whole-number option: ``'zero' is not a valid whole number``."""
+
+    name = "whole number"
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ganbench")
 def cli():
@@ -23,34 +29,49 @@ def cli():
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--executor", default="auto", show_default=True,
               help="local (this process), process (worker processes), ray, or auto.")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
+@click.option("--workers", type=Count(min=1), default=None, metavar="N",
               help="Worker processes for --executor process/auto (default: one per CPU core).")
 @click.option("--ray-address", default=None, metavar="ADDR",
               help="With --executor ray: the cluster to join (e.g. auto, or ray://host:10001).")
 @click.option("--import", "imports", multiple=True, metavar="MODULE",
               help="Import a module (or .py file) that registers your own variants; repeatable.")
+@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
+              help="Override a setting of the suite, as editing its file would; repeatable. "
+                   "PATH: defaults.<setting> or variants.<variant>.<setting>, settings as in "
+                   "sweep: (steps, optimizer.lr, regularizers[0].weight), or seeds/name; VALUE: "
+                   "YAML, e.g. 'defaults.optimizer={name: adam, lr: 1e-3}'. Recorded in "
+                   "OUT/suite.yaml; on resume the runs it changes are rerun.")
+@click.option("--seeds", default=None, metavar="N|LIST",
+              help="Override the suite's seeds: a count (3) or a list (0,1,2).")
 @click.option("--force", is_flag=True, help="Rerun finished runs instead of resuming.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
 @click.option("--deterministic", is_flag=True,
               help="Deterministic GPU kernels (cuDNN, cuBLAS, no TF32): bit-for-bit repeats on "
                    "the same GPU and versions, somewhat slower.")
-def run(suite, out, device, executor, workers, ray_address, imports, force, no_progress,
-        deterministic):
-    """Train every run of SUITE (a YAML file) and write the results folder.
+def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds, force,
+        no_progress, deterministic):
+    """Train every run of SUITE (a YAML file) and write the results folder; print the
+    key metrics per dataset and variant (the full table is OUT/table.md).
 
     A folder that already holds finished runs of the same suite is resumed: only
     missing or changed runs are trained.
     """
+    from .analysis.tables import key_text
+    from .config.overrides import load
     from .runs.api import main_echo, run as run_suite
-    summary = run_suite(suite, out, device, executor, workers, force, progress=not no_progress,
-                        imports=tuple(imports), ray_address=ray_address, echo=main_echo,
-                        deterministic=deterministic)
+    if out is not None and out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: a file, not a folder; give the results folder to write "
+                         "(a new or an existing one).")
+    parsed = load(suite, tuple(sets), seeds, list(imports))
+    summary = run_suite(parsed, out, device, executor, workers, force, progress=not no_progress,
+                        ray_address=ray_address, echo=main_echo, deterministic=deterministic)
     out = Path(summary.attrs["out"])
-    click.echo((out / "table.md").read_text(), nl=False)
-    click.echo("")
+    if len(summary):
+        click.echo(key_text(summary), nl=False)
     counts = summary.status.value_counts().to_dict()
-    click.echo(f"ganbench: {', '.join(f'{v} {k}' for k, v in counts.items())}; "
-               f"summary: {out / 'summary.csv'}, table: {out / 'table.md'}", err=True)
+    click.echo(f"ganbench: {', '.join(f'{v} {k}' for k, v in counts.items())} of "
+               f"{len(summary)} runs; full table: {out / 'table.md'}, per run: "
+               f"{out / 'summary.csv'}", err=True)
     if counts.get("failed"):
         sys.exit(1)
 
@@ -203,6 +224,10 @@ def main(argv=None):
     """Entry point: bad input is one line on stderr and exit code 2, never a traceback."""
     try:
         cli.main(args=argv, standalone_mode=False, prog_name="ganbench")
+    except click.ClickException as e:        # a usage error: missing, unknown, bad value
+        click.echo(f"ganbench: error: {usage_line(e, sys.argv[1:] if argv is None else argv)}",
+                   err=True)
+        sys.exit(2)
     except InputError as e:
         click.echo(f"ganbench: error: {e}", err=True)
         sys.exit(2)
@@ -214,6 +239,24 @@ def main(argv=None):
         _interrupted(stop)
     except KeyboardInterrupt as e:
         _interrupted(e if isinstance(e, Interrupted) else None)
+
+
+def usage_line(e: click.ClickException, argv: list[str]) -> str:
+    """Click's usage error as one line: the problem (with click's "Did you mean"), the
+    command's usage, and where its options are listed."""
+    ctx = getattr(e, "ctx", None)
+    if ctx is None:                            # e.g. an option without its value
+        name = next((a for a in argv if a in cli.commands), None)
+        command = cli.commands.get(name, cli)
+        ctx = click.Context(command, info_name=f"ganbench {name}" if name else "ganbench")
+    no_args = getattr(click.exceptions, "NoArgsIsHelpError", ())
+    message = "Missing command." if isinstance(e, no_args) else e.format_message()
+    line = " ".join(message.split())
+    line += "" if line.endswith((".", "?")) else "."
+    if isinstance(e, click.exceptions.NoSuchCommand) or message == "Missing command.":
+        line += f" Commands: {', '.join(ctx.command.list_commands(ctx))}."
+    usage = " ".join(ctx.get_usage().split())
+    return f"{line} {usage}; '{ctx.command_path} --help' says more."
 
 
 def _kept(e) -> str:

@@ -56,7 +56,14 @@ class Registry:
             return self._entries[name]
         close = difflib.get_close_matches(str(name), self.names(), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise at(path, f"unknown {self.kind} {name!r}.{hint} Known: {', '.join(self.names())}.")
+        raise at(path, f"unknown {self.kind} {name!r}.{hint} Known: {', '.join(self.names())}. "
+                       f"{self.plugin_hint()}")
+
+    def plugin_hint(self) -> str:
+        """Where a user's own entry comes from: the module that registers it must be
+        imported (a suite's ``imports:``, ``--import``, or ``imports=`` in Python)."""
+        return (f"Your own {self.kind}? Register it in a module and name that module under "
+                "the suite's 'imports:' (or pass --import MODULE).")
 
     def describe(self, name: str) -> str:
         """First line of the factory's docstring."""

@@ -1,7 +1,65 @@
+"""Test-session settings, the shared fixtures, and which tests are end to end.
+
+A plain ``pytest`` runs the fast tests (pyproject.toml: ``-m 'not slow and not e2e'``);
+``pytest -m 'not slow'`` adds the end-to-end ones (the README's test command, which CI
+runs); ``pytest -m slow`` runs the slow ones. Shared helpers live in tests/helpers/.
+"""
 import pytest
 import torch
 
+from helpers.cli import TINY
+
 torch.set_num_threads(1)
+
+# --- end-to-end tests, marked by where they are ------------------------------------------
+#: Tests that drive ganbench as a user's machine does and take seconds each: the real CLI
+#: in a subprocess, worker processes and Ray, signals and kills, whole shipped suites,
+#: a browser. A module path marks every test in it; ``module::test`` marks one test with
+#: all its parameters. They get the ``e2e`` marker here, so no test needs a decorator.
+#: A new test that starts processes, sleeps or runs a suite whole belongs here
+#: (tests/test_test_layout.py checks that every entry still names a test).
+E2E = [
+    "tests/runs/test_faults.py",                    # signals, kill -9, a full disk, the folder lock
+    "tests/runs/test_worker_death.py",              # a pool worker killed mid-group
+    "tests/runs/test_ray_worker_death.py",          # a Ray worker killed mid-task
+    "tests/test_cli_usage.py",                      # 33 command lines through the entry point
+    "tests/test_cli.py::test_unknown_objective_exits_2_with_one_line_and_no_traceback",
+    "tests/test_cli.py::test_process_executor_gives_the_same_summary_as_local",
+    "tests/test_cli.py::test_ray_executor_gives_the_same_summary_as_local",
+    "tests/test_cli.py::test_kill_9_mid_suite_then_rerun_equals_an_uninterrupted_run",
+    "tests/runs/test_gpu_workers.py::test_process_workers_are_each_bound_to_one_gpu",
+    "tests/runs/test_gpu_workers.py::test_ray_gpu_tasks_get_one_gpu_each_and_never_reuse_a_worker",
+    "tests/runs/test_deterministic.py::test_runs_record_where_they_ran_and_deterministic_reaches_the_workers",
+    "tests/test_image_suites.py::test_digits_suite_writes_fid_kid_and_modes",
+    "tests/test_image_suites.py::test_shipped_gpu_suites_run_on_tiny_files",
+    "tests/harness/test_features.py::test_inception_plumbing_with_random_weights",
+    "tests/analysis/test_report.py::test_report_renders_in_headless_chromium",
+    "tests/test_readme.py::test_the_readmes_test_command_runs_every_test_but_the_slow_ones",
+]
+
+
+def is_e2e(nodeid: str) -> bool:
+    """Whether an E2E entry names this test (its module, or the test with any parameters)."""
+    test = nodeid.split("[", 1)[0]
+    return any(test == e or nodeid.startswith(e + "::") for e in E2E)
+
+
+@pytest.hookimpl(tryfirst=True)      # before -m deselects by marker
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if is_e2e(item.nodeid):
+            item.add_marker(pytest.mark.e2e)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if "not e2e" not in (config.option.markexpr or ""):
+        return           # e2e tests were not left out for being end to end (e.g. -m slow)
+    left_out = [i for i in terminalreporter.stats.get("deselected", [])
+                if i.get_closest_marker("e2e") and not i.get_closest_marker("slow")]
+    if left_out:
+        terminalreporter.write_line(
+            f"{len(left_out)} end-to-end tests left out (tests/conftest.py E2E); "
+            "pytest -m 'not slow' runs them too")
 
 
 @pytest.fixture
@@ -12,24 +70,6 @@ def tiny_suite(tmp_path):
         p.write_text(text if text is not None else TINY)
         return p
     return make
-
-
-TINY = """
-name: tiny
-seeds: 2
-datasets: [ring8, {name: moons}]
-defaults:
-  steps: 30
-  batch_size: 32
-  eval_every: 10
-  n_eval: 200
-  generator: {name: mlp, width: 16, depth: 1, z_dim: 4}
-  discriminator: {name: mlp, width: 16, depth: 1}
-  optimizer: {name: adam, lr: 0.001}
-variants:
-  nonsaturating: {objective: nonsaturating}
-  wgan_gp: {objective: wgan_gp, n_critic: 2}
-"""
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from image_files import random_inception_weights, trust_cifar_files, write_cifar10, write_mnist
-from test_cli import run_cli
+from helpers.image_files import random_inception_weights, trust_cifar_files, write_cifar10, write_mnist
+from helpers.cli import run_cli
 
 SUITES = Path(__file__).resolve().parent.parent / "suites"
 

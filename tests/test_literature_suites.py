@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from ganbench.config.published import check_published
-from test_cli import run_cli
+from helpers.cli import run_cli
 
 SUITES = Path(__file__).resolve().parents[1] / "suites" / "literature"
 PACGAN = ["pacgan_ring.yaml", "pacgan_grid.yaml"]

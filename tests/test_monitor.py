@@ -15,7 +15,7 @@ from ganbench import Monitor
 from ganbench.harness.probes import Evaluation, probes
 from ganbench.metrics import diagnosis, frechet_distance, mode_coverage
 from ganbench.metrics.series import history_metrics
-from test_cli import run_cli
+from helpers.cli import run_cli
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 

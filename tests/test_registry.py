@@ -51,3 +51,10 @@ def test_merge_spec():
     assert merge_spec("adam", {"lr": 1.0}) == {"name": "adam", "lr": 1.0}
     assert merge_spec(base, None) is base
     assert merge_spec(None, {"lr": 1.0}) == {"lr": 1.0}   # name filled later from `optimizer`
+
+
+def test_unknown_name_hints_at_imports():
+    with pytest.raises(InputError) as e:
+        make().build("my_own_widget", "variants.a.widget")
+    assert str(e.value).endswith("Your own widget? Register it in a module and name that module "
+                                 "under the suite's 'imports:' (or pass --import MODULE).")

@@ -2,7 +2,7 @@
 the theory metrics in a 2D run's summary."""
 import pandas as pd
 
-from test_cli import run_cli
+from helpers.cli import run_cli
 
 DIRAC = """
 name: dirac_tiny

@@ -6,6 +6,7 @@ import math
 import pandas as pd
 
 from ..layout import SETTING_COLUMN, is_run_column
+from ..metrics import catalogue
 from ..metrics.catalogue import in_table, order_key
 
 
@@ -91,4 +92,35 @@ def to_markdown(table: pd.DataFrame) -> str:
     head, rows = table_rows(table)
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    return "\n".join(lines) + "\n"
+
+
+def key_metrics(table: pd.DataFrame) -> list[str]:
+    """The metrics ``ganbench run`` prints when it ends: the report's key metrics and the
+    ones ``ganbench check`` gates by default (both from the catalogue), those with a
+    value in ``table``, in column order."""
+    names = [m.name for m in catalogue.metrics() if (m.summary or m.rule) and "{" not in m.name]
+    return [m for m in names if f"{m}_mean" in table and table[f"{m}_mean"].notna().any()]
+
+
+def key_text(summary: pd.DataFrame) -> str:
+    """The short table for the terminal, from a summary: per (dataset, variant) the runs
+    that ended ok of all (``ok/N``), the key metrics' mean ± std over the seeds with a
+    value, and what the runs did (``diagnosis``: seeds per label, ``;`` between labels,
+    since one label may be two, ``collapsed, oscillating``), aligned."""
+    table = aggregate(summary)
+    metrics = key_metrics(table)
+    lead = ["dataset", "variant"] + ([SETTING_COLUMN] if SETTING_COLUMN in table else [])
+    did = {}
+    if "diagnosis" in summary and summary.diagnosis.notna().any():
+        did = {key: "; ".join(f"{n} {v}" for v, n in g.diagnosis.dropna().value_counts().items())
+               for key, g in summary.groupby(lead, sort=False)}
+    head = lead + ["ok/N"] + metrics + (["diagnosis"] if did else [])
+    rows = [[str(r[c]) for c in lead] + [f"{r.ok}/{r.runs}"] +
+            [fmt(r[f"{m}_mean"]) + (f" ± {fmt(r[f'{m}_std'])}" if fmt(r[f"{m}_std"]) else "")
+             for m in metrics] + ([did.get(tuple(r[c] for c in lead), "")] if did else [])
+            for _, r in table.iterrows()]
+    widths = [max(len(c) for c in col) for col in zip(head, *rows)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+             for cells in [head, ["-" * w for w in widths], *rows]]
     return "\n".join(lines) + "\n"

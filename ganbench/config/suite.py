@@ -98,10 +98,11 @@ def _seeds(raw: Any) -> list[int]:
     raise at("seeds", f"expected a count (e.g. 5) or a list of seeds >= 0, got {raw!r}.")
 
 
-def import_plugins(modules: list[str], base: Path | None) -> None:
-    """Import user modules (names or .py paths, relative to the suite) that register things."""
+def import_plugins(modules: list[str], base: Path | None, given: int | None = None) -> None:
+    """Import user modules (names or .py paths, relative to the suite) that register things;
+    ``given``: how many of them the suite names (the rest came from ``--import``)."""
     for i, mod in enumerate(modules):
-        path = f"imports[{i}]"
+        path = f"imports[{i}]" if given is None or i < given else f"--import {mod}"
         try:
             if str(mod).endswith(".py"):
                 candidates = [Path(mod)] if base is None else [base / mod, Path(mod)]
@@ -130,6 +131,19 @@ def import_plugins(modules: list[str], base: Path | None) -> None:
 def load_suite(path: str | Path, extra_imports: list[str] = ()) -> Suite:
     """Read, validate and expand a suite file."""
     path = Path(path)
+    raw = read_suite(path)
+    try:
+        return parse_suite(raw, default_name=path.stem, base=path.parent, extra_imports=extra_imports,
+                           path=path)
+    except InputError as e:
+        raise InputError(f"{path}: {e}") from None
+
+
+def read_suite(path: Path) -> Any:
+    """A suite file's YAML content, unchecked (InputError if it cannot be read or parsed)."""
+    if path.is_dir():
+        raise InputError(f"{path}: a folder, not a suite file; give a suite YAML file (e.g. "
+                         "suites/mog.yaml); to resume a results folder, give the suite it ran.")
     if not path.is_file():
         raise InputError(f"{path}: suite file not found; check the path (e.g. suites/mog.yaml).")
     try:
@@ -139,17 +153,12 @@ def load_suite(path: str | Path, extra_imports: list[str] = ()) -> Suite:
     except OSError as e:
         raise InputError(f"{path}: cannot read the suite ({e.strerror}); check the path.") from None
     try:
-        raw = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise InputError(f"{path}: not valid YAML{where}: {problem}; fix the syntax there.") from None
-    try:
-        return parse_suite(raw, default_name=path.stem, base=path.parent, extra_imports=extra_imports,
-                           path=path)
-    except InputError as e:
-        raise InputError(f"{path}: {e}") from None
 
 
 def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
@@ -162,7 +171,7 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
     imports = raw.get("imports") or []
     if not isinstance(imports, list):
         raise at("imports", "expected a list of module names or .py paths.")
-    import_plugins(list(imports) + list(extra_imports), base)
+    import_plugins(list(imports) + list(extra_imports), base, given=len(imports))
     name = str(raw.get("name") or default_name)
     if not NAME_RE.match(name):
         raise at("name", f"{name!r} is not a usable name (letters, digits, _ . + -).")

@@ -10,7 +10,7 @@ from scipy import stats
 from ganbench.analysis.against_published import attach, their_interval
 from ganbench.analysis.compare import compare
 from ganbench.errors import InputError
-from test_cli import run_cli
+from helpers.cli import run_cli
 
 T9 = 2.2621571627409915        # t(0.975, 9): PacGAN's 10 runs
 

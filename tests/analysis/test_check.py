@@ -7,7 +7,7 @@ import yaml
 
 from ganbench.analysis.check import _regressed
 from ganbench.testing import assert_no_regression, run_suite, write_baseline_from
-from test_cli import run_cli
+from helpers.cli import run_cli
 
 BASE = [8, 8, 7, 8, 8]
 

@@ -8,7 +8,7 @@ from scipy import stats as sps
 
 from ganbench.analysis.compare import compare, load_summaries
 from ganbench.analysis.stats import bootstrap_ci, mann_whitney, worse_pvalue
-from test_cli import run_cli
+from helpers.cli import run_cli
 
 A = [8, 8, 7, 8, 8]          # reference: nonsaturating
 B = [3, 5, 2, 4, 1]          # clearly worse on modes_captured

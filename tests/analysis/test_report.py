@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from test_cli import run_cli
+from helpers.cli import run_cli
 
 SUITE = """
 name: rep

@@ -12,7 +12,7 @@ from ganbench.analysis.sensitivity import (best_of_k_band, best_of_k_weights, ex
                                            sensitivity, setting_means, write_sensitivity)
 from ganbench.cli import main
 from ganbench.errors import InputError
-from test_cli import run_cli
+from helpers.cli import run_cli
 
 LRS = [1e-4, 3e-4, 1e-3]
 BETAS = ["0.5-0.999", "0.0-0.9"]

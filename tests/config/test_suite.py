@@ -83,3 +83,15 @@ def test_plugins_register_objectives_from_the_users_module(tmp_path):
                                      "variants": {"mine": {"objective": {"name": "doubled_ns", "scale": 3}}}}))
     s = load_suite(suite)
     assert s.specs[0].config.objective == {"name": "doubled_ns", "scale": 3}
+
+
+def test_mog_comment_counts_its_runs():
+    """suites/mog.yaml's comment says how many runs it has: datasets x variants x seeds."""
+    import re
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[2] / "suites" / "mog.yaml").read_text()
+    raw = yaml.safe_load(text)
+    runs = len(raw["datasets"]) * len(raw["variants"]) * raw["seeds"]
+    claimed = re.search(r"the suite's (\d+) runs\s*#?\s*\((\d+) datasets x (\d+) variants x (\d+) seeds\)", text)
+    assert claimed and [int(g) for g in claimed.groups()] == [
+        runs, len(raw["datasets"]), len(raw["variants"]), raw["seeds"]] and runs == 90

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import TINY
+from helpers.cli import TINY
 from ganbench.config.suite import parse_suite
 from ganbench.errors import InputError
 
@@ -77,7 +77,7 @@ def test_bad_sweeps_name_the_path(sweep, where):
 
 
 def test_sweep_columns_and_resume_per_setting(tmp_path, tiny_suite):
-    from test_cli import run_cli
+    from helpers.cli import run_cli
     raw = yaml.safe_load(TINY)
     raw["datasets"] = ["ring8"]
     raw["variants"] = {"ns": {"objective": "nonsaturating"}}

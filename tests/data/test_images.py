@@ -7,7 +7,7 @@ import torch
 from ganbench.data import datasets
 from ganbench.data.images import to_uint8
 from ganbench.errors import InputError
-from image_files import trust_cifar_files, write_cifar10, write_mnist, write_png_folder
+from helpers.image_files import trust_cifar_files, write_cifar10, write_mnist, write_png_folder
 
 
 def test_digits_split_shapes_and_range():

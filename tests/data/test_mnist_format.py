@@ -14,7 +14,7 @@ from ganbench.harness.classifier import digit_classifier, part_labels
 from ganbench.harness.features import build_extractor, fid_kid, mode_classifier
 from ganbench.harness.probes import Evaluation, probes
 from ganbench.metrics.coverage import label_mode_counts
-from image_files import write_cifar10, write_mnist, write_mnist_digits, trust_cifar_files
+from helpers.image_files import write_cifar10, write_mnist, write_mnist_digits, trust_cifar_files
 
 #: the classifier settings these tests use on MNIST-format digits at 8×8 (1,437 train
 #: images: 30 epochs reach ~0.98; MNIST's default of 5 epochs, for 60,000 images, does not)

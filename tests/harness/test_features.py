@@ -11,8 +11,8 @@ from ganbench.errors import InputError
 from ganbench.harness import features as fidmod
 from ganbench.harness.classifier import channel_labels, digit_classifier
 from ganbench.harness.features import build_extractor, fid_kid, fidelity_kwargs, reference_cache_name
-from image_files import random_inception_weights
-from digit_fixtures import digits, extractor  # noqa: F401  (fixtures)
+from helpers.image_files import random_inception_weights
+from helpers.digit_fixtures import digits, extractor  # noqa: F401  (fixtures)
 from ganbench.metrics.coverage import label_coverage as digit_mode_coverage
 from ganbench.metrics.coverage import label_mode_counts as mode_counts
 from ganbench.models import build_model, generators

@@ -4,8 +4,8 @@ digit_modes still works), and they go to the run's GPU index, not GPU 0."""
 import numpy as np
 import pytest
 
-from digit_fixtures import digits, extractor  # noqa: F401  (fixtures)
-from fake_cuda import FakeCuda
+from helpers.digit_fixtures import digits, extractor  # noqa: F401  (fixtures)
+from helpers.fake_cuda import FakeCuda
 from ganbench.harness.features import fid_kid
 from ganbench.harness.probes import Evaluation, probes
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ganbench.config.suite import parse_suite
-from host_syncs import HostSyncs
+from helpers.host_syncs import HostSyncs
 from ganbench.harness.loop import Loop
 
 MLP = {"generator": {"name": "mlp", "width": 8, "depth": 2, "z_dim": 4},

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 import ganbench
-from conftest import TINY
+from helpers.cli import TINY
 from ganbench.errors import InputError
 
 

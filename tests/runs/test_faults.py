@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from faults import (SHORT_RUNS, SUITE, assert_same_as_uninterrupted, children, cli, cpu_seconds,
+from helpers.faults import (SHORT_RUNS, SUITE, assert_same_as_uninterrupted, children, cli, cpu_seconds,
                     finished, gone, leftovers, mtimes, wait_until)
 
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from fake_cuda import FakeCuda
+from helpers.fake_cuda import FakeCuda
 from ganbench.cli import main
 from ganbench.errors import InputError
 from ganbench.runs.api import resolve_device, run

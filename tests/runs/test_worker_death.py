@@ -6,8 +6,8 @@ import signal
 import time
 
 
-from faults import children as workers_of
-from faults import cli, cpu_seconds, one_group_failed, rerun_completes_the_failed, wait_until
+from helpers.faults import children as workers_of
+from helpers.faults import cli, cpu_seconds, one_group_failed, rerun_completes_the_failed, wait_until
 
 SUITE = """name: two_groups
 seeds: 2

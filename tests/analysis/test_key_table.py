@@ -1,0 +1,34 @@
+"""The short table `ganbench run` prints: ok/N, the key metrics' mean ± std, the diagnosis."""
+import math
+
+import pandas as pd
+
+from ganbench.analysis.tables import aggregate, key_metrics, key_text
+
+
+def summary():
+    rows = []
+    for v, modes, hq in (("a", [6, 8, None], [0.5, 0.7, None]), ("b", [8, 8, 8], [0.9, 0.9, 0.9])):
+        for s, (m, h) in enumerate(zip(modes, hq)):
+            rows.append(dict(run_id=f"ring8__{v}__seed{s}", dataset="ring8", variant=v, seed=s,
+                             status="failed" if m is None else "ok", steps=10, wall_s=1.0,
+                             diagnosis=None if m is None else ("collapsed, oscillating" if m < 8
+                                                               else "converged"),
+                             modes_captured=m, hq_fraction=h, nash_gap=0.1 * s, fd=None))
+    return pd.DataFrame(rows)
+
+
+def test_key_text_by_hand():
+    table = aggregate(summary())
+    # nash_gap is neither a key nor a gated metric; fd has no value
+    assert key_metrics(table) == ["modes_captured", "hq_fraction"]
+    head, rule, a, b = key_text(summary()).splitlines()
+    assert head.split() == ["dataset", "variant", "ok/N", "modes_captured", "hq_fraction", "diagnosis"]
+    std = math.sqrt(((6 - 7) ** 2 + (8 - 7) ** 2) / 1)          # sample std of 6 and 8: 1.41
+    assert a.split() == ["ring8", "a", "2/3", "7", "±", f"{std:.3g}", "0.6", "±", "0.141",
+                         "1", "collapsed,", "oscillating;", "1", "converged"]
+    assert b.split() == ["ring8", "b", "3/3", "8", "±", "0", "0.9", "±", "0", "3", "converged"]
+    # aligned: every column starts where its header does
+    for word in ("ok/N", "modes_captured", "hq_fraction", "diagnosis"):
+        col = head.index(word)
+        assert a[col - 2:col] == "  " and a[col] != " " and set(rule[col:col + len(word)]) == {"-"}
