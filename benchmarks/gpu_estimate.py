@@ -96,7 +96,7 @@ def estimate(path: str) -> dict:
         kernels, flops = count_step(loop)
         steps = g.steps
         lo, hi = (steps * (kernels * us * 1e-6 + flops / RATE) for us in LAUNCH_US)
-        n_evals = steps // int(first.config["eval_every"])
+        n_evals = steps // int(first.config.eval_every)
         label = first.dataset["label"]
         if label not in per_run:
             per_run[label] = ((timed(lambda: loop.evaluator.evaluate(final=False)) / len(g.specs),

@@ -57,8 +57,8 @@ def main() -> None:
         print(f"step cost of {v:<17} x{base / rate(digits, cfg[v], [0, 1, 2]):.2f} the plain step")
     for name, ds in (("digits", digits), ("stacked_digits", stacked)):
         data = datasets.build(ds)
-        t = Loop(ds, for_dataset({**ns_of[name], "n_eval": None}, data), [0])   # the dataset's n_eval
-        n, pl = t.config["n_eval"], t.players
+        t = Loop(ds, for_dataset(ns_of[name].replace(n_eval=None), data), [0])   # the dataset's n_eval
+        n, pl = t.config.n_eval, t.players
         z = pl.noise(n, [torch.Generator().manual_seed(0)])
         t0 = time.perf_counter()
         with torch.no_grad():

@@ -110,14 +110,14 @@ def steps_per_s(s, n_seeds: int) -> float:
     res, wall = train_seeds(s.dataset_spec(), s.config, list(range(n_seeds)))
     if res[0].status == "failed":
         raise RuntimeError(res[0].error)
-    return s.config["steps"] / wall
+    return s.config.steps / wall
 
 
 def compare(label, dataset, builtin, plain, steps, batch, seeds_list) -> None:
     b = spec(dataset, *builtin, steps, batch)
     p = spec(dataset, *plain, steps, batch)
     for x in (b, p):       # warm-up: caches (digit classifier, FID reference statistics)
-        train_seeds(x.dataset_spec(), {**x.config, "steps": 2, "eval_every": 2}, [0])
+        train_seeds(x.dataset_spec(), x.config.replace(steps=2, eval_every=2), [0])
     for n in seeds_list:
         rb = steps_per_s(b, n)
         rp = steps_per_s(p, n)

@@ -13,6 +13,10 @@ A regularizer does one of three things, said by which field it fills:
 - ``consensus``, a weight γ: both players add γ·½‖v‖² to their loss, v the game's
   gradient vector field (consensus optimization).
 
+A penalty says itself whether its ``weight`` may differ between the slices of one
+stacked model (``per_slice``: the weight is a factor on a per-seed penalty), so runs
+that differ only in it train together (:mod:`ganbench.harness.stacking`).
+
 ``gens`` is None, one ``torch.Generator``, a list of S generators (one per seed, so
 each seed draws from its own stream), or a :class:`ganbench.streams.SeedStreams` (the
 same per-seed streams, drawn a block at a time: what training passes).
@@ -39,6 +43,8 @@ class Regularizer:
     fn: Callable[..., Tensor] | None = None
     perturb: Callable[..., Tensor] | None = None
     consensus: float = 0.0
+    #: ``weight`` may differ between the slices of one stacked model (a per-slice factor)
+    per_slice: bool = False
 
     def __call__(self, d, x_real: Tensor, x_fake: Tensor, generator=None) -> Tensor:
         return self.weight * self.fn(d, x_real, x_fake, generator)
@@ -116,20 +122,21 @@ def _weight(weight: float) -> float:
 @regularizers.register("r1")
 def r1(weight: float = 10.0) -> Regularizer:
     """R1: γ/2 · E_real ‖∇ₓD‖², gradient penalty on real data (weight = γ)."""
-    return Regularizer("r1", _weight(weight), r1_penalty)
+    return Regularizer("r1", _weight(weight), r1_penalty, per_slice=True)
 
 
 @regularizers.register("r2")
 def r2(weight: float = 10.0) -> Regularizer:
     """R2: γ/2 · E_fake ‖∇ₓD‖², gradient penalty on generated data (weight = γ)."""
-    return Regularizer("r2", _weight(weight), r2_penalty)
+    return Regularizer("r2", _weight(weight), r2_penalty, per_slice=True)
 
 
 @regularizers.register("gp")
 def gp(weight: float = 10.0, center: float = 1.0) -> Regularizer:
     """WGAN-GP: λ · E[(‖∇D(x̂)‖ - 1)²] on real/fake interpolates (weight = λ)."""
     return Regularizer("gp", _weight(weight),
-                       lambda d, xr, xf, g=None: gp_penalty(d, xr, xf, g, center=float(center)))
+                       lambda d, xr, xf, g=None: gp_penalty(d, xr, xf, g, center=float(center)),
+                       per_slice=True)
 
 
 @regularizers.register("dragan")
@@ -138,7 +145,8 @@ def dragan(weight: float = 10.0, c: float = 0.5) -> Regularizer:
     if float(c) <= 0:
         raise ValueError("c must be positive")
     return Regularizer("dragan", _weight(weight),
-                       lambda d, xr, xf, g=None: dragan_penalty(d, xr, xf, g, c=float(c)))
+                       lambda d, xr, xf, g=None: dragan_penalty(d, xr, xf, g, c=float(c)),
+                       per_slice=True)
 
 
 @regularizers.register("instance_noise")

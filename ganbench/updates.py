@@ -7,15 +7,16 @@
 - ``unrolled``: alternating, but G's loss is taken against a copy of D moved ``k`` more
   D steps on the same batch, differentiating through those steps (Metz et al. 2016).
 
-A scheme is an object with ``step(players)`` returning the step's logged values
-(D game loss, D penalty, G loss, G gradient norm, mean D on real, mean D on fake),
-each of shape (S,). :class:`ganbench.harness.players.Players` provides the moves
-(``d_step``, ``g_step``, ``joint_step``) and the pieces a scheme may combine itself
-(``noise``, ``real_batch``, ``apply_g``, ``G``, ``D``, ``opt_d``, ``game``).
+A scheme is an object with ``step(players)`` returning the step's :class:`StepLog`.
+:class:`ganbench.harness.players.Players` provides the moves (``d_step`` returning a
+:class:`DStepLog`, ``g_step`` a :class:`GStepLog`, ``joint_step`` a whole
+:class:`StepLog`) and the pieces a scheme may combine itself (``noise``,
+``real_batch``, ``apply_g``, ``G``, ``D``, ``opt_d``, ``game``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 from torch.func import functional_call
@@ -25,24 +26,58 @@ from .registry import Registry
 
 updates = Registry("update")
 
+Tensor = torch.Tensor
+
+
+class DStepLog(NamedTuple):
+    """What a D step logs, each (S,)."""
+
+    loss: Tensor        # D's game loss (the objective's)
+    penalty: Tensor     # the sum of its penalties
+    real: Tensor        # mean D output on the real batch (a probability where D models one)
+    fake: Tensor        # mean D output on the generated batch (likewise)
+
+
+class GStepLog(NamedTuple):
+    """What a G step logs, each (S,)."""
+
+    loss: Tensor
+    grad_norm: Tensor   # the norm of G's loss gradient over G's parameters
+
+
+class StepLog(NamedTuple):
+    """What one training step logs, each (S,): the columns of history.csv, in this order.
+    D's values are those of the last of its ``n_critic`` steps."""
+
+    d_loss: Tensor
+    d_penalty: Tensor
+    g_loss: Tensor
+    grad_norm_g: Tensor
+    d_real: Tensor
+    d_fake: Tensor
+
+    @classmethod
+    def of(cls, d: DStepLog, g: GStepLog) -> "StepLog":
+        return cls(d.loss, d.penalty, g.loss, g.grad_norm, d.real, d.fake)
+
 
 @dataclass(frozen=True)
 class Alternating:
     order: str = "d_first"
 
-    def step(self, players):
+    def step(self, players) -> StepLog:
         if self.order == "g_first":
             g = players.g_step()
         for _ in range(players.n_critic):
             d = players.d_step()
         if self.order == "d_first":
             g = players.g_step()
-        return d[:2] + g + d[2:]
+        return StepLog.of(d, g)
 
 
 @dataclass(frozen=True)
 class Simultaneous:
-    def step(self, players):
+    def step(self, players) -> StepLog:
         for _ in range(players.n_critic - 1):
             players.d_step()
         return players.joint_step()
@@ -151,7 +186,7 @@ class Unrolled:
                 params = [p.detach().requires_grad_(True) for p in params]
         return lambda x: functional_call(D, dict(zip(names, params)), (x,))
 
-    def step(self, players):
+    def step(self, players) -> StepLog:
         for _ in range(players.n_critic):
             d = players.d_step()
         z = players.noise(players.batch_size)
@@ -161,7 +196,7 @@ class Unrolled:
                                    players.streams, players.progress)
         grads = torch.autograd.grad(loss.sum(), players.g_params)
         players.apply_g(grads)
-        return d[:2] + (loss.detach(), sqnorm(grads).sqrt()) + d[2:]
+        return StepLog.of(d, GStepLog(loss.detach(), sqnorm(grads).sqrt()))
 
 
 @updates.register("alternating")

@@ -2,6 +2,7 @@
 import pytest
 import torch
 
+from ganbench.config.schema import run_config
 from ganbench.errors import InputError
 from ganbench.game import pack
 from ganbench.config.suite import parse_suite
@@ -17,11 +18,11 @@ def test_pack_concatenates_consecutive_samples():
 
 
 def test_pacgan_discriminator_judges_packs():
-    cfg = dict(steps=4, batch_size=8, eval_every=4, n_eval=20, n_critic=1, min_hq=1,
-               generator={"name": "mlp", "width": 8, "depth": 1, "z_dim": 2},
-               discriminator={"name": "pacgan", "packing": 2, "width": 8, "depth": 1},
-               optimizer={"name": "adam", "lr": 1e-3}, objective="nonsaturating",
-               regularizers=[{"name": "r1", "weight": 1.0}])
+    cfg = run_config(steps=4, batch_size=8, eval_every=4, n_eval=20, n_critic=1, min_hq=1,
+                     generator={"name": "mlp", "width": 8, "depth": 1, "z_dim": 2},
+                     discriminator={"name": "pacgan", "packing": 2, "width": 8, "depth": 1},
+                     optimizer={"name": "adam", "lr": 1e-3}, objective="nonsaturating",
+                     regularizers=[{"name": "r1", "weight": 1.0}])
     tr = Loop({"name": "ring8"}, cfg, [0])
     assert tr.players.game.packing == 2 and tr.players.D.net[0].weight.shape[1] == 4   # 2 samples x 2 dims
     res = tr.run()[0]

@@ -9,6 +9,15 @@ else of ganbench), published (the papers' numbers as data files and their loader
 < harness < config < runs < cli, testing, monitor (a user's own loop, written as a run
 folder); analysis reads results files and the metric catalogue (and the published
 numbers) only (no torch, no harness).
+
+Inside, data flows one way too: config resolves a suite into RunSpecs, each with a typed
+RunConfig (defined in harness/run_config.py, the harness's input; made by
+config/schema.py); runs/ cuts them into groups (groups.py) and hands them to an executor
+(executors/: local, processes, ray_tasks over one Executor protocol in base.py), which
+trains each group where it runs (training.py) and writes its files (store.py); the
+harness builds the parts (build.py), trains them (loop.py), evaluates them
+(evaluation.py, probes.py, checkpoints.py) and records the run (recorder.py: history,
+divergence, metrics and files), the one recorder that monitor.py feeds as well.
 """
 from __future__ import annotations
 

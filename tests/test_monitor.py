@@ -140,3 +140,144 @@ def test_plain_critic_vanishing_probe_matches_its_definition(tmp_path):
     assert sat[0] / sat[-1] > diagnosis.VANISH_FACTOR and ns[-1] > ns[0]
     after = list(G.parameters()) + list(D.parameters())
     assert all(torch.equal(a, b) for a, b in zip(before, after))   # G and D untouched
+
+
+# --- D's output form: the PyTorch DCGAN tutorial's loop, as written there -------------
+
+NZ = 8
+
+
+class Generator(nn.Module):
+    """The tutorial's Generator, with MLP layers for 2D data."""
+
+    def __init__(self):
+        super().__init__()
+        self.main = nn.Sequential(nn.Linear(NZ, 64), nn.ReLU(True), nn.Linear(64, 64),
+                                  nn.ReLU(True), nn.Linear(64, 2))
+
+    def forward(self, input):
+        return self.main(input)
+
+
+class Discriminator(nn.Module):
+    """The tutorial's Discriminator (it ends in nn.Sigmoid), with MLP layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.main = nn.Sequential(nn.Linear(2, 64), nn.LeakyReLU(0.2, inplace=True),
+                                  nn.Linear(64, 64), nn.LeakyReLU(0.2, inplace=True),
+                                  nn.Linear(64, 1), nn.Sigmoid())
+
+    def forward(self, input):
+        return self.main(input)
+
+
+def dcgan_tutorial_loop(mon, steps=300, eval_every=100):
+    """The tutorial's training loop as it is there (BCELoss on D's sigmoid, real label 1,
+    fake 0, Adam 2e-4 betas (0.5, 0.999)), on ring8 batches, under Monitor."""
+    from ganbench.data import datasets
+    torch.manual_seed(0)
+    ring = datasets.build("ring8")
+    netG, netD = Generator(), Discriminator()
+    criterion = nn.BCELoss()
+    real_label, fake_label = 1., 0.
+    optimizerD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optimizerG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    gen = torch.Generator().manual_seed(1)
+    z_eval = torch.randn(2500, NZ, generator=gen)
+    for i in range(1, steps + 1):
+        netD.zero_grad()
+        real_cpu = ring.sample(128, gen)
+        b_size = real_cpu.size(0)
+        label = torch.full((b_size,), real_label, dtype=torch.float)
+        output = netD(real_cpu).view(-1)
+        errD_real = criterion(output, label)
+        errD_real.backward()
+        noise = torch.randn(b_size, NZ)
+        fake = netG(noise)
+        label.fill_(fake_label)
+        output = netD(fake.detach()).view(-1)
+        errD_fake = criterion(output, label)
+        errD_fake.backward()
+        errD = errD_real + errD_fake
+        optimizerD.step()
+        netG.zero_grad()
+        label.fill_(real_label)
+        output = netD(fake).view(-1)
+        errG = criterion(output, label)
+        errG.backward()
+        optimizerG.step()
+        mon.log(i, d_loss=errD, g_loss=errG, G=netG)
+        if i % eval_every == 0:
+            with torch.no_grad():
+                mon.evaluate(i, samples=netG(z_eval), D=netD)
+    return netG, netD, z_eval
+
+
+def test_a_sigmoid_d_is_detected_and_its_own_outputs_are_recorded(tmp_path, recwarn):
+    mon = Monitor(tmp_path / "out", dataset="ring8", variant="dcgan_tutorial")
+    G, D, z_eval = dcgan_tutorial_loop(mon)
+    meta = mon.close()
+    m = meta["metrics"]
+    with torch.no_grad():
+        p_real = D(mon.real).view(-1)
+        p_fake = D(G(z_eval)).view(-1)
+    assert m["d_real_mean"] == pytest.approx(p_real.mean().item(), rel=1e-6)
+    assert m["d_fake_mean"] == pytest.approx(p_fake.mean().item(), rel=1e-6)
+    assert m["d_real_mean"] != pytest.approx(torch.sigmoid(p_real).mean().item(), abs=0.01)  # not σ twice
+    gap = abs(p_real.mean().item() - 0.5) + abs(p_fake.mean().item() - 0.5)
+    assert m["nash_gap"] == pytest.approx(gap, rel=1e-5)
+    assert m["d_saturation"] == pytest.approx((p_fake < 0.01).float().mean().item())
+    run = tmp_path / "out" / "runs" / "ring8__dcgan_tutorial__seed0"
+    cfg = json.loads((run / "config.json").read_text())["config"]
+    assert cfg["d_output"] == "probability" and cfg["d_output_by"] == "detected: D ends in nn.Sigmoid"
+    dmap = np.load(run / "discriminator.npz")
+    pts = np.stack(np.meshgrid(dmap["xs"], dmap["ys"]), -1).reshape(-1, 2)
+    with torch.no_grad():
+        own = D(torch.tensor(pts, dtype=torch.float32)).view(-1).numpy()
+    np.testing.assert_allclose(dmap["d"].ravel(), own, rtol=1e-6)
+    assert bool(dmap["probability"])
+    assert not [w for w in recwarn if "Monitor" in str(w.message)]      # certain: no warning
+
+
+def test_the_vanishing_probe_trains_a_sigmoid_d_on_its_logits(tmp_path):
+    """A D ending in nn.Sigmoid and the same D without it, declared a logit D, give the
+    same probe: the fresh D is trained on the sigmoid's input, its logits."""
+    torch.manual_seed(0)
+    G = Generator()
+
+    def make(sigmoid: bool):
+        def make_d():
+            torch.manual_seed(3)
+            D = Discriminator()
+            return D if sigmoid else D.main[:-1]
+        return make_d
+    a = Monitor(tmp_path / "a", dataset="ring8").vanishing_probe(0, G, z_dim=NZ, make_d=make(True),
+                                                                 d_steps=40)
+    b = Monitor(tmp_path / "b", dataset="ring8", d_output="logit").vanishing_probe(
+        0, G, z_dim=NZ, make_d=make(False), d_steps=40)
+    pd.testing.assert_frame_equal(a, b, rtol=1e-5)
+
+
+def test_an_explicit_d_output_overrides_and_a_guess_warns(tmp_path):
+    D = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
+    samples = torch.randn(500, 2)
+    mon = Monitor(tmp_path / "out", dataset="ring8", variant="critic", d_output="critic", n_eval=500)
+    numbers = mon.evaluate(1, samples=samples, D=D)
+    with torch.no_grad():
+        raw = D(mon.real).view(-1).mean().item()
+    assert numbers["d_real_mean"] == pytest.approx(raw, rel=1e-6) and "nash_gap" not in numbers
+    assert mon.close()["status"] == "ok"
+    cfg = json.loads((tmp_path / "out" / "runs" / "ring8__critic__seed0" / "config.json").read_text())
+    assert cfg["config"]["d_output"] == "critic" and cfg["config"]["d_output_by"] == "given"
+
+    squashed = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
+    probs = lambda x: torch.sigmoid(squashed(x))  # noqa: E731  (a sigmoid, not an nn.Sigmoid)
+    wrapped = type("D", (nn.Module,), {"forward": lambda self, x: probs(x)})()
+    wrapped.net = squashed
+    guess = Monitor(tmp_path / "out", dataset="ring8", variant="guess", n_eval=500)
+    with pytest.warns(UserWarning, match=r"within \[0, 1\].*d_output='logit'"):
+        guess.evaluate(1, samples=samples, D=wrapped)
+    guess.close()
+    cfg = json.loads((tmp_path / "out" / "runs" / "ring8__guess__seed0" / "config.json").read_text())
+    assert cfg["config"]["d_output"] == "probability" and cfg["config"]["d_output_by"].startswith("guessed")

@@ -79,10 +79,10 @@ def test_schedules_resolve_and_merge_per_network():
     (cfg,) = configs({"a": {"optimizer": {"schedule": {"name": "linear"}},
                             "g_optimizer": {"schedule": {"fraction": 0.2}},
                             "d_optimizer": {"lr": 0.001}}})
-    assert cfg["optimizer"]["schedule"] == {"name": "linear", "fraction": 0.5}
-    assert cfg["g_optimizer"]["schedule"] == {"name": "linear", "fraction": 0.2}
-    assert cfg["d_optimizer"]["schedule"] == {"name": "linear", "fraction": 0.5}
-    assert "schedule" not in configs({"a": {}})[0]["optimizer"]     # only where one is given
+    assert cfg.optimizer["schedule"] == {"name": "linear", "fraction": 0.5}
+    assert cfg.g_optimizer["schedule"] == {"name": "linear", "fraction": 0.2}
+    assert cfg.d_optimizer["schedule"] == {"name": "linear", "fraction": 0.5}
+    assert "schedule" not in configs({"a": {}})[0].optimizer     # only where one is given
 
 
 @pytest.mark.parametrize("schedule,match", [
@@ -118,8 +118,8 @@ def test_sweeps_reach_into_schedules_and_ema():
            "variants": {"a": {"sweep": {"optimizer.schedule.fraction": [0.2, 0.5],
                                         "ema.decay": [0.9, 0.99], "optimizer.lr": [1e-3, 1e-4]}}}}
     specs = parse_suite(raw).specs
-    assert sorted({(s.config["optimizer"]["schedule"]["name"], s.config["optimizer"]["schedule"]["fraction"],
-                    s.config["ema"]["decay"]) for s in specs}) == [
+    assert sorted({(s.config.optimizer["schedule"]["name"], s.config.optimizer["schedule"]["fraction"],
+                    s.config.ema["decay"]) for s in specs}) == [
         ("linear", 0.2, 0.9), ("linear", 0.2, 0.99), ("linear", 0.5, 0.9), ("linear", 0.5, 0.99)]
     # decay and lr stack; the schedule's fraction does not
     assert len({stack_key(s.config) for s in specs}) == 2

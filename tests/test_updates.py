@@ -13,6 +13,7 @@ import torch
 from ganbench.game import Game, gradient_field
 from ganbench.objectives import objectives
 from ganbench.regularizers import regularizers
+from ganbench.config.schema import run_config
 from ganbench.harness.loop import Loop
 from ganbench.updates import updates
 
@@ -26,7 +27,7 @@ def dirac_config(**over):
                optimizer={"name": "sgd", "lr": H}, objective={"name": "wgan", "clip": 100.0},
                regularizers=[], update="alternating")
     cfg.update(over)
-    return cfg
+    return run_config(**cfg)
 
 
 def after_one_step(**over):

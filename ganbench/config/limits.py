@@ -42,29 +42,29 @@ def fmt_bytes(n: float) -> str:
     return f"{n:.1f} PB"
 
 
-def check_counts(cfg: dict, path: str) -> None:
-    """Every bounded count of a resolved run config is within its bound."""
+def check_counts(cfg, path: str) -> None:
+    """Every bounded count of a resolved run config (a RunConfig) is within its bound."""
     for key, (bound, what) in BOUNDS.items():
-        value = cfg.get(key)
+        value = getattr(cfg, key)
         if value is not None and value > bound:
             raise at(f"{path}{key}", f"{value} is more than {bound} ({what}); use a smaller value.")
 
 
-def history_rows(cfg: dict) -> int:
+def history_rows(cfg) -> int:
     """Rows of history a run keeps: every ``log_every``-th step, every evaluation's step
     and the last step (at most)."""
-    steps = int(cfg["steps"])
-    eval_every = min(int(cfg["eval_every"]), steps)
-    return steps // int(cfg.get("log_every") or 1) + steps // eval_every + 1
+    steps = int(cfg.steps)
+    eval_every = min(int(cfg.eval_every), steps)
+    return steps // int(cfg.log_every) + steps // eval_every + 1
 
 
-def check_memory(cfg: dict, data_dim: int, slices: int, path: str) -> None:
+def check_memory(cfg, data_dim: int, slices: int, path: str) -> None:
     """The history (the rows kept, on the device and as a table per run, and the steps
     since the last evaluation on the device) and one evaluation (noise, samples, data, D
     outputs) of a group of ``slices`` runs fit in half of this machine's memory."""
     limit = MEMORY_SHARE * machine_memory()
-    n_eval = int(cfg["n_eval"] or 0)
-    recent = min(int(cfg["eval_every"]), int(cfg["steps"]))
+    n_eval = int(cfg.n_eval or 0)
+    recent = min(int(cfg.eval_every), int(cfg.steps))
     history = (history_rows(cfg) * (4 + 8) + recent * 4) * HISTORY_COLUMNS * slices  # float32 + float64
     if history > limit:
         raise at(f"{path}steps", f"the history of {slices} runs trained together needs "

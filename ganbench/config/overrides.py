@@ -141,7 +141,7 @@ def _resolved(raw: dict, section: list[str]) -> dict | None:
             own = dict(_get(raw, section) or {})
             own.pop("sweep", None)
             layers.append(run_settings(f"variants.{section[1]}.", own))
-        return resolve_config("", *layers)
+        return resolve_config("", *layers).as_dict()
     except (InputError, AttributeError, TypeError):
         return None
 

@@ -1,6 +1,8 @@
 """The suite schema: every run setting with its default and kind, which registry
 each component comes from, and the checks that turn a suite's raw settings into a
-resolved run config (every default filled in). Errors name the field's path.
+resolved run config (every default filled in: a
+:class:`~ganbench.harness.run_config.RunConfig`, made here and nowhere else). Errors
+name the field's path.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from ..errors import InputError, at
 from ..harness import averaging
 from ..harness.checkpoints import checkpoint_probes
 from ..harness.features import extractors
+from ..harness.run_config import RunConfig
 from ..layout import RUN_FIELD_NAMES
 from ..models import MODEL_CONTEXT, discriminators, generators
 from ..objectives import objectives
@@ -151,7 +154,7 @@ def run_settings(path: str, raw: Any) -> dict:
     return out
 
 
-def resolve_config(path: str, *layers: dict) -> dict:
+def resolve_config(path: str, *layers: dict) -> RunConfig:
     """Built-in defaults, then each layer of settings on top (components merge by name)."""
     cfg = {k: copy.deepcopy(d) for k, (d, _) in RUN_FIELDS.items()}
     for layer in layers:
@@ -184,7 +187,13 @@ def resolve_config(path: str, *layers: dict) -> dict:
     if cfg["eval_every"] > cfg["steps"]:
         cfg["eval_every"] = cfg["steps"]
     _check_finite(cfg, path)
-    return cfg
+    return RunConfig(**cfg)
+
+
+def run_config(**settings) -> RunConfig:
+    """One run's config from its settings, checked and resolved as a suite's variant is
+    (from Python: tests, benchmarks, notebooks)."""
+    return resolve_config("", run_settings("", settings))
 
 
 def _check_finite(value: Any, path: str) -> None:

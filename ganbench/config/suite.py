@@ -20,6 +20,7 @@ import yaml
 from ..data import datasets
 from ..errors import InputError, at
 from ..harness.build import build_parts
+from ..harness.run_config import RunConfig
 from ..harness.stacking import MAX_SLICES
 from . import limits, sweep as sweeps
 from .published import check_published
@@ -35,7 +36,7 @@ class RunSpec:
     dataset: dict       # {"name": ..., "label": ..., **settings}
     variant: str
     seed: int
-    config: dict        # the resolved run settings
+    config: RunConfig   # the resolved run settings
     #: the swept values of this run's setting, {config path: value} (empty: no sweep)
     setting: dict = field(default_factory=dict)
 
@@ -57,6 +58,8 @@ class Suite:
     path: Path | None
     resolved: dict      # the suite as run: every default filled in
     specs: list[RunSpec]
+    #: each dataset of the suite, built once, by its label
+    datasets: dict = field(default_factory=dict)
 
 
 def _datasets(raw: Any) -> list[tuple[dict, Any]]:
@@ -205,12 +208,13 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
                 where = f"variants.{vname}." + (f"sweep[{sweeps.label(point)}]." if point else "")
                 limits.check_counts(cfg, where)
                 limits.check_memory(cfg, int(built.dim), slices, where)
-                _dry_build(ds, cfg, where)
+                _dry_build(built, cfg, where)
                 tag = f"{sweeps.label(point)}__" if point else ""
                 specs += [RunSpec(f"{ds['label']}__{vname}__{tag}seed{s}", ds, vname, s, cfg, point)
                           for s in seeds]
     resolved = {"name": name, "seeds": seeds, "imports": list(imports) + list(extra_imports),
-                "datasets": [ds for ds, _ in dsets], "variants": variants}
+                "datasets": [ds for ds, _ in dsets],
+                "variants": {v: cfg.as_dict() for v, cfg in variants.items()}}
     swept = {v: [p for p, _ in st] for v, st in settings_of.items() if st[0][0]}
     if swept:
         resolved["sweeps"] = swept
@@ -218,7 +222,7 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
         resolved["description"] = str(raw["description"])
     if published:
         resolved["published"] = published
-    return Suite(name, path, resolved, specs)
+    return Suite(name, path, resolved, specs, {ds["label"]: built for ds, built in dsets})
 
 
 def _settings(path: str, base: dict, defaults: dict, settings: dict, sweep: dict) -> list:
@@ -227,26 +231,26 @@ def _settings(path: str, base: dict, defaults: dict, settings: dict, sweep: dict
     for point in sweeps.points(sweep, path):
         if not point:
             return [({}, base)]
-        sweeps.check(point, base, path)
+        sweeps.check(point, base.as_dict(), path)
         try:
-            cfg = resolve_config(path, defaults, settings, sweeps.layer(point, base))
+            cfg = resolve_config(path, defaults, settings, sweeps.layer(point, base.as_dict()))
         except InputError as e:
             raise at(f"{path}sweep[{sweeps.label(point)}]", str(e)) from None
         out.append((point, cfg))
     return out
 
 
-def for_dataset(cfg: dict, dataset) -> dict:
-    """A variant's settings for one dataset: an unset ``n_eval`` becomes the dataset's default."""
-    if cfg["n_eval"] is not None:
+def for_dataset(cfg: RunConfig, dataset) -> RunConfig:
+    """A variant's settings for one dataset: an unset ``n_eval`` becomes the dataset's
+    default (:attr:`ganbench.data.base.Dataset.default_n_eval`)."""
+    if cfg.n_eval is not None:
         return cfg
-    return {**cfg, "n_eval": int(getattr(dataset, "default_n_eval", 2500))}
+    return cfg.replace(n_eval=int(dataset.default_n_eval))
 
 
-def _dry_build(ds: dict, cfg: dict, path: str) -> None:
+def _dry_build(dataset, cfg: RunConfig, path: str) -> None:
     """Build every part once (one seed, CPU) so bad settings fail before training (nothing
     is trained: feature extractors are loaded by :func:`prepare_features`)."""
     import torch
     g = [torch.Generator().manual_seed(0)]
-    spec = {k: v for k, v in ds.items() if k != "label"}
-    build_parts(spec, cfg, g, g, "cpu", path)
+    build_parts(dataset, cfg, g, g, "cpu", path)

@@ -1,7 +1,7 @@
-"""Building a run's parts from a dataset spec and a run config: the dataset, the game
-(objective and regularizers), the update scheme, both networks with their optimizers,
-the checkpoint probes and the feature extractor. Bad settings raise an InputError
-naming ``path``; nothing is trained here (suite validation calls this on one seed).
+"""Building a run's parts from its dataset and its run config: the game (objective and
+regularizers), the update scheme, both networks with their optimizers, the checkpoint
+probes and the feature extractor. Bad settings raise an InputError naming ``path``;
+nothing is trained here (suite validation calls this on one seed).
 
 Each seed has its own random streams (initial weights, training batches, evaluation,
 checkpoint probes), so seed s gets the same numbers alone or stacked with others.
@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..data import datasets
 from ..errors import at
 from ..game import Game
 from ..models import build_model, discriminators, generators, mixes_samples
@@ -24,6 +23,7 @@ from ..updates import Unrolled, unroll_rule, updates
 from .checkpoints import checkpoint_probes
 from .features import build_extractor
 from .players import Players
+from .run_config import RunConfig
 from .stacking import slice_objective, slice_optimizer, slice_regularizers, slice_schedule
 
 
@@ -45,7 +45,7 @@ def seed_streams(seed: int, device: torch.device) -> dict[str, torch.Generator]:
 
 @dataclass
 class Parts:
-    """Everything a run is built from, made from a dataset spec and a run config."""
+    """Everything a run is built from, made from its dataset and run config."""
 
     dataset: Any
     game: Game
@@ -60,23 +60,23 @@ class Parts:
     schedulers: list = field(default_factory=list)
 
 
-def has_gradient_penalty(configs: list[dict], path: str = "") -> bool:
+def has_gradient_penalty(configs: list[RunConfig], path: str = "") -> bool:
     """Whether any slice's game has a gradient penalty (its D must then be per-sample)."""
-    objs = [objectives.build(c["objective"], f"{path}objective") for c in configs]
+    objs = [objectives.build(c.objective, f"{path}objective") for c in configs]
     regs = [regularizers.build(r, f"{path}regularizers[{i}]")
-            for c in configs for i, r in enumerate(c.get("regularizers") or [])]
+            for c in configs for i, r in enumerate(c.regularizers)]
     return any(o.penalties for o in objs) or any(r.fn is not None for r in regs)
 
 
-def build_discriminator(config: dict, dataset, init: list, device, path: str = "",
+def build_discriminator(config: RunConfig, dataset, init: list, device, path: str = "",
                         per_sample: bool = False):
     """The run's discriminator, one seed per generator in ``init``; ``per_sample``: the
     game has a gradient penalty (see :func:`has_gradient_penalty`)."""
-    return build_model(discriminators, config["discriminator"], f"{path}discriminator", dataset,
+    return build_model(discriminators, config.discriminator, f"{path}discriminator", dataset,
                        init, per_sample).to(device)
 
 
-def fresh_critic(configs: list[dict], dataset, device):
+def fresh_critic(configs: list[RunConfig], dataset, device):
     """A function init -> (a fresh D of the runs' kind, its optimizer), for probes."""
     per_sample = has_gradient_penalty(configs)
 
@@ -86,25 +86,24 @@ def fresh_critic(configs: list[dict], dataset, device):
     return make
 
 
-def build_parts(dataset_spec, config: dict | list[dict], init_g: list, init_d: list,
+def build_parts(ds, config: RunConfig | list[RunConfig], init_g: list, init_d: list,
                 device: torch.device | str = "cpu", path: str = "") -> Parts:
-    """Build every part of a run (errors name ``path``); trains nothing. ``config`` is
-    one run config for every slice, or one per slice (runs with the same
-    :func:`~ganbench.harness.stacking.stack_key`, stacked: per-slice objectives, penalty
-    weights and optimizer numbers)."""
+    """Build every part of a run on the dataset ``ds`` (errors name ``path``); trains
+    nothing. ``config`` is one run config for every slice, or one per slice (runs with
+    the same :func:`~ganbench.harness.stacking.stack_key`, stacked: per-slice
+    objectives, penalty weights and optimizer numbers)."""
     configs = list(config) if isinstance(config, list) else [config] * len(init_g)
     config = configs[0]
-    ds = datasets.build(dataset_spec, f"{path}dataset")
     obj = slice_objective(configs, path, device)
     regs = slice_regularizers(configs, path, device)
-    update = updates.build(config.get("update") or "alternating", f"{path}update")
-    G = build_model(generators, config["generator"], f"{path}generator", ds, init_g).to(device)
+    update = updates.build(config.update, f"{path}update")
+    G = build_model(generators, config.generator, f"{path}generator", ds, init_g).to(device)
     penalties = [r for r in regs + list(obj.penalties) if r.fn is not None]
     D = build_discriminator(config, ds, init_d, device, path, per_sample=bool(penalties))
     game = Game(obj, regs + list(obj.penalties), packing=getattr(D, "packing", 1),
                 split_batches=mixes_samples(D))
-    if int(config["batch_size"]) % game.packing:     # n_eval need not be: see Evaluator
-        raise at(f"{path}batch_size", f"{config['batch_size']} is not a multiple of the "
+    if config.batch_size % game.packing:     # n_eval need not be: see Evaluator
+        raise at(f"{path}batch_size", f"{config.batch_size} is not a multiple of the "
                                       f"discriminator's packing ({game.packing}); change one of them.")
     if isinstance(update, Unrolled) and game.consensus:
         raise at(f"{path}update", "unrolled updates cannot be combined with consensus; drop one.")
@@ -116,19 +115,18 @@ def build_parts(dataset_spec, config: dict | list[dict], init_g: list, init_d: l
         except ValueError as e:
             raise at(f"{path}update", str(e)) from None
     cps = [checkpoint_probes.build(c, f"{path}checkpoint_probes[{i}]")
-           for i, c in enumerate(config.get("checkpoint_probes") or [])]
+           for i, c in enumerate(config.checkpoint_probes)]
     for i, cp in enumerate(cps):
-        if max(cp.at) > int(config["steps"]):
+        if max(cp.at) > config.steps:
             raise at(f"{path}checkpoint_probes[{i}].at", f"step {max(cp.at)} is after the last "
-                     f"step ({config['steps']}); use steps between 0 and {config['steps']}.")
-    features = build_extractor(config.get("features"), ds, f"{path}features")
+                     f"step ({config.steps}); use steps between 0 and {config.steps}.")
+    features = build_extractor(config.features, ds, f"{path}features")
     scheds = [slice_schedule(configs, "g_optimizer", opt_g, path),
               slice_schedule(configs, "d_optimizer", opt_d, path)]
     return Parts(ds, game, update, G, D, opt_g, opt_d, cps, features,
                  [s for s in scheds if s is not None])
 
 
-def players_of(parts: Parts, config: dict, train_gens: list, device) -> Players:
-    return Players(parts.dataset, parts.game, parts.G, parts.D, parts.opt_g, parts.opt_d,
-                   train_gens, int(config["batch_size"]), int(config["n_critic"]),
-                   torch.device(device))
+def players_of(parts: Parts, config: RunConfig, train_gens: list, device) -> Players:
+    return Players(parts.dataset, parts.game, parts.G, parts.D, parts.opt_g, parts.opt_d, train_gens,
+                   config.batch_size, config.n_critic, torch.device(device))

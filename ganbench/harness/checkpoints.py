@@ -16,7 +16,10 @@ training is the same with or without it.
 
 A checkpoint probe takes the :class:`~ganbench.harness.players.Players`, the step, its
 per-seed seeds and a function that builds a fresh D with its optimizer; it declares
-the files it adds to each run folder (``artifacts``).
+the files it adds to each run folder (``artifacts``). The vanishing probe's experiment
+itself (:meth:`VanishingProbe.curves`) takes any seed-stacked G and fresh D, so a
+user's own single-seed modules run it too (:meth:`VanishingProbe.run_single`, as a
+stack of one seed: :class:`ganbench.harness.one_seed.OneSeed`; from ganbench.Monitor).
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from ..objectives import minimax_d_loss
 from ..registry import Registry
 from ..streams import SeedStreams
 from .artifacts import Artifact
+from .one_seed import OneSeed
 
 checkpoint_probes = Registry("checkpoint probe")
 
@@ -70,20 +74,47 @@ class VanishingProbe:
         """Train a fresh D against the frozen G of ``players``; per seed, one row per D
         step. ``seeds[s]`` = (init seed, batch seed) of seed s; ``fresh_critic(init)`` the
         run's D with its optimizer, seed s's weights drawn from ``init[s]``."""
-        G = copy.deepcopy(players.G).requires_grad_(True)
         # the same fresh D and the same batches at every checkpoint: only G differs
         init = [torch.Generator().manual_seed(a) for a, _ in seeds]
         gens = SeedStreams([torch.Generator(device=players.device).manual_seed(b) for _, b in seeds])
         D, opt = fresh_critic(init)
-        m, B = players.game.packing, players.batch_size
+        curves = self.curves(players.G, D, opt, lambda n: players.real_batch(n, gens),
+                             lambda n: players.noise(n, gens), players.batch_size,
+                             players.game.packing, players.game.split_batches)
+        return self.frames(curves, checkpoint)
+
+    def run_single(self, G: torch.nn.Module, D: torch.nn.Module, real_batch: Callable,
+                   noise: Callable, batch_size: int, checkpoint: int, lr: float = 1e-3,
+                   in_shape: tuple | None = None, head: Callable | None = None) -> pd.DataFrame:
+        """The experiment on one seed's plain modules (a user's loop): a frozen copy of G,
+        and D, fresh (not changed: its weights are copied), trained by Adam (lr, betas (0.5,
+        0.999)) on real and generated samples apart; ``real_batch(n)`` and ``noise(n)``
+        draw (n, ...) batches. D sees ``in_shape`` inputs; ``head(call, x, module)`` makes
+        its logits where its output is not one (:class:`OneSeed`)."""
+        fresh = OneSeed(D, "d", in_shape, head)
+        opt = torch.optim.Adam(fresh.parameters(), lr=lr, betas=(0.5, 0.999))
+        curves = self.curves(OneSeed(G, "g"), fresh, opt,
+                             lambda n: real_batch(n).reshape(1, n, -1),
+                             lambda n: noise(n).unsqueeze(0), batch_size, split_batches=True)
+        return self.frames(curves, checkpoint)[0]
+
+    def curves(self, G, D, opt, real_batch: Callable, noise: Callable, batch_size: int,
+               packing: int = 1, split_batches: bool = False) -> np.ndarray:
+        """The experiment on seed-stacked modules: a frozen copy of G (S, n, z) -> (S, n,
+        ...), and D (S, n, ...) -> (S, n) a logit, fresh, trained by ``opt``;
+        ``real_batch(n)`` and ``noise(n)`` draw (S, n, ...) from the probe's own streams.
+        ``split_batches``: D sees real and generated samples apart (a batch-norm D).
+        Returns (d_steps, S, 4): the two gradient norms, mean D(real) and D(fake)."""
+        G = copy.deepcopy(G).requires_grad_(True)
+        m, B = packing, batch_size
         d = lambda x: D(pack(x, m))  # noqa: E731
-        z_fixed = players.noise(B, gens)
+        z_fixed = noise(B)
         rows = []
         for step in range(1, self.d_steps + 1):
-            real = players.real_batch(B, gens)
+            real = real_batch(B)
             with torch.no_grad():
-                fake = G(players.noise(B, gens))
-            if players.game.split_batches:         # a batch-norm D: real and fake apart
+                fake = G(noise(B))
+            if split_batches:
                 r, f = d(real), d(fake)
             else:
                 out = d(torch.cat([real, fake], 1))
@@ -94,10 +125,13 @@ class VanishingProbe:
             sat, ns = generator_cost_grad_norms(G, d, z_fixed)
             rows.append(torch.stack([sat, ns, torch.sigmoid(r).mean(1).detach(),
                                      torch.sigmoid(f).mean(1).detach()], 1))
-        vals = torch.stack(rows).cpu().numpy()          # (d_steps, S, 4)
+        return torch.stack(rows).cpu().numpy()
+
+    def frames(self, curves: np.ndarray, checkpoint: int) -> list[pd.DataFrame]:
+        """Per seed, the table of :meth:`curves` at G step ``checkpoint``."""
         frames = []
-        for s in range(vals.shape[1]):
-            df = pd.DataFrame(vals[:, s], columns=VANISHING_COLUMNS[2:])
+        for s in range(curves.shape[1]):
+            df = pd.DataFrame(curves[:, s], columns=VANISHING_COLUMNS[2:])
             df.insert(0, "d_step", np.arange(1, self.d_steps + 1))
             df.insert(0, "checkpoint", checkpoint)
             frames.append(df)

@@ -1,5 +1,6 @@
 """Evaluation of S seed-stacked runs at a step: the probes on fixed samples, and D
-against D* on a grid over the plane at the end.
+against D* on a grid over the plane at the end (:func:`measure` and :func:`d_map` serve
+a user's own loop under ganbench.Monitor as well).
 
 Each seed's evaluation uses its own stream: the same noise and data sample at every
 evaluation of a run, so curves over steps compare like with like.
@@ -11,10 +12,9 @@ import torch
 
 from ..game import pack
 from ..metrics.theory import d_star_on
-from .probes import Evaluation, probes
-
-#: |generated value| above this counts as exploding (the run is ``diverged``).
-EXPLODE = 1e6
+from .d_output import as_probability
+from .probes import Evaluation, Probe, applicable
+from .recorder import exploded
 
 
 def chunked(net, x: torch.Tensor, chunk: int | None) -> torch.Tensor:
@@ -42,10 +42,58 @@ def split_tracks(row: dict) -> tuple[dict, dict]:
     return {k: v for k, v in row.items() if k not in arrays}, arrays
 
 
+def measure(ev: Evaluation, chosen: list[Probe]) -> tuple[dict, dict] | None:
+    """One seed's evaluation by the ``chosen`` probes: (numbers, tracks), or None when its
+    samples blew up."""
+    if exploded(ev.fake):
+        return None
+    row: dict = {}
+    for pr in chosen:
+        row.update(pr.measure(ev))
+    return split_tracks(row)
+
+
+def due(chosen: list[Probe], final: bool) -> list[Probe]:
+    """The probes of an evaluation: those marked ``final_only`` at the last one only."""
+    return [pr for pr in chosen if final or not pr.final_only]
+
+
+def plane_grid(ds, n: int = 80) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+    """An n×n grid framing a 2D dataset: its x and y values and its points (n², 2),
+    row by row (rows: y, columns: x)."""
+    x0, x1, y0, y1 = ds.bounds()
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    gx, gy = np.meshgrid(xs, ys)
+    return xs, ys, torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32)
+
+
+def d_map(ds, grid: tuple, d: np.ndarray, probability: bool, fake: np.ndarray) -> dict:
+    """One seed's discriminator.npz: D's outputs ``d`` on the points of ``grid`` (a
+    probability where D models one), and D* = p/(p+q) there (q a KDE of the samples
+    ``fake``) where the density is known."""
+    xs, ys, pts = grid
+    n = len(xs)
+    m = {"xs": xs, "ys": ys, "d": d.reshape(n, n), "probability": probability, "fake": fake[:1000]}
+    if ds.has_density and np.isfinite(fake).all():
+        m["d_star"] = d_star_on(pts, fake, ds.log_prob).reshape(n, n)
+    return m
+
+
+@torch.no_grad()
+def single_d_map(ds, D: torch.nn.Module, d_output: str, fake: np.ndarray) -> dict | None:
+    """:func:`d_map` of one seed's plain D (a user's module) whose outputs have the form
+    ``d_output`` (2D data only, else None)."""
+    if ds.dim != 2 or ds.is_image:
+        return None
+    grid = plane_grid(ds)
+    out = D(grid[2].to(next(D.parameters()).device)).reshape(-1).float()
+    return d_map(ds, grid, as_probability(out, d_output).cpu().numpy(), d_output != "critic", fake)
+
+
 class Evaluator:
     """Every probe that applies, on the fixed evaluation samples of each seed."""
 
-    def __init__(self, players, eval_gens: list, n_eval: int, min_hq: int = 1,
+    def __init__(self, players, eval_gens: list, n_eval: int, min_hq: int,
                  features=None, classifier=None, generator=None):
         self.players = players
         #: the generator evaluated: G itself, or its average (ema with evaluate: true)
@@ -55,10 +103,8 @@ class Evaluator:
         self.real_np = self.real.cpu().numpy()
         self.min_hq, self.features, self.classifier = int(min_hq), features, classifier
         ds, obj = players.dataset, players.objective
-        every = [probes.build(n) for n in probes.names()]
         # per slice: stacked runs may have different objectives
-        self.probes = [[pr for pr in every if pr.applies(ds, obj.of_slice(s))]
-                       for s in range(players.n_seeds)]
+        self.probes = [applicable(ds, obj.of_slice(s)) for s in range(players.n_seeds)]
         self.last_fake: np.ndarray | None = None
 
     @torch.no_grad()
@@ -78,19 +124,10 @@ class Evaluator:
         dr = chunked(pl.D, pack(self.real[:, :k], m), d_chunk).cpu().numpy()
         df = chunked(pl.D, pack(fake[:, :k], m), d_chunk).cpu().numpy()
         fake_np = self.last_fake = fake.cpu().numpy()
-        rows = []
-        for s in range(pl.n_seeds):
-            if not np.isfinite(fake_np[s]).all() or np.abs(fake_np[s]).max() > EXPLODE:
-                rows.append(None)
-                continue
-            ev = Evaluation(pl.dataset, pl.objective.of_slice(s), self.real_np[s], fake_np[s],
-                            dr[s], df[s], self.min_hq, self.features, self.classifier,
-                            str(pl.device))
-            row: dict = {}
-            for pr in (p for p in self.probes[s] if final or not p.final_only):
-                row.update(pr.measure(ev))
-            rows.append(split_tracks(row))
-        return rows
+        return [measure(Evaluation(pl.dataset, pl.objective.of_slice(s), self.real_np[s], fake_np[s],
+                                   dr[s], df[s], self.min_hq, self.features, self.classifier,
+                                   str(pl.device)), due(self.probes[s], final))
+                for s in range(pl.n_seeds)]
 
     @torch.no_grad()
     def discriminator_maps(self, n: int = 80) -> list[dict] | None:
@@ -101,17 +138,8 @@ class Evaluator:
         ds = pl.dataset
         if ds.dim != 2 or pl.game.packing != 1 or fake is None:
             return None
-        x0, x1, y0, y1 = ds.bounds()
-        xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
-        gx, gy = np.meshgrid(xs, ys)                      # rows: y, columns: x
-        pts = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32,
-                           device=pl.device)
-        out = pl.as_prob(pl.D(pts.expand(pl.n_seeds, -1, -1).contiguous())).cpu().numpy()
-        maps = []
-        for s in range(pl.n_seeds):
-            m = {"xs": xs, "ys": ys, "d": out[s].reshape(n, n),
-                 "probability": pl.objective.of_slice(s).probability, "fake": fake[s][:1000]}
-            if ds.has_density and np.isfinite(fake[s]).all():
-                m["d_star"] = d_star_on(pts.cpu(), fake[s], ds.log_prob).reshape(n, n)
-            maps.append(m)
-        return maps
+        grid = plane_grid(ds, n)
+        pts = grid[2].to(pl.device).expand(pl.n_seeds, -1, -1).contiguous()
+        out = pl.as_prob(pl.D(pts)).cpu().numpy()
+        return [d_map(ds, grid, out[s], pl.objective.of_slice(s).probability, fake[s])
+                for s in range(pl.n_seeds)]

@@ -207,6 +207,13 @@ def build_extractor(spec, dataset, path: str = "features"):
     return extractors.build(spec or dataset.default_features, path, dataset=dataset)
 
 
+def prepared(extractor, dataset) -> tuple:
+    """For evaluations: the extractor loaded (None: none), and the dataset's mode
+    classifier (:func:`mode_classifier`)."""
+    features = extractor.prepare() if extractor is not None else None
+    return features, mode_classifier(dataset, features)
+
+
 def mode_classifier(dataset, extractor) -> Classifier | None:
     """The classifier that counts ``dataset``'s class modes: the run's feature extractor's
     own when it is a classifier (one network for FID and coverage), else the dataset's

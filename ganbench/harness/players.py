@@ -15,6 +15,7 @@ import torch
 from ..game import Game, gradient_field
 from ..optimizers import per_slice
 from ..streams import SeedStreams
+from ..updates import DStepLog, GStepLog, StepLog
 
 
 @dataclass
@@ -111,33 +112,31 @@ class Players:
         return gradient_field(self.game, self.G, self.D, self.g_params, self.d_params, real, z,
                               self.streams, self.progress, for_d, for_g)
 
-    def _d_stats(self, dl):
-        return (dl.game.detach(), dl.penalty.detach(), self.as_prob(dl.on_real.detach()).mean(1),
-                self.as_prob(dl.on_fake.detach()).mean(1))
+    def _d_log(self, dl) -> DStepLog:
+        return DStepLog(dl.game.detach(), dl.penalty.detach(), self.as_prob(dl.on_real.detach()).mean(1),
+                        self.as_prob(dl.on_fake.detach()).mean(1))
 
     # --- the three moves ------------------------------------------------------------
-    def d_step(self):
-        """One D step; returns (game loss, penalty, mean D(real), mean D(fake)), each (S,)."""
+    def d_step(self) -> DStepLog:
+        """One D step and what it logs."""
         real = self.real_batch(self.batch_size)
         fld = self._field(real, self.noise(self.batch_size), True, False)
         self.apply_d(fld.d_grads)
-        return self._d_stats(fld.d)
+        return self._d_log(fld.d)
 
-    def g_step(self):
-        """One G step; returns (G loss, norm of its gradient), each (S,)."""
+    def g_step(self) -> GStepLog:
+        """One G step and what it logs."""
         z = self.noise(self.batch_size)
         needs_real = self.objective.g_needs_real or self.game.consensus
         real = self.real_batch(self.batch_size) if needs_real else None
         fld = self._field(real, z, False, True)
         self.apply_g(fld.g_grads)
-        return fld.g_loss.detach(), fld.grad_norm_g
+        return GStepLog(fld.g_loss.detach(), fld.grad_norm_g)
 
-    def joint_step(self):
-        """Both players' gradients at the same point, then both steps; returns the six
-        logged values (D game loss, penalty, G loss, G gradient norm, D(real), D(fake))."""
+    def joint_step(self) -> StepLog:
+        """Both players' gradients at the same point, then both steps, and what they log."""
         real = self.real_batch(self.batch_size)
         fld = self._field(real, self.noise(self.batch_size), True, True)
         self.apply_d(fld.d_grads)
         self.apply_g(fld.g_grads)
-        game, pen, dr, df = self._d_stats(fld.d)
-        return game, pen, fld.g_loss.detach(), fld.grad_norm_g, dr, df
+        return StepLog.of(self._d_log(fld.d), GStepLog(fld.g_loss.detach(), fld.grad_norm_g))

@@ -1,6 +1,7 @@
 """Probes: what the harness measures at each evaluation, per seed.
 
-A probe says whether it applies to a (dataset, objective) pair and turns an
+A probe says whether it applies to a (dataset, objective) pair, whether it needs D's
+outputs (``needs_d``: a user's loop may evaluate samples alone), and turns an
 :class:`Evaluation` (fixed-noise generated samples, fresh real samples, D's outputs
 on both) into named values. Users can register their own with
 ``@probes.register("name")`` on a factory returning a :class:`Probe`.
@@ -27,18 +28,32 @@ from ..registry import Registry
 probes = Registry("probe")
 
 
+#: what D's outputs are: a logit (σ(D) the probability of "real"), the probability
+#: itself (a D that ends in a sigmoid), or a critic's raw score (WGAN, hinge, LSGAN)
+D_OUTPUTS = ("logit", "probability", "critic")
+
+
 @dataclass
 class Evaluation:
     dataset: Any
     objective: Any
     real: np.ndarray    # (n, dim) samples from the data
     fake: np.ndarray    # (n, dim) generated samples (fixed noise across evaluations)
-    d_real: np.ndarray  # (n,) D's raw outputs on real
-    d_fake: np.ndarray  # (n,) D's raw outputs on fake
+    d_real: np.ndarray | None  # (n,) D's outputs on real (None: no D given)
+    d_fake: np.ndarray | None  # (n,) D's outputs on fake
     min_hq: int = 1
     features: Any = None   # the FID/KID feature extractor, prepared (image datasets)
     classifier: Any = None  # the classifier that counts class modes (digit datasets)
     device: str = "cpu"
+    #: the form of ``d_real``/``d_fake`` (D_OUTPUTS); None: as ganbench's objectives
+    #: have it, a logit where D models a probability, else a critic's score
+    d_output: str | None = None
+
+    def d_probs(self) -> tuple[np.ndarray, np.ndarray]:
+        """D's outputs on real and generated samples as probabilities (a D that models one)."""
+        if self.d_output == "probability":
+            return np.asarray(self.d_real), np.asarray(self.d_fake)
+        return sigmoid(self.d_real), sigmoid(self.d_fake)
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,13 @@ class Probe:
     measure: Callable[[Evaluation], dict]
     #: measure at the last evaluation only (for costly probes)
     final_only: bool = False
+    #: reads D's outputs (d_real, d_fake)
+    needs_d: bool = False
+
+
+def applicable(dataset, objective) -> list[Probe]:
+    """Every registered probe that applies to ``dataset`` and ``objective``."""
+    return [pr for pr in (probes.build(n) for n in probes.names()) if pr.applies(dataset, objective)]
 
 
 def _coverage(ev: Evaluation) -> dict:
@@ -55,19 +77,20 @@ def _coverage(ev: Evaluation) -> dict:
 
 
 def _discriminator(ev: Evaluation) -> dict:
-    pr, pf = sigmoid(ev.d_real), sigmoid(ev.d_fake)
+    pr, pf = ev.d_probs()
     return {"nash_gap": nash_gap(pr, pf), "d_saturation": d_saturation(pf)}
 
 
 def _d_outputs(ev: Evaluation) -> dict:
-    return d_output_means(ev.d_real, ev.d_fake, ev.objective.probability)
+    outputs = ev.d_probs() if ev.objective.probability else (ev.d_real, ev.d_fake)
+    return d_output_means(*outputs, probability=False)
 
 
 def _theory(ev: Evaluation) -> dict:
     import torch
-    per_sample = len(ev.d_real) == len(ev.real)   # not packed (PacGAN judges packs)
-    probs = (sigmoid(ev.d_real), sigmoid(ev.d_fake)) if ev.objective.probability and per_sample \
-        else (None, None)
+    # D's probabilities where it models them, each sample judged alone (PacGAN judges packs)
+    judged = ev.d_real is not None and len(ev.d_real) == len(ev.real)
+    probs = ev.d_probs() if ev.objective.probability and judged else (None, None)
     return theory_metrics(ev.real, ev.fake, lambda x: ev.dataset.log_prob(x).to(torch.float64), *probs)
 
 
@@ -117,14 +140,14 @@ def digit_modes() -> Probe:
 @probes.register("discriminator")
 def discriminator() -> Probe:
     """nash_gap and d_saturation (objectives whose D outputs a probability)."""
-    return Probe("discriminator", lambda ds, obj: obj.probability, _discriminator)
+    return Probe("discriminator", lambda ds, obj: obj.probability, _discriminator, needs_d=True)
 
 
 @probes.register("d_outputs")
 def d_outputs() -> Probe:
     """d_real_mean, d_fake_mean: mean D output on real and generated samples (a probability
     where D models one, else D's raw output)."""
-    return Probe("d_outputs", lambda ds, obj: True, _d_outputs)
+    return Probe("d_outputs", lambda ds, obj: True, _d_outputs, needs_d=True)
 
 
 @probes.register("theory")

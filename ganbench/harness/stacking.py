@@ -5,7 +5,8 @@ Runs of one dataset train as one model whose leading dimension is the run (a
 
 - the seed;
 - optimizer numbers: lr, betas, eps, weight_decay, momentum, alpha (per network);
-- the weights of gradient penalties (r1, r2, gp, dragan, and wgan_gp's gp_weight);
+- the weights of the penalties that say so (``per_slice``: r1, r2, gp, dragan, and
+  wgan_gp's gp_weight);
 - WGAN's clip value;
 - the objective, among those with the same penalty kinds and the same ``g_needs_real``
   (minimax, nonsaturating, lsgan, hinge, wgan share a model);
@@ -24,7 +25,6 @@ alone (tests/harness/test_stacking.py).
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 
@@ -34,22 +34,17 @@ from ..schedules import merge as merge_optimizer_spec, scheduler, schedules, spl
 from ..objectives import PerSliceObjective, objectives
 from ..optimizers import PER_SLICE, build_per_slice, optimizers
 from ..regularizers import regularizers
+from .run_config import RunConfig
 
-#: penalties whose weight may differ between slices (a factor on a per-slice penalty)
-PER_SLICE_PENALTIES = ("r1", "r2", "gp", "dragan")
 #: at most this many runs in one stacked model (deeper stacks gain little, and several
 #: groups keep every worker busy)
 MAX_SLICES = 48
 
 
-def _unrolled(config: dict) -> bool:
-    return (config.get("update") or {}).get("name") == "unrolled"
-
-
-def optimizer_spec(config: dict, key: str) -> dict:
+def optimizer_spec(config: RunConfig, key: str) -> dict:
     """The resolved settings of ``key`` (g_optimizer or d_optimizer) over ``optimizer``,
     its lr schedule included."""
-    return merge_optimizer_spec(config["optimizer"], config.get(key))
+    return merge_optimizer_spec(config.optimizer, getattr(config, key))
 
 
 def _per_slice_numbers(spec: dict) -> tuple[str, ...]:
@@ -60,25 +55,29 @@ def _per_slice_numbers(spec: dict) -> tuple[str, ...]:
     return PER_SLICE
 
 
-def stack_key(config: dict) -> str:
+def _without_free_weight(spec: dict) -> dict:
+    """A regularizer's settings without its weight where the weight may differ per slice."""
+    per_slice = regularizers.build(spec).per_slice
+    return {k: v for k, v in spec.items() if not (k == "weight" and per_slice)}
+
+
+def stack_key(config: RunConfig) -> str:
     """Runs whose configs give the same key can train as one stacked model."""
-    cfg = copy.deepcopy(config)
-    unrolled = _unrolled(cfg)
+    cfg = config.as_dict()
+    unrolled = config.update["name"] == "unrolled"
     for key in ("g_optimizer", "d_optimizer"):
-        spec = optimizer_spec(cfg, key)
+        spec = optimizer_spec(config, key)
         free = _per_slice_numbers(spec)
         cfg[key] = spec if unrolled and key == "d_optimizer" else \
             {k: v for k, v in spec.items() if k not in free}
-    del cfg["optimizer"]
-    if cfg.get("ema"):
-        cfg["ema"] = {"evaluate": cfg["ema"]["evaluate"]}
-    cfg.pop("checkpoint", None)
-    cfg["regularizers"] = [{k: v for k, v in r.items()
-                            if not (k == "weight" and r["name"] in PER_SLICE_PENALTIES)}
-                           for r in cfg.get("regularizers") or []]
+    del cfg["optimizer"], cfg["checkpoint"]
+    if config.ema:
+        cfg["ema"] = {"evaluate": config.ema["evaluate"]}
+    cfg["regularizers"] = [_without_free_weight(r) for r in config.regularizers]
     if not unrolled:
-        obj = objectives.build(cfg["objective"])
-        cfg["objective"] = {"penalties": [p.name for p in obj.penalties],
+        obj = objectives.build(config.objective)
+        cfg["objective"] = {"penalties": [[p.name, None if p.per_slice else p.weight]
+                                          for p in obj.penalties],
                             "g_needs_real": obj.g_needs_real}
     return json.dumps(cfg, sort_keys=True, default=str)
 
@@ -103,10 +102,10 @@ def _weighted(penalties_per_slice: list[tuple], device) -> tuple:
     return tuple(out)
 
 
-def slice_objective(configs: list[dict], path: str, device):
+def slice_objective(configs: list[RunConfig], path: str, device):
     """The objective of a stack: the objective itself when every slice has the same
     settings, else a :class:`PerSliceObjective`."""
-    specs = [c["objective"] for c in configs]
+    specs = [c.objective for c in configs]
     if all(s == specs[0] for s in specs):
         return objectives.build(specs[0], f"{path}objective")
     objs = [objectives.build(s, f"{path}objective") for s in specs]
@@ -114,15 +113,15 @@ def slice_objective(configs: list[dict], path: str, device):
     return PerSliceObjective(objs, keys, _weighted([o.penalties for o in objs], device))
 
 
-def slice_regularizers(configs: list[dict], path: str, device) -> list:
+def slice_regularizers(configs: list[RunConfig], path: str, device) -> list:
     per_slice = [[regularizers.build(r, f"{path}regularizers[{i}]")
-                  for i, r in enumerate(c.get("regularizers") or [])] for c in configs]
-    if all(c.get("regularizers") == configs[0].get("regularizers") for c in configs):
+                  for i, r in enumerate(c.regularizers)] for c in configs]
+    if all(c.regularizers == configs[0].regularizers for c in configs):
         return per_slice[0]
     return list(_weighted([tuple(r) for r in per_slice], device))
 
 
-def slice_optimizer(configs: list[dict], key: str, net: torch.nn.Module, path: str = ""):
+def slice_optimizer(configs: list[RunConfig], key: str, net: torch.nn.Module, path: str = ""):
     """``key``'s optimizer for ``net``: torch's own when every slice has the same
     settings, else one with per-slice numbers (ganbench.optimizers.build_per_slice).
     The lr schedule is not part of it (:func:`slice_schedule`)."""
@@ -133,9 +132,9 @@ def slice_optimizer(configs: list[dict], key: str, net: torch.nn.Module, path: s
     return build_per_slice(specs, params)
 
 
-def slice_schedule(configs: list[dict], key: str, opt, path: str = ""):
+def slice_schedule(configs: list[RunConfig], key: str, opt, path: str = ""):
     """The lr scheduler of ``key``'s optimizer ``opt`` over the run's steps (one schedule
     for every slice: it is part of the stack key), or None without one."""
     spec = optimizer_spec(configs[0], key)
-    return scheduler(opt, split_schedule(spec)[1], configs[0]["steps"], spec.get("lr"),
+    return scheduler(opt, split_schedule(spec)[1], configs[0].steps, spec.get("lr"),
                      f"{path}{key}.schedule")

@@ -1,5 +1,6 @@
-"""Metrics of a whole run, from its per-step history (history.csv) and its
-per-evaluation tracks."""
+"""Metrics of a whole run, from its per-step history (history.csv: the columns a
+training step logs, named by ganbench.updates.StepLog, and the evaluations' numbers)
+and its per-evaluation tracks."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,11 +10,6 @@ from .catalogue import Metric, declare
 from .dynamics import verdict
 from .gradients import grad_vanish_ratio
 from .oscillation import mode_drops, mode_hops, osc_amplitude, osc_period
-
-#: logged every step (history.csv): D's game loss and its penalties apart (the last of
-#: the n_critic D steps), G's loss, G's gradient norm, and mean D output on the real and
-#: fake batch (a probability where D models one, else D's raw output).
-STEP_COLUMNS = ["d_loss", "d_penalty", "g_loss", "grad_norm_g", "d_real", "d_fake"]
 
 declare(
     Metric("d_loss", "D's game loss, every step", order=1, curve="D loss", column=False),

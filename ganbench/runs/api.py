@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,14 +18,14 @@ from typing import Callable
 import pandas as pd
 
 from ..config.suite import Suite, load_suite, parse_suite
-from ..data import datasets
 from ..errors import InputError, OutputError, at
 from ..harness.device import make_deterministic
 from ..interrupts import Interrupted, deferred, handled
 from ..harness.features import build_extractor, mode_classifier
 from ..layout import FINISHED, atomic_write, run_dir, write_text
-from .executors import Job, executors, pending_groups
-from .store import folder_lock, write_suite, write_summary
+from .executors import Job, executors
+from .groups import pending_groups
+from .store import folder_lock, summary_frame, write_suite, write_summary
 
 
 def resolve_device(name: str) -> str:
@@ -55,8 +56,8 @@ def prepare_features(suite: Suite) -> None:
         if key in seen:
             continue
         seen.add(key)
-        ds = datasets.build(spec.dataset_spec())
-        extractor = build_extractor(spec.config.get("features"), ds)
+        ds = suite.datasets[spec.dataset["label"]]
+        extractor = build_extractor(spec.config.features, ds)
         try:
             if extractor is not None:
                 extractor.prepare()
@@ -89,8 +90,7 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
     s = _suite(suite, imports)
     dev = resolve_device(device)
     execute = executors.build(executor, "--executor")
-    if hasattr(execute, "check_device"):      # e.g. Ray refuses a named GPU
-        execute.check_device(dev)
+    execute.check_device(dev)                   # e.g. Ray refuses a named GPU
     out = Path(out) if out is not None else Path("results") / s.name
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -106,7 +106,7 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
         if deterministic:
             make_deterministic()
         try:
-            execute(Job(out, s.specs, groups, dev, s.resolved["imports"],
+            execute.run(Job(out, s.specs, groups, dev, s.resolved["imports"],
                         s.path.parent if s.path else None, workers, progress=progress,
                         ray_address=ray_address, deterministic=deterministic))
         except (Interrupted, OutputError) as e:
@@ -144,6 +144,21 @@ def write_tables(out: Path, summary: pd.DataFrame) -> str:
     md = to_markdown(table)
     write_text(out / "table.md", md)
     return md
+
+
+def write_results_summary(out: Path) -> pd.DataFrame:
+    """summary.csv, table.csv and table.md of every run recorded in ``out``, in run-id
+    order (a folder that ganbench.Monitor runs write, one run at a time)."""
+    records = []
+    for f in sorted(Path(out).glob("runs/*/metrics.json")):
+        try:
+            records.append(json.loads(f.read_text()))
+        except ValueError:
+            continue
+    summary = summary_frame(records)
+    atomic_write(Path(out) / "summary.csv", lambda p: summary.to_csv(p, index=False))
+    write_tables(Path(out), summary)
+    return summary
 
 
 @dataclass

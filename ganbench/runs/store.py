@@ -44,7 +44,7 @@ def _clean(v: Any) -> Any:
 
 def spec_record(spec: RunSpec) -> dict:
     rec = {"run_id": spec.run_id, "dataset": spec.dataset, "variant": spec.variant,
-           "seed": spec.seed, "config": spec.config}
+           "seed": spec.seed, "config": spec.config.as_dict()}
     if spec.setting:
         rec["setting"] = spec.setting
     return rec

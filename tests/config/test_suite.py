@@ -27,13 +27,13 @@ def test_matrix_expansion_and_resolution():
     assert len(s.specs) == 2 * 4 * 2
     assert s.specs[0].run_id == "ring8__ns__seed0"
     cfg = {sp.variant: sp.config for sp in s.specs}
-    assert cfg["wgan"]["objective"] == {"name": "wgan", "clip": 0.02}
-    assert cfg["wgan"]["optimizer"]["name"] == "rmsprop" and cfg["wgan"]["n_critic"] == 5
-    assert cfg["fast"]["optimizer"] == {**cfg["ns"]["optimizer"], "lr": 0.01}  # merged over defaults
-    assert cfg["ns"]["optimizer"]["betas"] == [0.5, 0.999]                     # factory default filled
-    assert cfg["fast_d"]["d_optimizer"] == {**cfg["ns"]["optimizer"], "lr": 0.02}   # on top of `optimizer`
-    assert cfg["fast_d"]["g_optimizer"] is None
-    assert cfg["ns"]["steps"] == 10 and cfg["ns"]["eval_every"] == 10          # clipped to steps
+    assert cfg["wgan"].objective == {"name": "wgan", "clip": 0.02}
+    assert cfg["wgan"].optimizer["name"] == "rmsprop" and cfg["wgan"].n_critic == 5
+    assert cfg["fast"].optimizer == {**cfg["ns"].optimizer, "lr": 0.01}  # merged over defaults
+    assert cfg["ns"].optimizer["betas"] == [0.5, 0.999]                     # factory default filled
+    assert cfg["fast_d"].d_optimizer == {**cfg["ns"].optimizer, "lr": 0.02}   # on top of `optimizer`
+    assert cfg["fast_d"].g_optimizer is None
+    assert cfg["ns"].steps == 10 and cfg["ns"].eval_every == 10          # clipped to steps
     assert s.resolved["datasets"][1] == {"name": "grid25", "label": "grid25", "side": 5,
                                          "spacing": 2.0, "std": 0.1}
 
@@ -82,7 +82,7 @@ def test_plugins_register_objectives_from_the_users_module(tmp_path):
     suite.write_text(yaml.safe_dump({"imports": ["my_losses.py"], "datasets": ["ring8"],
                                      "variants": {"mine": {"objective": {"name": "doubled_ns", "scale": 3}}}}))
     s = load_suite(suite)
-    assert s.specs[0].config["objective"] == {"name": "doubled_ns", "scale": 3}
+    assert s.specs[0].config.objective == {"name": "doubled_ns", "scale": 3}
 
 
 def test_mog_comment_counts_its_runs():

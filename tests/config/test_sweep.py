@@ -26,9 +26,9 @@ def test_grid_is_the_product_and_each_setting_is_in_its_config():
     assert "ring8__nonsaturating__lr=3e-4,betas=0.5-0.999__seed1" in ids
     assert len(set(ids)) == len(ids)
     for sp in ns:
-        assert sp.config["optimizer"]["lr"] == sp.setting["optimizer.lr"]
-        assert sp.config["optimizer"]["betas"] == sp.setting["optimizer.betas"]
-        assert sp.config["optimizer"]["name"] == "adam"
+        assert sp.config.optimizer["lr"] == sp.setting["optimizer.lr"]
+        assert sp.config.optimizer["betas"] == sp.setting["optimizer.betas"]
+        assert sp.config.optimizer["name"] == "adam"
     assert s.resolved["sweeps"]["nonsaturating"][0] == {"optimizer.lr": 1e-4,
                                                          "optimizer.betas": [0.0, 0.9]}
 
@@ -42,11 +42,11 @@ def test_variant_sweep_adds_to_the_suites_and_reaches_list_entries():
     raw["variants"]["nonsaturating"]["sweep"] = {"regularizers.0.weight": [0.1, 10.0]}
     s = parse_suite(raw)
     ns = [sp for sp in s.specs if sp.variant == "nonsaturating" and sp.seed == 0]
-    assert [(sp.setting["optimizer.lr"], sp.config["regularizers"][0]["weight"]) for sp in ns] == \
+    assert [(sp.setting["optimizer.lr"], sp.config.regularizers[0]["weight"]) for sp in ns] == \
         [(1e-4, 0.1), (1e-4, 10.0), (1e-3, 0.1), (1e-3, 10.0)]
     # the per-network setting still applies on top of the swept optimizer
-    assert all(sp.config["d_optimizer"]["betas"] == [0.0, 0.9] and
-               sp.config["d_optimizer"]["lr"] == sp.setting["optimizer.lr"] for sp in ns)
+    assert all(sp.config.d_optimizer["betas"] == [0.0, 0.9] and
+               sp.config.d_optimizer["lr"] == sp.setting["optimizer.lr"] for sp in ns)
     assert len([sp for sp in s.specs if sp.variant == "wgan_gp"]) == 2 * 2
 
 
@@ -57,7 +57,7 @@ def test_random_search_is_reproducible_and_rounded():
     assert [sp.run_id for sp in a.specs] == [sp.run_id for sp in b.specs]
     lrs = {sp.setting["optimizer.lr"] for sp in a.specs}
     assert 1 < len(lrs) <= 6 and all(1e-5 <= v <= 1e-2 and float(f"{v:.3g}") == v for v in lrs)
-    assert {sp.config["n_critic"] for sp in a.specs} <= {1, 2}
+    assert {sp.config.n_critic for sp in a.specs} <= {1, 2}
 
 
 @pytest.mark.parametrize("sweep, where", [

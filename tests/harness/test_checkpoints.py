@@ -3,6 +3,7 @@ import math
 
 import pytest
 
+from ganbench.config.schema import run_config
 from ganbench.errors import InputError
 from ganbench.harness.checkpoints import checkpoint_probes
 from ganbench.metrics.gradients import decay_factor
@@ -16,7 +17,7 @@ def config(**over):
                optimizer={"name": "adam", "lr": 5e-3}, objective="nonsaturating",
                checkpoint_probes=[{"name": "vanishing", "at": [0, 20], "d_steps": 150}])
     cfg.update(over)
-    return cfg
+    return run_config(**cfg)
 
 
 def test_decay_factor_is_first_over_last():

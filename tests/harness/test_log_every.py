@@ -6,6 +6,7 @@ import pytest
 
 from ganbench.cli import main
 from ganbench.config import limits
+from ganbench.config.schema import run_config
 from ganbench.config.suite import parse_suite
 from ganbench.errors import InputError
 from ganbench.harness.loop import train_seeds
@@ -44,11 +45,11 @@ def test_divergence_is_found_at_its_step_between_the_rows_kept():
 
 def test_memory_bound_counts_the_rows_kept(monkeypatch):
     monkeypatch.setattr(limits, "machine_memory", lambda: 2**30)     # a 1 GB machine
-    cfg = {"steps": 10**7, "eval_every": 10**4, "n_eval": 100, "log_every": 1}
+    cfg = run_config(steps=10**7, eval_every=10**4, n_eval=100, log_every=1)
     with pytest.raises(InputError, match=r"v\.steps: the history of 10 runs .* raise log_every"):
         limits.check_memory(cfg, 2, 10, "v.")
-    limits.check_memory({**cfg, "log_every": 10**4}, 2, 10, "v.")   # 2001 rows: fits
-    assert limits.history_rows({**cfg, "log_every": 10**4}) == 2001
+    limits.check_memory(cfg.replace(log_every=10**4), 2, 10, "v.")   # 2001 rows: fits
+    assert limits.history_rows(cfg.replace(log_every=10**4)) == 2001
 
 
 @pytest.mark.parametrize("setting,needle", [

@@ -75,8 +75,7 @@ def test_one_seed_going_to_nan_marks_only_that_seed():
 
 
 def test_an_exception_marks_the_group_failed_with_its_message():
-    cfg = config()
-    cfg["generator"] = {"name": "mlp", "z_dim": 0}
+    cfg = config().replace(generator={"name": "mlp", "z_dim": 0})
     res, _ = train_seeds({"name": "ring8"}, cfg, [0, 1])
     assert [r.status for r in res] == ["failed", "failed"]
     assert "z_dim must be >= 1" in res[0].error

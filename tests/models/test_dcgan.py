@@ -118,24 +118,24 @@ def test_discriminator_norm_auto_is_batch_norm_unless_a_gradient_penalty():
 
 
 def test_batch_norm_with_a_gradient_penalty_is_one_line_input_error():
+    from ganbench.config.schema import run_config
     from ganbench.harness.build import build_parts
-    cfg = {"objective": "nonsaturating", "regularizers": [{"name": "r1", "weight": 1.0}],
-           "generator": {"name": "dcgan", "width": 4}, "update": "alternating",
-           "discriminator": {"name": "dcgan", "width": 4, "norm": "batch"},
-           "optimizer": {"name": "adam"}, "batch_size": 8, "n_eval": 8, "steps": 2}
+    cfg = run_config(objective="nonsaturating", regularizers=[{"name": "r1", "weight": 1.0}],
+                     generator={"name": "dcgan", "width": 4}, update="alternating",
+                     discriminator={"name": "dcgan", "width": 4, "norm": "batch"},
+                     optimizer={"name": "adam"}, batch_size=8, n_eval=8, steps=2)
     g = gens(0)
+    digits = datasets.build({"name": "digits", "resolution": 16})
     with pytest.raises(InputError) as e:
-        build_parts({"name": "digits", "resolution": 16}, cfg, g, g, path="variants.r1.")
+        build_parts(digits, cfg, g, g, path="variants.r1.")
     msg = str(e.value)
     assert msg.startswith("variants.r1.discriminator") and "\n" not in msg
     assert "norm: batch" in msg and "norm: none, layer or instance" in msg
     # wgan_gp's own penalty counts too; auto then picks no normalisation
-    parts = build_parts({"name": "digits", "resolution": 16},
-                        {**cfg, "regularizers": [], "objective": "wgan_gp",
-                         "discriminator": {"name": "dcgan", "width": 4}}, g, g)
+    parts = build_parts(digits, cfg.replace(regularizers=[], objective={"name": "wgan_gp", "gp_weight": 10.0},
+                                            discriminator={"name": "dcgan", "width": 4}), g, g)
     assert parts.D.norm == "none" and not parts.game.split_batches
-    parts = build_parts({"name": "digits", "resolution": 16},
-                        {**cfg, "regularizers": [], "discriminator": {"name": "dcgan", "width": 4}},
+    parts = build_parts(digits, cfg.replace(regularizers=[], discriminator={"name": "dcgan", "width": 4}),
                         g, g)
     assert parts.D.norm == "batch" and parts.game.split_batches   # real and fake apart
 

@@ -10,6 +10,7 @@ import math
 
 import pytest
 
+from ganbench.config.schema import run_config
 from ganbench.harness.loop import Loop
 
 H = 0.2          # the paper's notebook: h = 0.2, (θ0, ψ0) = (1, 1)
@@ -41,11 +42,11 @@ def paper_trajectory(objective, alternating, steps=STEPS, theta=1.0, psi=1.0):
 
 
 def run(objective, update, convention="paper", psi0=1.0, regs=(), steps=STEPS):
-    cfg = dict(steps=steps, batch_size=4, eval_every=steps, n_eval=4, n_critic=1, min_hq=1,
-               generator={"name": "dirac", "theta0": 1.0},
-               discriminator={"name": "linear", "psi0": psi0, "convention": convention},
-               optimizer={"name": "sgd", "lr": H}, objective=objective,
-               regularizers=list(regs), update=update)
+    cfg = run_config(steps=steps, batch_size=4, eval_every=steps, n_eval=4, n_critic=1, min_hq=1,
+                     generator={"name": "dirac", "theta0": 1.0},
+                     discriminator={"name": "linear", "psi0": psi0, "convention": convention},
+                     optimizer={"name": "sgd", "lr": H}, objective=objective,
+                     regularizers=list(regs), update=update)
     return Loop({"name": "dirac"}, cfg, [0]).run()[0]
 
 

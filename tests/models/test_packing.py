@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+from ganbench.config.schema import run_config
 from ganbench.config.suite import parse_suite
 from ganbench.data import datasets
 from ganbench.errors import InputError
@@ -82,14 +83,14 @@ def test_a_plain_module_body_and_the_errors(plain_d):
 
 
 def test_n_eval_need_not_be_a_multiple_of_the_packing():
-    cfg = dict(steps=4, batch_size=12, eval_every=4, n_eval=100, n_critic=1, min_hq=1,
-               generator={"name": "mlp", "width": 8, "depth": 1, "z_dim": 2},
-               discriminator={"name": "packed", "packing": 3,
-                              "body": {"name": "mlp", "width": 8, "depth": 1}},
-               optimizer={"name": "adam", "lr": 1e-3}, objective="nonsaturating", regularizers=[])
+    cfg = run_config(steps=4, batch_size=12, eval_every=4, n_eval=100, n_critic=1, min_hq=1,
+                     generator={"name": "mlp", "width": 8, "depth": 1, "z_dim": 2},
+                     discriminator={"name": "packed", "packing": 3,
+                                    "body": {"name": "mlp", "width": 8, "depth": 1}},
+                     optimizer={"name": "adam", "lr": 1e-3}, objective="nonsaturating", regularizers=[])
     res = Loop({"name": "ring8"}, cfg, [0]).run()[0]
     assert res.status == "ok" and 0 <= res.metrics["hq_fraction"] <= 1
     assert res.metrics["hq_fraction"] * 100 == pytest.approx(round(res.metrics["hq_fraction"] * 100))
     raw = {"datasets": ["ring8"], "variants": {"pac": {"n_eval": 2500, "batch_size": 300,
            "discriminator": {"name": "packed", "packing": 3}}}}
-    assert parse_suite(raw).specs[0].config["n_eval"] == 2500   # PacGAN3 on 2,500 samples
+    assert parse_suite(raw).specs[0].config.n_eval == 2500   # PacGAN3 on 2,500 samples

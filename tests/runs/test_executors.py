@@ -1,4 +1,5 @@
-from ganbench.runs.executors import Group, pending_groups, slot_device
+from ganbench.runs.executors.processes import slot_device
+from ganbench.runs.groups import Group, pending_groups
 from ganbench.config.suite import parse_suite
 
 

@@ -38,8 +38,8 @@ if in_worker():
     torch.cuda.device_count = lambda: 2
     torch.cuda.current_device = lambda: state["current"]
     torch.cuda.set_device = set_device
-    from ganbench.harness.loop import SeedResult
-    from ganbench.runs import executors, ray_executor
+    from ganbench.harness.recorder import SeedResult
+    from ganbench.runs import training
     from ganbench.runs.store import run_files
 
     def train_group(group, device, on_steps=None):
@@ -50,7 +50,7 @@ if in_worker():
         return [run_files(s, SeedResult(s.seed, "failed", 0, error=json.dumps(info)), 0.0,
                           len(group.specs), device) for s in group.specs]
 
-    executors.train_group = ray_executor.train_group = train_group
+    training.train_group = train_group
 '''
 
 SUITE = """

@@ -1,20 +1,11 @@
-"""Executors: run a suite's unfinished runs, a stacked group at a time.
+"""The ``process`` executor: groups spread over worker processes (``--workers``,
+default one per CPU core, each with ``cores / workers`` torch threads; with ``--device
+cuda`` and several GPUs, one per GPU, worker slot i on ``cuda:i``). On a small CPU this
+is the fast way: the small matmuls of 2D GANs use two threads poorly, two processes
+well. And ``auto``: this on a CPU with several cores, else ``local``.
 
-Runs of a dataset that can share one stacked model (their seeds, and other variants
-or sweep settings that differ only in what :mod:`ganbench.harness.stacking` lets
-differ) form one group and train together (:mod:`ganbench.harness.loop`,
-:mod:`ganbench.runs.groups`). Each group's records are written as soon as it
-finishes, and summary.csv after it, so a suite stopped at any point resumes by running the
-missing groups only.
-
-- ``local``: groups one after another in this process.
-- ``process``: groups spread over worker processes (``--workers``, default one per
-  CPU core, each with ``cores / workers`` torch threads; with ``--device cuda`` and
-  several GPUs, one per GPU, worker slot i on ``cuda:i``). On a small CPU this is the
-  fast way: the small matmuls of 2D GANs use two threads poorly, two processes well.
-- ``ray``: groups as Ray tasks, on a local Ray or a cluster (``--ray-address``);
-  the driver writes every file, so the workers need no access to OUT.
-- ``auto`` (default): ``process`` on a CPU with several cores, else ``local``.
+A worker that dies (killed, out of memory, a crash) fails its own group, recorded with
+what killed it; the groups the broken pool cut short run again in a new pool.
 """
 from __future__ import annotations
 
@@ -26,30 +17,13 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from ..harness.device import bind
-from ..harness.loop import SeedResult
-from . import ray_executor  # noqa: F401  (registers the ray executor)
-from .groups import (Group, Job, Progress, RunFiles, prepare_worker, cpu_cores, executors,
-                     longest_first, pending_groups, run_files, train_group, write_group)
-
-__all__ = ["Group", "Job", "executors", "pending_groups", "slot_device", "train_group"]
-
-
-@executors.register("local")
-def local_executor():
-    """In this process, one group after another."""
-    return run_local
-
-
-def run_local(job: Job) -> None:
-    progress = Progress(job)
-    try:
-        for group in job.groups:
-            progress.start(0, group)
-            files = train_group(group, job.device, lambda n: progress.steps(0, n))
-            progress.finish(0, group, write_group(job, files))
-    finally:
-        progress.close()
+from ...harness.device import bind
+from .. import training
+from ..groups import Group, longest_first
+from ..progress import Progress
+from ..store import RunFiles
+from .base import Executor, Job, cpu_cores, executors
+from .local import Local
 
 
 # --- worker processes ---------------------------------------------------------------
@@ -65,7 +39,7 @@ def _worker_init(parent: int, threads: int, imports: list[str], base: Path | Non
     # Ctrl-C in a terminal reaches the whole process group: the suite's own process
     # stops the workers (SIGTERM), so they ignore SIGINT and never print a traceback
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    prepare_worker(threads, imports, base, deterministic)
+    training.prepare_worker(threads, imports, base, deterministic)
     _STEPS = steps_queue
 
 
@@ -78,28 +52,20 @@ def _worker_run(slot: int, group: Group, device: str) -> list[RunFiles]:
     if _STEPS is not None:
         _STEPS.put((slot, "pid", os.getpid()))   # who trains this slot, should it die
     bind(device)        # this process's GPU (a process serves one GPU: see _pool_round)
-    return train_group(group, device, report)
+    return training.train_group(group, device, report)
 
 
-def failed_files(group: Group, device: str, message: str) -> list[RunFiles]:
-    """Records of a group that could not report (its worker died): each run ``failed``."""
-    return [run_files(spec, SeedResult(spec.seed, "failed", 0, error=message), 0.0,
-                      len(group.specs), device) for spec in group.specs]
-
-
-def death_message(proc, step: int | None) -> str:
-    """What killed a worker process, from its exit code, and the last step it reported."""
+def how_it_died(proc) -> str:
+    """What killed a worker process, from its exit code."""
     code = getattr(proc, "exitcode", None)
     if code is not None and code < 0:
         try:
-            how = f"killed by signal {signal.Signals(-code).name}"
+            how = f"was killed by signal {signal.Signals(-code).name}"
         except ValueError:
-            how = f"killed by signal {-code}"
+            how = f"was killed by signal {-code}"
     else:
         how = f"exited with code {code}" if code is not None else "died"
-    at = f" after step {step} (its last evaluation)" if step else " before its first evaluation"
-    return (f"WorkerDied: the worker process training this group {how}{at} (out of memory, "
-            "a crash or a kill); run the same command again to retry these runs")
+    return f"worker process training this group {how} (out of memory, a crash or a kill)"
 
 
 def gpu_count() -> int:
@@ -122,9 +88,11 @@ def slot_device(device: str, slot: int, n_gpus: int) -> str:
 
 
 @executors.register("process")
-def process_executor():
+class Processes(Executor):
     """Groups spread over worker processes (--workers, default one per CPU core)."""
-    return run_processes
+
+    def run(self, job: Job) -> None:
+        run_processes(job)
 
 
 def run_processes(job: Job) -> None:
@@ -138,7 +106,7 @@ def run_processes(job: Job) -> None:
     n_gpus = gpu_count() if job.device == "cuda" else 0
     ctx = mp.get_context("spawn")  # fork is unsafe once torch's OpenMP threads exist
     steps_q = ctx.Queue()
-    progress = Progress(job)
+    progress = job.progress_display()
     pending = longest_first(job.groups)
     seen: dict = {"pid": {}, "step": {}}          # per slot: its worker's pid, its last step
     try:
@@ -181,7 +149,7 @@ def _pool_round(job: Job, pending: list, workers: int, threads: int, n_gpus: int
                 except BrokenProcessPool:
                     running[fut] = (slot, group)
                     return _after_death(job, pool, running, pending, progress, seen)
-                progress.finish(slot, group, write_group(job, files))
+                progress.finish(slot, group, job.record(files))
                 free_slots.append(slot)
     except BaseException:
         # interrupted (a signal), or the results cannot be written: stop the workers now
@@ -228,8 +196,8 @@ def _after_death(job: Job, pool, running: dict, pending: list, progress: Progres
             retry.append(group)
             progress.finish(slot, group, [], retried=True)
             continue
-        msg = death_message(proc, seen["step"].get(slot))
-        progress.finish(slot, group, write_group(job, failed_files(group, job.device, msg)))
+        progress.finish(slot, group, job.record_death(group, how_it_died(proc),
+                                                      seen["step"].get(slot)))
     return retry + pending
 
 
@@ -246,9 +214,9 @@ def _drain(q, progress: Progress, seen: dict | None = None) -> None:
 
 
 @executors.register("auto")
-def auto_executor():
+class Auto(Executor):
     """process on a CPU with several cores, else local (one process drives the GPU)."""
-    def run(job: Job) -> None:
+
+    def run(self, job: Job) -> None:
         use_processes = job.device == "cpu" and (job.workers or cpu_cores()) > 1
-        (run_processes if use_processes else run_local)(job)
-    return run
+        (Processes() if use_processes else Local()).run(job)

@@ -1,4 +1,4 @@
-"""The Ray executor: groups as Ray tasks, on a local Ray or a cluster; the driver
+"""The ``ray`` executor: groups as Ray tasks, on a local Ray or a cluster; the driver
 writes every file, so the workers need no access to OUT.
 
 A task asks for one CPU, or on a GPU for one GPU (Ray then sets its
@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
-from ..harness.loop import SeedResult
-from .groups import (Group, Job, Progress, RunFiles, prepare_worker, cpu_cores, executors,
-                     longest_first, train_group, write_group)
-from .store import run_files
+from ...errors import InputError
+from .. import training
+from ..groups import Group, longest_first
+from ..store import RunFiles
+from .base import Executor, Job, cpu_cores, executors
 
 
 def _ray_task(group: Group, device: str, imports: list[str], base: str | None,
@@ -27,12 +27,12 @@ def _ray_task(group: Group, device: str, imports: list[str], base: str | None,
     each evaluated step goes to the driver's ``steps`` queue as (key, step)."""
     import ray
     cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
-    prepare_worker(cpus, imports, Path(base) if base else None, deterministic)
+    training.prepare_worker(cpus, imports, Path(base) if base else None, deterministic)
 
     def report(n: int) -> None:
         if steps is not None:
             steps.put_nowait((key, n))
-    return train_group(group, device, report)
+    return training.train_group(group, device, report)
 
 
 def remote_task(ray, gpu: bool):
@@ -43,29 +43,28 @@ def remote_task(ray, gpu: bool):
                       max_retries=0)(_ray_task)
 
 
-def check_device(device: str) -> None:
-    """Ray assigns each GPU task its GPU, so a named GPU cannot be honoured."""
-    if device.startswith("cuda:"):
-        raise InputError(f"--device {device}: with --executor ray, Ray assigns each task its "
-                         "GPU; use --device cuda (or another executor for one named GPU).")
-
-
 @executors.register("ray")
-def ray_executor():
+class Ray(Executor):
     """Groups as Ray tasks (--ray-address to join a cluster; default: a local Ray)."""
-    return run_ray
+
+    def check_device(self, device: str) -> None:
+        """Ray assigns each GPU task its GPU, so a named GPU cannot be honoured."""
+        if device.startswith("cuda:"):
+            raise InputError(f"--device {device}: with --executor ray, Ray assigns each task "
+                             "its GPU; use --device cuda (or another executor for one named GPU).")
+
+    def run(self, job: Job) -> None:
+        self.check_device(job.device)
+        run_ray(job)
 
 
-def death_message(error: Exception, step: int | None) -> str:
-    """What Ray says killed a task's worker, and the last step the task evaluated."""
+def how_it_died(error: Exception) -> str:
+    """What Ray says killed a task's worker."""
     why = " ".join(str(error).split())[:300]
-    at = f" after step {step} (its last evaluation)" if step else " before its first evaluation"
-    return (f"WorkerDied: the Ray worker training this group died{at} ({type(error).__name__}: "
-            f"{why}); run the same command again to retry these runs")
+    return f"Ray worker training this group died ({type(error).__name__}: {why})"
 
 
 def run_ray(job: Job) -> None:
-    check_device(job.device)
     try:
         import ray
         from ray.exceptions import NodeDiedError, OutOfMemoryError, WorkerCrashedError
@@ -89,7 +88,7 @@ def run_ray(job: Job) -> None:
     pending = {task.remote(g, device, job.imports, base, i, steps, job.deterministic): i
                for i, g in enumerate(groups)}
     last: dict[int, int] = {}
-    progress = Progress(job)
+    progress = job.progress_display()
     try:
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
@@ -102,12 +101,10 @@ def run_ray(job: Job) -> None:
             for ref in ready:
                 i = pending.pop(ref)
                 try:
-                    files = ray.get(ref)
+                    records = job.record(ray.get(ref))
                 except (WorkerCrashedError, NodeDiedError, OutOfMemoryError) as e:
-                    msg = death_message(e, last.get(i))
-                    files = [run_files(spec, SeedResult(spec.seed, "failed", 0, error=msg), 0.0,
-                                       len(groups[i].specs), job.device) for spec in groups[i].specs]
-                progress.finish(0, groups[i], write_group(job, files))
+                    records = job.record_death(groups[i], how_it_died(e), last.get(i))
+                progress.finish(0, groups[i], records)
     except BaseException:
         # interrupted (a signal), or the results cannot be written: stop the tasks now
         for ref in pending:
@@ -117,5 +114,3 @@ def run_ray(job: Job) -> None:
         progress.close()
         ray.kill(steps.actor)
 
-
-run_ray.check_device = check_device   # api.run checks --device before any work

@@ -1,0 +1,77 @@
+"""What every executor shares: the :class:`Executor` protocol, the registry, the
+:class:`Job` an executor is given, and the records of a group whose worker died."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ...config.suite import RunSpec
+from ...harness.recorder import SeedResult
+from ...interrupts import deferred
+from ...registry import Registry
+from ..groups import Group
+from ..progress import Progress
+from ..store import RunFiles, mark_finished, run_files, write_run_files, write_summary
+
+executors = Registry("executor")
+
+
+@dataclass
+class Job:
+    """What an executor needs: where to write, the suite's specs, the pending groups."""
+
+    out: Path
+    specs: list[RunSpec]
+    groups: list[Group]
+    device: str
+    imports: list[str]
+    base: Path | None
+    workers: int | None = None
+    progress: bool = True
+    ray_address: str | None = None
+    #: --deterministic: deterministic kernels in every worker (ganbench.harness.device)
+    deterministic: bool = False
+
+    def progress_display(self) -> Progress:
+        return Progress(len(self.specs), sum(len(g.specs) for g in self.groups), self.progress)
+
+    def record(self, files: list[RunFiles]) -> list[dict]:
+        """Write a finished group's run folders, then summary.csv. Every run's files come
+        first, then the runs' metrics.json markers, so a write that fails part-way (a full
+        disk) leaves the group unfinished as a whole, to train again as the same group; a
+        signal waits until the group is written."""
+        with deferred():
+            for f in files:
+                write_run_files(self.out, f)
+            records = [mark_finished(self.out, f) for f in files]
+            write_summary(self.out, self.specs)
+        return records
+
+    def record_death(self, group: Group, how: str, step: int | None) -> list[dict]:
+        """Record each run of ``group`` ``failed``: its worker died (``how``: what killed
+        it) after evaluating ``step`` (None: before its first evaluation)."""
+        at = f" after step {step} (its last evaluation)" if step else " before its first evaluation"
+        msg = (f"WorkerDied: the {how}{at}; run the same command again to retry these runs")
+        return self.record([run_files(spec, SeedResult(spec.seed, "failed", 0, error=msg), 0.0,
+                                      len(group.specs), self.device) for spec in group.specs])
+
+
+class Executor(Protocol):
+    """How a suite's pending groups are trained (``--executor``: a registered factory
+    that returns one)."""
+
+    def check_device(self, device: str) -> None:
+        """Refuse (InputError) a device this executor cannot honour, before any work."""
+
+    def run(self, job: Job) -> None:
+        """Train every group of ``job``, writing each group's records as it finishes."""
+        raise NotImplementedError
+
+
+def cpu_cores() -> int:
+    """CPU cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)

@@ -1,0 +1,20 @@
+"""The ``local`` executor: groups one after another in this process."""
+from __future__ import annotations
+
+from .. import training
+from .base import Executor, Job, executors
+
+
+@executors.register("local")
+class Local(Executor):
+    """In this process, one group after another."""
+
+    def run(self, job: Job) -> None:
+        progress = job.progress_display()
+        try:
+            for group in job.groups:
+                progress.start(0, group)
+                files = training.train_group(group, job.device, lambda n: progress.steps(0, n))
+                progress.finish(0, group, job.record(files))
+        finally:
+            progress.close()

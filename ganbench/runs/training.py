@@ -1,0 +1,63 @@
+"""Training a group of runs where it runs (this process, a worker process, a Ray task):
+preparing the process, training the group as one stacked model, and making its runs'
+files, which the process that owns OUT writes."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from ..config.suite import RunSpec, import_plugins
+from ..data import datasets
+from ..harness.device import environment, make_deterministic
+from ..harness.loop import train_seeds
+from .groups import Group
+from .store import RunFiles, run_files
+
+
+def prepare_worker(threads: int, imports: list[str], base: Path | None,
+                   deterministic: bool = False) -> None:
+    """In a worker process or Ray task: torch's thread count, --deterministic, and the
+    suite's plugins."""
+    import torch
+    torch.set_num_threads(max(1, int(threads)))
+    if deterministic:
+        make_deterministic()
+    if imports:
+        import_plugins(imports, base)
+
+
+def train_stack(specs: list[RunSpec], device: str, on_steps=None) -> tuple[list, float]:
+    """Train ``specs`` as one stacked model. When that fails with an exception (e.g. one
+    variant's own loss raises) and the stack holds several variants or settings, each of
+    them is trained apart, so one broken variant fails only its own runs."""
+    first = specs[0]
+    try:                    # once for the group (a failure: train_seeds records it per run)
+        ds = datasets.build(first.dataset_spec(), "dataset")
+    except Exception:  # noqa: BLE001
+        ds = None
+
+    def train(idx: list[int]):
+        return train_seeds(first.dataset_spec(), [specs[i].config for i in idx],
+                           [specs[i].seed for i in idx], device, on_steps,
+                           [specs[i].run_id for i in idx], ds)
+    results, wall = train(list(range(len(specs))))
+    parts: dict[tuple, list[int]] = {}
+    for i, s in enumerate(specs):
+        parts.setdefault((s.variant, s.setting_label), []).append(i)
+    if len(parts) == 1 or any(r.status != "failed" for r in results):
+        return results, wall
+    for idx in parts.values():
+        sub, sub_wall = train(idx)
+        for i, r in zip(idx, sub):
+            results[i] = r
+        wall += sub_wall
+    return results, wall
+
+
+def train_group(group: Group, device: str,
+                on_steps: Callable[[int], None] | None = None) -> list[RunFiles]:
+    """Train one group; return its runs' files (written by the caller, where OUT is)."""
+    results, wall = train_stack(group.specs, device, on_steps)
+    env = environment(device)
+    return [run_files(spec, res, wall, len(group.specs), device, res.artifacts, res.declared, env)
+            for spec, res in zip(group.specs, results)]
