@@ -16,8 +16,10 @@ from .oscillation import mode_drops, mode_hops, osc_amplitude, osc_period
 STEP_COLUMNS = ["d_loss", "d_penalty", "g_loss", "grad_norm_g", "d_real", "d_fake"]
 
 declare(
-    Metric("d_loss", "D's game loss, every step", order=1, curve="D loss", column=False),
-    Metric("g_loss", "G's loss, every step", order=2, curve="G loss", column=False),
+    Metric("d_loss", "D's game loss, every step", order=1, curve="D loss", column=False,
+           loss_units=True),
+    Metric("g_loss", "G's loss, every step", order=2, curve="G loss", column=False,
+           loss_units=True),
     group="dynamics")
 
 
