@@ -154,13 +154,16 @@ def check_cmd(out, baseline, update, pool):
     """Fail (exit 1) when a gated metric of OUT is worse than the baseline by more than
     its margin (a one-sided exact test per rule), a run failed, or fewer runs finished;
     a test that cannot reach its alpha with these seeds also fails the gate."""
-    from .analysis.check import baseline_of, check_folder, load_baseline, regressions, \
-        to_markdown, untestable, write_baseline
+    from .analysis.check import REGRESSED, baseline_of, check_folder, load_baseline, \
+        regressions, to_markdown, underpowered, untestable, write_baseline
     from .metrics.catalogue import default_rules
     if update:
         rules = load_baseline(baseline)["rules"] if baseline.is_file() else default_rules()
-        write_baseline(baseline, baseline_of(out, rules, pool))
+        written = baseline_of(out, rules, pool)
+        write_baseline(baseline, written)
         click.echo(f"ganbench: wrote baseline {baseline} from {out}", err=True)
+        for line in underpowered(written):
+            click.echo(f"ganbench: check: warning: {line}", err=True)
         return
     table = check_folder(out, baseline, pool)
     click.echo(to_markdown(table), nl=False)
@@ -171,8 +174,10 @@ def check_cmd(out, baseline, update, pool):
     for line in untestable(table):
         click.echo(f"ganbench: check: CANNOT TEST {line}", err=True)
     bad = regressions(table)
+    regressed = regressions(table[table.verdict == REGRESSED])
+    if regressed:
+        click.echo(f"ganbench: check: REGRESSED: {', '.join(sorted(set(regressed)))}", err=True)
     if bad:
-        click.echo(f"ganbench: check: REGRESSED: {', '.join(sorted(set(bad)))}", err=True)
         sys.exit(1)
     click.echo(f"ganbench: check: {len(table)} checks ok against {baseline}", err=True)
 

@@ -70,6 +70,8 @@ def stratified_interval(strata, statistic, confidence: float = CONFIDENCE,
         return (math.nan, math.nan)
     if all(np.all(s == s[0]) for s in strata):
         v = float(statistic(*strata, axis=-1))
+        if len({float(s[0]) for s in strata}) == 1 and math.isclose(v, strata[0][0]):
+            v = float(strata[0][0])          # a mean of equal values, without its rounding
         return (v, v)
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)     # inf - inf in an interpolation

@@ -244,6 +244,20 @@ def untestable(table: pd.DataFrame) -> list[str]:
             f"below the rule's alpha" for _, r in table[table.verdict == CANNOT].iterrows()]
 
 
+def underpowered(baseline: dict) -> list[str]:
+    """One line per rule whose test could not reach its alpha even against as many
+    seeds now as the baseline holds (a baseline of too few seeds)."""
+    runs = [int(e.get("runs", 0)) for e in baseline["groups"].values()]
+    n = min(runs) if runs else 0
+    out = []
+    for m, rule in baseline["rules"].items():
+        if "alpha" in rule and n and min_pvalue(n, n) >= rule["alpha"]:
+            out.append(f"rules.{m}: with {n} seeds a side the smallest p is "
+                       f"{min_pvalue(n, n):.3g}, not below alpha {rule['alpha']:g}: the check "
+                       "will say CANNOT TEST; use more seeds (5 reach 0.004).")
+    return out
+
+
 def settings_notes(summary: pd.DataFrame, baseline: dict) -> list[str]:
     """Groups whose settings hash differs from the one the baseline recorded (a changed
     suite or config default: the gate then compares different settings)."""
