@@ -96,19 +96,24 @@ def held(lock: str | None):
 
 
 def run_pool(raw: dict, name: str, seeds: list[int], out: Path, lock: str | None,
-             executor: str) -> Path:
-    """Train the condition's variants on ``seeds`` into OUT/<name> (resumes)."""
+             executor: str) -> list[Path]:
+    """Train the condition's variants on ``seeds`` into OUT/<name>/<variant> (one suite run
+    per variant, each under the lock, so other heavy jobs can interleave; resumes)."""
     from ganbench.runs.api import run
     variants, _ = condition(raw, name)
-    suite = {**copy.deepcopy(raw), "name": f"gate_{name}", "seeds": seeds, "variants": variants}
-    suite.pop("published", None)
-    folder = out / name
-    with held(lock):
-        t0 = time.perf_counter()
-        run(suite, folder, device="cpu", executor=executor)
-        print(f"gate_operating: {name}: {len(seeds)} seeds x {len(variants)} variants in "
-              f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
-    return folder
+    folders = []
+    for vname, v in variants.items():
+        suite = {**copy.deepcopy(raw), "name": f"gate_{name}_{vname}", "seeds": seeds,
+                 "variants": {vname: v}}
+        suite.pop("published", None)
+        folder = out / name / vname
+        with held(lock):
+            t0 = time.perf_counter()
+            run(suite, folder, device="cpu", executor=executor)
+            print(f"gate_operating: {name}/{vname}: {len(seeds)} seeds in "
+                  f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        folders.append(folder)
+    return folders
 
 
 def fails(summary: pd.DataFrame, baseline: dict, variants: list[str], outs) -> list[str]:
@@ -137,10 +142,10 @@ def measure(raw: dict, baseline: dict, pools: dict, n: int, count: int, rotate: 
     (``rotate``) against each unchanged block taken as the baseline in turn."""
     unchanged = blocks_of(pools["unchanged"][0], n, count)
     rows = []
-    for name, (summary, folder) in pools.items():
+    for name, (summary, folders) in pools.items():
         _, variants = condition(raw, name)
         blocks = blocks_of(summary, n, count)
-        fired = [fails(b, baseline, variants, [folder]) for b in blocks]
+        fired = [fails(b, baseline, variants, folders) for b in blocks]
         row = {"condition": name, "variants": ", ".join(variants), "blocks": len(blocks),
                "gate_failed": sum(bool(f) for f in fired),
                "committed": rate(sum(bool(f) for f in fired), len(blocks)),
@@ -149,12 +154,11 @@ def measure(raw: dict, baseline: dict, pools: dict, n: int, count: int, rotate: 
         if rotate:
             hits = total = 0
             for i, base_block in enumerate(unchanged):
-                base = baseline_from(base_block, baseline["rules"],
-                                     outs=[pools["unchanged"][1]])
+                base = baseline_from(base_block, baseline["rules"], outs=pools["unchanged"][1])
                 for j, b in enumerate(blocks):
                     if name == "unchanged" and i == j:
                         continue
-                    hits += bool(fails(b, base, variants, [folder]))
+                    hits += bool(fails(b, base, variants, folders))
                     total += 1
             row["over_baselines"] = rate(hits, total)
         rows.append(row)
@@ -214,9 +218,9 @@ def main(argv=None) -> pd.DataFrame:
     t0 = time.perf_counter()
     pools = {}
     for name in names:
-        folder = out / name if a.analyse_only else run_pool(raw, name, seeds, out, a.lock,
-                                                            a.executor)
-        pools[name] = (load_summaries([folder]), folder)
+        folders = [out / name / v for v in condition(raw, name)[0]] if a.analyse_only else \
+            run_pool(raw, name, seeds, out, a.lock, a.executor)
+        pools[name] = (load_summaries(folders), folders)
     table = measure(raw, baseline, pools, n, a.blocks, not a.no_rotate)
     head = (f"Gate operating characteristic: {a.suite} ({n} seeds a block, {a.blocks} blocks of "
             f"fresh seeds {seeds[0]}..{seeds[-1]}) against {a.baseline}; {environment()}; "

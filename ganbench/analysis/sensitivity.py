@@ -338,7 +338,8 @@ def sections(table: pd.DataFrame, success: bool):
 def to_markdown(table: pd.DataFrame, title: str = "") -> str:
     success = table.attrs.get("success")
     lines = [f"# Sensitivity to hyperparameters{': ' + title if title else ''}", "",
-             "Per setting (dataset × variant × swept values) the mean over all its seeds (failed and diverged ones counted: docs/statistics.md); then over "
+             "Per setting (dataset × variant × swept values) the mean over all its seeds (failed "
+             "and diverged ones counted: docs/statistics.md); then over "
              "the settings tried: the median and interquartile range, the best setting, and "
              "E[best of k], the expected best value among k settings drawn at random from "
              "those tried (exact; [95% bootstrap band]; k = 1 is the mean, k = n the best) "

@@ -167,6 +167,24 @@ def markdown_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def statistics_table() -> str:
+    """docs/statistics.md's table of what the statistics read from each declaration: the
+    better direction, where it is a key metric, loss units, and its worst value."""
+    def worst(m):
+        if m.worst is None:
+            return "none (left out)"
+        if isinstance(m.worst, str):
+            return m.worst
+        return {math.inf: "+inf", math.log(2): "log 2"}.get(m.worst, f"{m.worst:g}")
+    rows = ["| metric | better | key metric on | loss units | worst (a seed without a value) |",
+            "|---|---|---|---|---|"]
+    rows += [f"| `{m.name.replace('{c}', '<c>')}` | {m.better or '-'} | "
+             f"{', '.join(m.key) + (f' (unless {m.key_unless})' if m.key_unless else '') or '-'}"
+             f" | {'yes' if m.loss_units else ''} | {worst(m)} |"
+             for m in metrics() if m.column and m.table]
+    return "\n".join(rows) + "\n"
+
+
 def dataset_kind(columns) -> str:
     """The kind of dataset (KINDS) whose runs have values in ``columns``: the kind of a
     metric only that kind has (``fid`` images, ``dist_eq_final`` Dirac-GAN), else 2d."""

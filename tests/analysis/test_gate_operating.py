@@ -57,7 +57,7 @@ def test_the_measurement_on_a_tiny_gate(tmp_path):
     assert lr100.committed.startswith("2/2 = 100%")            # a 100x lr never passes
     assert lr100.over_baselines.startswith("4/4")               # nor against either block
     assert table.set_index("condition").loc["unchanged"].over_baselines.endswith("]")
-    seeds = pd.read_csv(tmp_path / "op" / "unchanged" / "summary.csv").seed
+    seeds = pd.read_csv(tmp_path / "op" / "unchanged" / "nonsaturating" / "summary.csv").seed
     assert sorted(seeds.unique()) == list(range(1000, 1010))    # fresh, never the baseline's
     md = (tmp_path / "op" / "operating.md").read_text()
     assert "| lr100 | nonsaturating, nonsaturating_r1 | 2/2 = 100% [16, 100] |" in md

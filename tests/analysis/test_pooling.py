@@ -86,6 +86,8 @@ def test_compare_and_check_refuse_to_pool_different_settings(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "steps: 30 vs 40" in err[0] and "--pool" in err[0]
     assert run_cli("check", str(merged), "--baseline", str(base), "--pool") in (0, 1)
+    assert "| ring8 | nonsaturating | ok runs | no failed run; fewer ok: Fisher p<0.01 | 5/5 | " \
+        "10/10 | 10 vs 5 |" in capsys.readouterr().out          # pooled: 10 seeds now
 
 
 def test_older_folders_get_the_hash_from_config_json(tmp_path, capsys):

@@ -77,3 +77,15 @@ def test_tables_count_every_seed_and_show_ok_of_n(tmp_path):
     # a group whose runs are all ok is unchanged by the rule
     ok = runs()[runs().status == "ok"]
     assert aggregate(ok).set_index("variant").loc["ns", "hq_fraction_mean"] == 0.25
+
+
+def test_the_docs_table_is_the_catalogues():
+    """docs/statistics.md's table of key metrics, loss units and worst values is generated
+    from the metric declarations."""
+    from pathlib import Path
+
+    import ganbench.metrics  # noqa: F401  (declares every metric)
+    from ganbench.harness import probes  # noqa: F401
+    from ganbench.metrics import catalogue
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "statistics.md").read_text()
+    assert catalogue.statistics_table() in docs
