@@ -33,9 +33,10 @@ from scipy import stats as sps
 from ..errors import InputError
 from ..layout import SUMMARY_COLUMNS, is_run_column
 from ..metrics.catalogue import direction, is_loss_units, key_metrics, order_key
-from .aggregates import iqm, prob_improvement, prob_improvement_interval, summarize
-from .compare_render import (BESIDE_HEAD, beside_cells, html_tables, render,  # noqa: F401
-                             sections, to_html, to_markdown)
+from .aggregates import (iqm, mean_prob_improvement, prob_improvement,
+                         prob_improvement_interval, summarize)
+from .compare_render import (ALL_DATASETS, BESIDE_HEAD, beside_cells, html_tables,  # noqa: F401
+                             render, sections, to_html, to_markdown)
 from .pooling import OBJECTIVE_COLUMN, refuse_mixed, with_settings
 from .seeds import counted, group_keys, is_categorical
 from .stats import better_word, mann_whitney, min_pvalue
@@ -113,13 +114,14 @@ def _objectives(rows: pd.DataFrame) -> set:
 
 def compare(summary: pd.DataFrame, by: str = "variant", metrics: list[str] | None = None,
             reference: str | None = None, alpha: float = 0.05, all_metrics: bool = False,
-            correction: str = "holm", outs=()) -> pd.DataFrame:
+            correction: str = "holm", outs=(), across: bool = True) -> pd.DataFrame:
     """The comparison table (long format, one row per dataset × metric × group).
 
     ``metrics``: the metrics to show and test (default: each dataset's key metrics;
     ``all_metrics``: every metric with values). ``outs``: the results folders, whose
-    history files give diverged seeds' last evaluations. ``attrs`` of the table: the
-    reference, the correction, alpha, and the family's size."""
+    history files give diverged seeds' last evaluations; ``across``: add the rows of
+    P(better) over all datasets. ``attrs`` of the table: the reference, the correction,
+    alpha, and the family's size."""
     if by not in summary.columns:
         raise InputError(f"--by {by}: no such column; use one of {', '.join(summary.columns[:7])}.")
     if correction not in CORRECTIONS:
@@ -135,7 +137,7 @@ def compare(summary: pd.DataFrame, by: str = "variant", metrics: list[str] | Non
     elif reference not in groups:
         raise InputError(f"--reference {reference}: no such {by}; known: {', '.join(groups)}.")
     scores = counted(summary, outs)
-    rows = []
+    rows, shown_on = [], {}
     for ds, dsf in scores.groupby("dataset", sort=False):
         present = [m for m in available if dsf[m].notna().any()]
         shown = [m for m in (metrics or (present if all_metrics else key_metrics(present)))
@@ -144,6 +146,9 @@ def compare(summary: pd.DataFrame, by: str = "variant", metrics: list[str] | Non
         parts = {g: p for g, p in parts.items() if len(p)}
         for m in shown:
             rows += _metric_rows(ds, m, parts, reference, alpha)
+            shown_on.setdefault(m, []).append(ds)
+    if across:
+        rows += _across_datasets(scores, by, shown_on, groups, reference)
     table = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
     tested = table.p_value.notna() & (table.vs_reference == "")
     table.loc[tested, "p_adjusted"] = adjust(table.loc[tested, "p_value"], correction)
@@ -198,6 +203,39 @@ def _metric_rows(ds, m: str, parts: dict, reference: str, alpha: float) -> list[
             row["p_better"] = float(prob_improvement(d * v, d * ref))
             row["p_better_low"], row["p_better_high"] = prob_improvement_interval(d * v, d * ref)
         rows.append(row)
+    return rows
+
+
+def _across_datasets(scores: pd.DataFrame, by: str, shown_on: dict, groups: list,
+                     reference: str) -> list[dict]:
+    """Rows of dataset ALL_DATASETS: per metric shown on two datasets or more, each
+    group's mean over datasets of P(better than the reference) with its stratified
+    bootstrap interval (each dataset's seeds of each side resampled on their own:
+    rliable's average probability of improvement). Loss-unit metrics are left out."""
+    rows = []
+    for m, datasets in shown_on.items():
+        d = direction(m)
+        if len(datasets) < 2 or not d or is_loss_units(m):
+            continue
+        for g in groups:
+            if g == reference:
+                continue
+            pairs = []
+            for ds in datasets:
+                dsf = scores[scores.dataset == ds]
+                x, y = (pd.to_numeric(dsf.loc[dsf[by].astype(str) == k, m], errors="coerce")
+                        .dropna().to_numpy(dtype=float) for k in (g, reference))
+                if len(x) and len(y):
+                    pairs += [d * x, d * y]
+            if len(pairs) < 4:
+                continue
+            lo, hi = prob_improvement_interval(*pairs)
+            rows.append({**{c: math.nan for c in COMPARE_COLUMNS}, "dataset": ALL_DATASETS,
+                         "metric": m, "better": better_word(m), "group": g,
+                         "n": sum(len(x) for x in pairs[::2]),
+                         "p_better": float(mean_prob_improvement(*pairs)),
+                         "p_better_low": lo, "p_better_high": hi,
+                         "vs_reference": f"over {len(pairs) // 2} datasets"})
     return rows
 
 

@@ -8,6 +8,9 @@ import math
 import pandas as pd
 
 from .seeds import RULE
+
+#: the dataset column of the rows over all datasets (ganbench.analysis.compare)
+ALL_DATASETS = "all datasets"
 from .tables import fmt
 
 #: metrics per markdown table (``--all`` splits a dataset's metrics over several)
@@ -72,7 +75,8 @@ def to_markdown_short(table: pd.DataFrame) -> str:
     a = table.attrs
     by, ref, alpha = a.get("by", "variant"), a.get("reference", ""), a.get("alpha", 0.05)
     out = header(table) + [""]
-    for ds, dsf in table.groupby("dataset", sort=False):
+    across = table[table.dataset == ALL_DATASETS]
+    for ds, dsf in table[table.dataset != ALL_DATASETS].groupby("dataset", sort=False):
         metrics = list(dict.fromkeys(dsf.metric))
         out.append(f"### {ds}")
         for start in range(0, len(metrics), PER_TABLE):
@@ -106,7 +110,25 @@ def to_markdown_short(table: pd.DataFrame) -> str:
                                               _p(r["p_value"]), _p(r["p_adjusted"]),
                                               r["vs_reference"]]) + " |")
         out.append("")
+    if len(across):
+        out += _across_markdown(across, by, ref)
     return "\n".join(out)
+
+
+def _across_markdown(across: pd.DataFrame, by: str, ref: str) -> list[str]:
+    """The rows over all datasets: P(better than the reference) per group and metric."""
+    metrics = list(dict.fromkeys(across.metric))
+    out = [f"### {ALL_DATASETS}", "",
+           f"P(better than {ref}), the mean over datasets [95% stratified bootstrap CI]:", "",
+           "| " + " | ".join([by] + metrics) + " |", "|" + "---|" * (len(metrics) + 1)]
+    for g, gf in across.groupby("group", sort=False):
+        cells = []
+        for m in metrics:
+            r = gf[gf.metric == m]
+            cells.append("" if r.empty else (fmt(r.iloc[0]["p_better"]) + " " + _interval(
+                r.iloc[0]["p_better_low"], r.iloc[0]["p_better_high"])).strip())
+        out.append("| " + " | ".join([str(g)] + cells) + " |")
+    return out + [""]
 
 
 #: the columns --published adds (ganbench.analysis.against_published.attach)
@@ -148,7 +170,7 @@ def sections(table: pd.DataFrame, by: str = "variant", reference: str = ""):
     if beside:
         head += BESIDE_HEAD
     out = []
-    for ds, dsf in table.groupby("dataset", sort=False):
+    for ds, dsf in table[table.dataset != ALL_DATASETS].groupby("dataset", sort=False):
         rows = []
         for m, mf in dsf.groupby("metric", sort=False):
             label = f"{m} ({mf.better.iloc[0]} is better)" if mf.better.iloc[0] else m

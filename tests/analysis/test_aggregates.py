@@ -134,3 +134,16 @@ def test_holm_and_bh_worked_example():
     # BH: sorted p * 4 / rank = 0.02, 0.02, 0.04, 0.04, minimum from the top down
     assert adjust(p, "bh") == pytest.approx([0.02, 0.04, 0.04, 0.02])
     assert holm([0.5]) == pytest.approx([0.5]) and holm([0.6, 0.6]) == pytest.approx([1.0, 1.0])
+
+
+def test_mean_probability_over_tasks_and_its_stratified_interval():
+    """rliable's average probability of improvement: the mean over tasks of P(X_t > Y_t),
+    its interval from resampling each task's seeds of each side on their own."""
+    x1, y1, x2, y2 = [3.0, 5.0, 8.0], [1.0, 6.0], [0.2, 0.9], [0.5, 0.5]
+    assert prob_improvement_interval(x1, y1)[0] <= prob_improvement(x1, y1)
+    from ganbench.analysis.aggregates import mean_prob_improvement
+    assert mean_prob_improvement(x1, y1, x2, y2) == pytest.approx((4 / 6 + 2 / 4) / 2)
+    atoms = np.array([(prob_improvement(a, b) + prob_improvement(c, d)) / 2
+                      for a in _resamples(x1) for b in _resamples(y1)
+                      for c in _resamples(x2) for d in _resamples(y2)])
+    _assert_percentile_interval(*prob_improvement_interval(x1, y1, x2, y2), atoms)

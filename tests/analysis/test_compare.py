@@ -132,3 +132,17 @@ def test_the_short_view_and_holms_reach(tmp_path, capsys):
     assert "| modes_captured | bad | 0 [0, 0] | 0.008 | 0.048 | worse |" in out
     assert len(out.splitlines()) < 25
     assert run_cli("compare", str(tmp_path), "--all", "--metric", "fd") == 2
+
+
+def test_probability_of_improvement_over_datasets():
+    s = summary()
+    grid = s.assign(dataset="grid25", run_id=s.run_id.str.replace("ring8", "grid25"))
+    grid.loc[grid.variant == "bad", "modes_captured"] = 8       # on grid25 bad ties the reference
+    t = compare(pd.concat([s, grid], ignore_index=True))
+    across = t[t.dataset == "all datasets"].set_index(["metric", "group"])
+    # ring8: bad below every reference seed (P 0); grid25: 8 ties four 8s, beats one 7
+    assert across.loc[("modes_captured", "bad"), "p_better"] == pytest.approx((0 + 0.6) / 2)
+    lo, hi = across.loc[("modes_captured", "bad"), ["p_better_low", "p_better_high"]]
+    assert 0 <= lo <= 0.3 <= hi <= 0.6
+    assert across.loc[("modes_captured", "bad"), "vs_reference"] == "over 2 datasets"
+    assert t.attrs["family"] == 12                  # the rows over datasets are no tests
