@@ -54,6 +54,11 @@ def header(table: pd.DataFrame) -> list[str]:
     name = {"holm": "Holm", "bh": "Benjamini-Hochberg"}.get(a.get("correction"), "")
     tested = table[table.p_value.notna()]
     n_metrics = tested.metric.nunique()
+    if tested.empty:
+        why = sorted({v for v in table.vs_reference if v not in ("", "reference")
+                      and not str(v).startswith("over ")})
+        return [f"Against {ref}: no test" + (f" ({'; '.join(why)})." if why else "."),
+                f"Cells: mean [95% bootstrap CI]; {RULE}."]
     lines = [f"Against {ref}: {_n(family, 'two-sided exact Mann-Whitney test')} "
              f"({_n(n_metrics, 'metric')} × {_n(tested.group.nunique(), a.get('by', 'variant'))} "
              f"× {_n(tested.dataset.nunique(), 'dataset')}), p adjusted by {name} over all "

@@ -103,8 +103,8 @@ def refuse_mixed(summary: pd.DataFrame, outs, keys: list[str]) -> None:
     records = [read_config(r, outs) or {} for r in firsts.run_id]
     fields = differing_fields(records) or ["the settings hashes (no config.json to compare)"]
     more = f" (and {len(mixed) - 1} more groups)" if len(mixed) > 1 else ""
-    counts = ", ".join(str(int((g[SETTINGS_HASH_COLUMN] == h).sum()))
-                       for h in firsts[SETTINGS_HASH_COLUMN])
+    counts = " vs ".join(str(int((g[SETTINGS_HASH_COLUMN] == h).sum()))
+                         for h in firsts[SETTINGS_HASH_COLUMN])
     raise InputError(
         f"{'/'.join(str(k) for k in key)}{more}: runs with different settings would be pooled "
         f"({counts} runs; {'; '.join(fields[:4])}{' ...' if len(fields) > 4 else ''}); give them "

@@ -65,7 +65,7 @@ def test_compare_and_check_refuse_to_pool_different_settings(tmp_path, capsys):
     assert run_cli("compare", str(a), str(b)) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
-    assert "ring8/nonsaturating: runs with different settings would be pooled (5, 5 runs;" in err[0]
+    assert "ring8/nonsaturating: runs with different settings would be pooled (5 vs 5 runs;" in err[0]
     assert "steps: 30 vs 40" in err[0] and "optimizer.lr: 0.001 vs 0.0005" in err[0]
     assert "--pool" in err[0]
     assert run_cli("compare", str(a), str(b), "--pool") == 0
