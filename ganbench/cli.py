@@ -81,26 +81,41 @@ def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds
 @click.option("--by", default="variant", show_default=True,
               help="Column whose values are compared (within each dataset).")
 @click.option("--metric", "metrics", multiple=True, metavar="NAME",
-              help="Metric to compare; repeatable (default: every metric with values).")
+              help="Metric to compare; repeatable (default: each dataset's key metrics).")
+@click.option("--all", "all_metrics", is_flag=True,
+              help="Show and test every metric with values (constants are never tested).")
 @click.option("--reference", default=None, metavar="VARIANT",
               help="Group the others are tested against (default: nonsaturating if present, "
                    "else the first).")
 @click.option("--alpha", type=click.FloatRange(0, 1, min_open=True), default=0.05, show_default=True,
-              help="Significance level of the Mann-Whitney U test.")
+              help="Significance level, applied to the adjusted p-values.")
+@click.option("--correction", type=click.Choice(["holm", "bh"]), default="holm", show_default=True,
+              help="Multiple-test adjustment over every test made: Holm (family-wise error) "
+                   "or Benjamini-Hochberg (false discovery rate).")
+@click.option("--pool", is_flag=True,
+              help="Pool the runs of a variant even when their settings differ (refused "
+                   "otherwise).")
 @click.option("--format", "fmt_name", type=click.Choice(["md", "csv", "html"]), default="md",
               show_default=True)
 @click.option("--published", default=None, metavar="SOURCE",
               help="Set a paper's published numbers beside ours (e.g. pacgan2018, veegan2017, "
                    "or a YAML file in their format): the value, their 95% interval, and "
                    "whether each lies within the other's interval.")
-def compare_cmd(outs, by, metrics, reference, alpha, fmt_name, published):
-    """Compare variants across seeds: mean ± std, 95% bootstrap CI, rank and a
-    Mann-Whitney U test against a reference, per dataset. Several results folders
-    are merged (e.g. the same suite run on two machines)."""
+def compare_cmd(outs, by, metrics, all_metrics, reference, alpha, correction, pool, fmt_name,
+                published):
+    """Compare variants across seeds, per dataset: ok/N, mean and IQM with 95% bootstrap
+    intervals, P(better than the reference), rank, and an exact Mann-Whitney test against
+    the reference, its p adjusted over every test made. Tests each dataset's key
+    metrics unless --metric or --all; every seed counts (failed and diverged by a stated
+    rule). Several results folders are merged (e.g. the same suite run on two machines)
+    when their runs of a variant had the same settings."""
     from .analysis.compare import compare, load_summaries, render, warn
     if published and by != "variant":
         raise InputError(f"--published matches variants to the paper's methods; drop --by {by}.")
-    table = compare(load_summaries(list(outs), warn), by, list(metrics) or None, reference, alpha)
+    if all_metrics and metrics:
+        raise InputError("--all and --metric: give one of them.")
+    table = compare(load_summaries(list(outs), warn, pool), by, list(metrics) or None, reference,
+                    alpha, all_metrics, correction, list(outs), across=not published)
     if published:
         from .analysis.against_published import attach, suite_block
         from .published import load
@@ -153,21 +168,37 @@ def diagnose_cmd(path, per_run, fail_on):
 @click.option("--baseline", type=click.Path(path_type=Path), required=True,
               help="Baseline YAML (e.g. results/baselines/ci.yaml).")
 @click.option("--update", is_flag=True, help="Write the baseline from OUT instead of checking.")
-def check_cmd(out, baseline, update):
-    """Fail (exit 1) when a gated metric of OUT regresses against the baseline."""
-    from .analysis.check import baseline_of, check_folder, load_baseline, regressions, \
-        to_markdown, write_baseline
+@click.option("--pool", is_flag=True,
+              help="Pool the runs of a variant even when their settings differ (refused "
+                   "otherwise).")
+def check_cmd(out, baseline, update, pool):
+    """Fail (exit 1) when a gated metric of OUT is worse than the baseline by more than
+    its margin (a one-sided exact test per rule), a run failed, or fewer runs finished;
+    a test that cannot reach its alpha with these seeds also fails the gate."""
+    from .analysis.check import REGRESSED, baseline_of, check_folder, load_baseline, \
+        regressions, to_markdown, underpowered, untestable, write_baseline
     from .metrics.catalogue import default_rules
     if update:
         rules = load_baseline(baseline)["rules"] if baseline.is_file() else default_rules()
-        write_baseline(baseline, baseline_of(out, rules))
+        written = baseline_of(out, rules, pool)
+        write_baseline(baseline, written)
         click.echo(f"ganbench: wrote baseline {baseline} from {out}", err=True)
+        for line in underpowered(written):
+            click.echo(f"ganbench: check: warning: {line}", err=True)
         return
-    table = check_folder(out, baseline)
+    table = check_folder(out, baseline, pool)
     click.echo(to_markdown(table), nl=False)
+    changed = table.attrs.get("settings_changed")
+    if changed:
+        click.echo(f"ganbench: check: note: settings differ from the baseline's in "
+                   f"{', '.join(changed)}", err=True)
+    for line in untestable(table):
+        click.echo(f"ganbench: check: CANNOT TEST {line}", err=True)
     bad = regressions(table)
+    regressed = regressions(table[table.verdict == REGRESSED])
+    if regressed:
+        click.echo(f"ganbench: check: REGRESSED: {', '.join(sorted(set(regressed)))}", err=True)
     if bad:
-        click.echo(f"ganbench: check: REGRESSED: {', '.join(sorted(set(bad)))}", err=True)
         sys.exit(1)
     click.echo(f"ganbench: check: {len(table)} checks ok against {baseline}", err=True)
 

@@ -10,7 +10,9 @@ cache) both write through it.
 """
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -34,14 +36,33 @@ RUN_FIELD_NAMES = ("objective", "regularizers", "generator", "discriminator", "o
                    "log_every", "checkpoint")
 
 
+#: summary.csv: a hash of the run's resolved settings with the seed left out (the dataset
+#: spec, the resolved config and a sweep's setting): runs with equal hashes are seeds of
+#: one experiment, and only those are pooled (ganbench.analysis.pooling)
+SETTINGS_HASH_COLUMN = "settings_hash"
+#: what the settings hash covers, from a run's config.json
+SETTINGS_FIELDS = ("dataset", "config", "setting")
+
+
+def settings_hash(record: dict) -> str:
+    """The first 12 hex digits of the SHA-256 of a run record's SETTINGS_FIELDS (its
+    config.json, or the record it is written from), as canonical JSON: the same for
+    every seed of one setting, on any machine."""
+    keep = {k: record[k] for k in SETTINGS_FIELDS if record.get(k) is not None}
+    text = json.dumps(json.loads(json.dumps(keep)), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def is_sweep_column(name: str) -> bool:
     """A summary column that holds a swept config value (by its dotted path)."""
     return "." in name or "[" in name or name in RUN_FIELD_NAMES
 
 
 def is_run_column(name: str) -> bool:
-    """A summary column that says which run it is (not a metric)."""
-    return name in SUMMARY_COLUMNS or name == SETTING_COLUMN or is_sweep_column(name)
+    """A summary column that says which run it is (not a metric); names starting with
+    ``_`` are the analysis's own, never written."""
+    return (name in SUMMARY_COLUMNS or name in (SETTING_COLUMN, SETTINGS_HASH_COLUMN)
+            or name.startswith("_") or is_sweep_column(name))
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

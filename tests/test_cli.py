@@ -133,7 +133,7 @@ def test_diverging_run_is_recorded_and_the_suite_goes_on(tiny_suite, tmp_path):
     assert run_cli("run", str(suite), "--out", str(out), "--no-progress") == 0
     s = pd.read_csv(out / "summary.csv").set_index("variant")
     assert s.loc["explode", "status"] == "diverged" and s.loc["fine", "status"] == "ok"
-    assert "0/1/0" in (out / "table.md").read_text()
+    assert "0/1 (1 diverged)" in (out / "table.md").read_text()
 
 
 def test_list_prints_every_registry(capsys):

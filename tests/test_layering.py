@@ -159,7 +159,7 @@ def test_analysis_commands_import_no_torch(tmp_path):
         "(out / 'runs').mkdir(parents=True)\n"
         "rows = [dict(run_id=f'ring8__{v}__seed{s}', dataset='ring8', variant=v, seed=s,\n"
         "             status='ok', steps=10, wall_s=1.0, modes_captured=6 + s, fd=0.1 * s)\n"
-        "        for v in ('nonsaturating', 'wgan_gp') for s in range(3)]\n"
+        "        for v in ('nonsaturating', 'wgan_gp') for s in range(5)]\n"
         "pd.DataFrame(rows).to_csv(out / 'summary.csv', index=False)\n"
         "from ganbench.cli import main\n"
         "for args in (['compare', str(out)], ['check', str(out), '--baseline', str(out / 'b.yaml'),\n"

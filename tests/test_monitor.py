@@ -57,7 +57,7 @@ def test_example_writes_a_run_folder_like_the_harness(example):
     assert (out / "table.md").is_file()
 
 
-def test_example_folder_passes_report_diagnose_compare_check(example):
+def test_example_folder_passes_report_diagnose_compare_check(example, capsys):
     out, _ = example
     assert run_cli("report", str(out)) == 0
     page = (out / "report.html").read_text()
@@ -67,7 +67,11 @@ def test_example_folder_passes_report_diagnose_compare_check(example):
     assert code == (1 if failing else 0)
     assert run_cli("compare", str(out)) == 0
     assert run_cli("check", str(out), "--baseline", str(out / "b.yaml"), "--update") == 0
-    assert run_cli("check", str(out), "--baseline", str(out / "b.yaml")) == 0
+    # one seed a side: no test can reach alpha, which the gate says (and fails on)
+    assert "the check will say CANNOT TEST" in capsys.readouterr().err
+    assert run_cli("check", str(out), "--baseline", str(out / "b.yaml")) == 1
+    err = capsys.readouterr().err
+    assert "CANNOT TEST ring8/my_gan modes_captured: 1 vs 1 seeds" in err and "REGRESSED" not in err
 
 
 def test_example_metrics_are_the_harness_functions_on_the_same_samples(example):

@@ -1,12 +1,24 @@
-"""`ganbench compare`: variants side by side with seed statistics.
+"""`ganbench compare`: variants side by side with seed statistics, on a focused family of
+tests corrected for multiplicity.
 
 Reads the summary.csv of one or more results folders (merged: e.g. the same suite's
-seeds run on two machines), and per dataset, metric and group (``--by``, default
-variant) gives n, mean ± std, a 95% bootstrap interval, the rank (1 = best, in the
-metric's better direction) and a two-sided Mann-Whitney U test against a reference
-group, with the verdict ``better`` / ``worse`` (p < alpha, by the direction of the
-difference in means), ``same``, or ``too few seeds`` when no outcome of the test
-could reach alpha with so few values (e.g. one seed each).
+seeds run on two machines; runs of one group with different settings are refused,
+:mod:`ganbench.analysis.pooling`). Every seed counts by one rule
+(:mod:`ganbench.analysis.seeds`). Per dataset, metric and group (``--by``, default
+variant) it gives ok/N, the mean with its 95% bootstrap interval, the IQM with its
+interval, P(better than the reference) with its interval (:mod:`.aggregates`), the
+rank (1 = best IQM, in the metric's better direction) and a two-sided exact Mann-Whitney
+test against the reference group.
+
+Which metrics are tested: by default the dataset kind's key metrics (the metric
+catalogue's ``key``: coverage, quality and divergence on 2D sets, FID, KID and classes
+on images); ``--metric`` names them; ``--all`` takes every metric. Never tested: a
+metric constant over the dataset's runs (e.g. ``modes_total``), a test that could not
+reach alpha at its numbers of seeds (left out of the family), and a metric in a loss's
+own units between groups of different objectives (shown, not ranked). The p-values of
+the whole family (every dataset, metric and group tested in one call) are adjusted by
+Holm (family-wise error) or Benjamini-Hochberg (false discovery rate); a verdict
+``better`` / ``worse`` needs the adjusted p below alpha.
 """
 from __future__ import annotations
 
@@ -14,21 +26,34 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
 from ..errors import InputError
 from ..layout import SUMMARY_COLUMNS, is_run_column
-from ..metrics.catalogue import direction, order_key
-from .stats import better_word, bootstrap_ci, mann_whitney, min_pvalue
-from .tables import fmt, is_categorical
+from ..metrics.catalogue import direction, is_loss_units, key_metrics, order_key
+from .aggregates import (iqm, mean_prob_improvement, prob_improvement,
+                         prob_improvement_interval, summarize)
+from .compare_render import (ALL_DATASETS, BESIDE_HEAD, beside_cells, html_tables,  # noqa: F401
+                             render, sections, to_html, to_markdown)
+from .pooling import OBJECTIVE_COLUMN, refuse_mixed, with_settings
+from .seeds import counted, group_keys, is_categorical
+from .stats import better_word, mann_whitney, min_pvalue
 
-COMPARE_COLUMNS = ["dataset", "metric", "better", "group", "n", "mean", "std", "ci_low",
-                   "ci_high", "rank", "u", "p_value", "vs_reference"]
+COMPARE_COLUMNS = ["dataset", "metric", "better", "group", "ok", "runs", "n", "mean", "std",
+                   "ci_low", "ci_high", "iqm", "iqm_low", "iqm_high", "p_better",
+                   "p_better_low", "p_better_high", "rank", "u", "p_min", "p_value",
+                   "p_adjusted", "vs_reference"]
 DEFAULT_REFERENCE = "nonsaturating"
+CORRECTIONS = ("holm", "bh")
+CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg"}
 
 
-def load_summaries(outs: list[Path], warn=None) -> pd.DataFrame:
-    """summary.csv of each folder, merged; a run id seen twice keeps the first folder's."""
+def load_summaries(outs: list[Path], warn=None, pool: bool = True) -> pd.DataFrame:
+    """summary.csv of each folder, merged; a run id seen twice keeps the first folder's.
+    Each run gets its settings hash (recorded, or from its config.json) and objective;
+    ``pool=False``: a group whose runs have different settings is bad input."""
     frames = []
     for out in outs:
         f = Path(out) / "summary.csv"
@@ -43,13 +68,16 @@ def load_summaries(outs: list[Path], warn=None) -> pd.DataFrame:
         missing = [c for c in SUMMARY_COLUMNS if c not in df.columns]
         if missing:
             raise InputError(f"{f}: missing columns {', '.join(missing)}; is this a ganbench summary?")
-        frames.append(df.assign(_source=str(out)))
+        frames.append(df)
     merged = pd.concat(frames, ignore_index=True)
     dup = merged.run_id.duplicated(keep="first")
     if dup.any() and warn:
         warn(f"{int(dup.sum())} run ids appear in more than one folder "
              f"(e.g. {merged.run_id[dup].iloc[0]}); keeping the first folder's.")
-    return merged[~dup].drop(columns="_source").reset_index(drop=True)
+    merged = with_settings(merged[~dup].reset_index(drop=True), outs)
+    if not pool:
+        refuse_mixed(merged, outs, group_keys(merged))
+    return merged
 
 
 def numeric_metrics(summary: pd.DataFrame) -> list[str]:
@@ -58,14 +86,48 @@ def numeric_metrics(summary: pd.DataFrame) -> list[str]:
     return sorted(cols, key=order_key)
 
 
+def holm(p) -> np.ndarray:
+    """Holm's step-down adjusted p-values: sorted ascending, the i-th (from 0) of m is
+    max over j <= i of min(1, (m - j) p_(j))."""
+    p = np.asarray(p, dtype=float)
+    order = np.argsort(p, kind="stable")
+    m = len(p)
+    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out = np.empty(m)
+    out[order] = adj
+    return out
+
+
+def adjust(p, method: str) -> np.ndarray:
+    """Adjusted p-values of a family: Holm, or Benjamini-Hochberg (scipy)."""
+    p = np.asarray(p, dtype=float)
+    if len(p) == 0:
+        return p
+    return holm(p) if method == "holm" else sps.false_discovery_control(p, method="bh")
+
+
+def _objectives(rows: pd.DataFrame) -> set:
+    if OBJECTIVE_COLUMN not in rows:
+        return {None}
+    return set(rows[OBJECTIVE_COLUMN].where(rows[OBJECTIVE_COLUMN].notna(), None))
+
+
 def compare(summary: pd.DataFrame, by: str = "variant", metrics: list[str] | None = None,
-            reference: str | None = None, alpha: float = 0.05) -> pd.DataFrame:
-    """The comparison table (long format, one row per dataset × metric × group)."""
+            reference: str | None = None, alpha: float = 0.05, all_metrics: bool = False,
+            correction: str = "holm", outs=(), across: bool = True) -> pd.DataFrame:
+    """The comparison table (long format, one row per dataset × metric × group).
+
+    ``metrics``: the metrics to show and test (default: each dataset's key metrics;
+    ``all_metrics``: every metric with values). ``outs``: the results folders, whose
+    history files give diverged seeds' last evaluations; ``across``: add the rows of
+    P(better) over all datasets. ``attrs`` of the table: the reference, the correction,
+    alpha, and the family's size."""
     if by not in summary.columns:
         raise InputError(f"--by {by}: no such column; use one of {', '.join(summary.columns[:7])}.")
+    if correction not in CORRECTIONS:
+        raise InputError(f"--correction {correction}: use one of {', '.join(CORRECTIONS)}.")
     available = numeric_metrics(summary)
-    metrics = list(metrics or available)
-    for m in metrics:
+    for m in metrics or []:
         if m not in available:
             raise InputError(f"--metric {m}: no values for it in these results; "
                              f"available: {', '.join(available)}.")
@@ -74,128 +136,116 @@ def compare(summary: pd.DataFrame, by: str = "variant", metrics: list[str] | Non
         reference = DEFAULT_REFERENCE if DEFAULT_REFERENCE in groups else groups[0]
     elif reference not in groups:
         raise InputError(f"--reference {reference}: no such {by}; known: {', '.join(groups)}.")
-    rows = []
-    for ds, dsf in summary.groupby("dataset", sort=False):
-        values = {g: dsf.loc[dsf[by].astype(str) == g] for g in groups}
-        for m in metrics:
-            per = {g: pd.to_numeric(v[m], errors="coerce").dropna().to_numpy(dtype=float)
-                   for g, v in values.items()}
-            per = {g: v for g, v in per.items() if len(v)}
-            if not per:
-                continue
-            d = direction(m)
-            means = pd.Series({g: v.mean() for g, v in per.items()})
-            ranks = (means * -d).rank(method="min") if d else pd.Series(math.nan, index=means.index)
-            ref = per.get(reference)
-            for g, v in per.items():
-                lo, hi = bootstrap_ci(v)
-                u = p = math.nan
-                verdict = "reference" if g == reference else ""
-                if g != reference and ref is not None:
-                    u, p = mann_whitney(v, ref)
-                    if 2 * min_pvalue(len(v), len(ref)) >= alpha:
-                        verdict = "too few seeds"   # no outcome could reach alpha
-                    elif d and p < alpha:
-                        verdict = "better" if (v.mean() - ref.mean()) * d > 0 else "worse"
-                    elif d:
-                        verdict = "same"
-                    else:
-                        verdict = "differs" if p < alpha else "same"
-                rows.append({"dataset": ds, "metric": m, "better": better_word(m), "group": g,
-                             "n": len(v), "mean": v.mean(), "std": v.std(ddof=1) if len(v) > 1 else math.nan,
-                             "ci_low": lo, "ci_high": hi, "rank": ranks[g], "u": u, "p_value": p,
-                             "vs_reference": verdict})
+    scores = counted(summary, outs)
+    rows, shown_on = [], {}
+    for ds, dsf in scores.groupby("dataset", sort=False):
+        present = [m for m in available if dsf[m].notna().any()]
+        shown = [m for m in (metrics or (present if all_metrics else key_metrics(present)))
+                 if m in present]
+        parts = {g: dsf[dsf[by].astype(str) == g] for g in groups}
+        parts = {g: p for g, p in parts.items() if len(p)}
+        for m in shown:
+            rows += _metric_rows(ds, m, parts, reference, alpha)
+            shown_on.setdefault(m, []).append(ds)
+    if across:
+        rows += _across_datasets(scores, by, shown_on, groups, reference)
     table = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
-    table.attrs["reference"] = reference
+    tested = table.p_value.notna() & (table.vs_reference == "")
+    table.loc[tested, "p_adjusted"] = adjust(table.loc[tested, "p_value"], correction)
+    table.loc[tested, "vs_reference"] = [_verdict(r, alpha) for _, r in table[tested].iterrows()]
+    table.attrs.update(reference=reference, correction=correction, alpha=alpha,
+                       family=int(tested.sum()), by=by)
     return table
 
 
-def _cells(r) -> list[str]:
-    ci = f"[{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]" if not math.isnan(r["ci_low"]) else ""
-    pv = r["p_value"]
-    p = "" if math.isnan(pv) else (f"{pv:.3f}" if pv >= 0.001 else f"{pv:.1e}")
-    mean, std = fmt(r["mean"]), fmt(r["std"])
-    return [str(r["group"]), str(r["n"]), mean + (f" ± {std}" if std else ""), ci,
-            "" if math.isnan(r["rank"]) else str(int(r["rank"])), p, r["vs_reference"]]
+def _metric_rows(ds, m: str, parts: dict, reference: str, alpha: float) -> list[dict]:
+    """One metric's rows on one dataset: the aggregates per group, and the test of each
+    group against the reference where one applies (vs_reference empty: to be adjusted)."""
+    d = direction(m)
+    values = {g: pd.to_numeric(p[m], errors="coerce").to_numpy(dtype=float) for g, p in parts.items()}
+    values = {g: v[~np.isnan(v)] for g, v in values.items()}
+    values = {g: v for g, v in values.items() if len(v)}
+    if not values:
+        return []
+    every = np.concatenate(list(values.values()))
+    constant = bool(np.all(every == every[0]))
+    objectives = {g: _objectives(parts[g]) for g in values}
+    one_objective = len(set().union(*objectives.values())) == 1 and None not in \
+        set().union(*objectives.values())
+    comparable = d != 0 and (not is_loss_units(m) or one_objective)
+    keys = pd.Series({g: float(iqm(v)) for g, v in values.items()})     # ranked by the IQM
+    ranks = (keys * -d).rank(method="min") if comparable and not constant else \
+        pd.Series(math.nan, index=keys.index)
+    ref = values.get(reference)
+    rows = []
+    for g, v in values.items():
+        s = summarize(v)
+        ok = int((parts[g].status.astype(str) == "ok").sum())
+        row = {"dataset": ds, "metric": m, "better": better_word(m), "group": g, "ok": ok,
+               "runs": len(parts[g]), **s, "p_better": math.nan, "p_better_low": math.nan,
+               "p_better_high": math.nan, "rank": ranks[g], "u": math.nan,
+               "p_min": 2 * min_pvalue(len(v), len(ref)) if ref is not None and g != reference
+               else math.nan, "p_value": math.nan, "p_adjusted": math.nan, "vs_reference": ""}
+        if g == reference:
+            row["vs_reference"] = "reference"
+        elif ref is None:
+            row["vs_reference"] = "no reference values"
+        elif constant:
+            row["vs_reference"] = "constant: not tested"
+        elif is_loss_units(m) and not (objectives[g] == objectives[reference] and
+                                       None not in objectives[g] and len(objectives[g]) == 1):
+            row["vs_reference"] = "loss units: not compared across objectives"
+        elif row["p_min"] >= alpha:
+            row["vs_reference"] = f"too few seeds ({len(v)} vs {len(ref)}) to reach p < {alpha:g}"
+        else:
+            row["u"], row["p_value"] = mann_whitney(v, ref)
+        if d and g != reference and ref is not None and not row["vs_reference"].startswith("loss"):
+            row["p_better"] = float(prob_improvement(d * v, d * ref))
+            row["p_better_low"], row["p_better_high"] = prob_improvement_interval(d * v, d * ref)
+        rows.append(row)
+    return rows
 
 
-#: the columns --published adds (ganbench.analysis.against_published.attach)
-BESIDE_HEAD = ["published (n; method, table)", "their 95% CI", "published in our CI",
-               "ours in their CI"]
-KIND_LABEL = {"standard_error": "SE", "std": "std", "unstated": "±?", "none": ""}
+def _across_datasets(scores: pd.DataFrame, by: str, shown_on: dict, groups: list,
+                     reference: str) -> list[dict]:
+    """Rows of dataset ALL_DATASETS: per metric shown on two datasets or more, each
+    group's mean over datasets of P(better than the reference) with its stratified
+    bootstrap interval (each dataset's seeds of each side resampled on their own:
+    rliable's average probability of improvement). Loss-unit metrics are left out."""
+    rows = []
+    for m, datasets in shown_on.items():
+        d = direction(m)
+        if len(datasets) < 2 or not d or is_loss_units(m):
+            continue
+        for g in groups:
+            if g == reference:
+                continue
+            pairs = []
+            for ds in datasets:
+                dsf = scores[scores.dataset == ds]
+                x, y = (pd.to_numeric(dsf.loc[dsf[by].astype(str) == k, m], errors="coerce")
+                        .dropna().to_numpy(dtype=float) for k in (g, reference))
+                if len(x) and len(y):
+                    pairs += [d * x, d * y]
+            if len(pairs) < 4:
+                continue
+            lo, hi = prob_improvement_interval(*pairs)
+            rows.append({**{c: math.nan for c in COMPARE_COLUMNS}, "dataset": ALL_DATASETS,
+                         "metric": m, "better": better_word(m), "group": g,
+                         "n": sum(len(x) for x in pairs[::2]),
+                         "p_better": float(mean_prob_improvement(*pairs)),
+                         "p_better_low": lo, "p_better_high": hi,
+                         "vs_reference": f"over {len(pairs) // 2} datasets"})
+    return rows
 
 
-def beside_cells(r) -> list[str]:
-    """Text cells of one row's published columns: value, their interval, both verdicts."""
-    if not isinstance(r.get("published_method"), str) or not r["published_method"]:
-        return ["", "", "", ""]
-    err, n = r["published_error"], r["published_runs"]
-    value = fmt(r["published"]) + (f" ± {fmt(err)} {KIND_LABEL[r['published_kind']]}"
-                                   if not math.isnan(err) else "")
-    extra = ", ".join(x for x in [f"n={int(n)}" if not math.isnan(n) else "",
-                                  f"{r['published_method']}, {r['published_table']}"] if x)
-    lo, hi = r["published_low"], r["published_high"]
-    interval = f"[{fmt(lo)}, {fmt(hi)}]" if not math.isnan(lo) else ""
-    return [f"{value} ({extra})", interval, r["published_in_ci"], r["ours_in_published"]]
-
-
-def sections(table: pd.DataFrame, by: str = "variant", reference: str = ""):
-    """Header, then per dataset its rows of text cells (the metric named on its first row)."""
-    head = ["metric", by, "n", "mean ± std", "95% CI", "rank", f"p vs {reference}", "vs reference"]
-    beside = "published_method" in table.columns      # --published: the paper's value per cell
-    if beside:
-        head += BESIDE_HEAD
-    out = []
-    for ds, dsf in table.groupby("dataset", sort=False):
-        rows = []
-        for m, mf in dsf.groupby("metric", sort=False):
-            label = f"{m} ({mf.better.iloc[0]} is better)" if mf.better.iloc[0] else m
-            rows += [[label if i == 0 else ""] + _cells(r) + (beside_cells(r) if beside else [])
-                     for i, (_, r) in enumerate(mf.iterrows())]
-        out.append((str(ds), rows))
-    return head, out
-
-
-def to_markdown(table: pd.DataFrame, by: str = "variant", reference: str = "") -> str:
-    """One section per dataset, one block of rows per metric."""
-    head, secs = sections(table, by, reference)
-    out = []
-    for ds, rows in secs:
-        out += [f"### {ds}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        out += ["| " + " | ".join(cells) + " |" for cells in rows]
-        out.append("")
-    return "\n".join(out)
-
-
-def html_tables(table: pd.DataFrame, by: str = "variant", reference: str = "") -> str:
-    """The tables as an HTML fragment (one heading and table per dataset)."""
-    import html
-    head, secs = sections(table, by, reference)
-    parts = []
-    for ds, rows in secs:
-        parts.append(f"<h3>{html.escape(ds)}</h3><table><tr>" +
-                     "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>")
-        parts += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
-                  for cells in rows]
-        parts.append("</table>")
-    return "\n".join(parts)
-
-
-def to_html(table: pd.DataFrame, by: str = "variant", reference: str = "") -> str:
-    """The same tables as a standalone HTML page."""
-    return ("<!doctype html><meta charset='utf-8'><title>ganbench compare</title>\n"
-            "<style>body{font-family:sans-serif}table{border-collapse:collapse;margin-bottom:1.5em}"
-            "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
-            "td:first-child,td:nth-child(2){text-align:left}</style>\n"
-            + html_tables(table, by, reference) + "\n")
-
-
-def render(table: pd.DataFrame, fmt_name: str, by: str, reference: str) -> str:
-    if fmt_name == "csv":
-        return table.to_csv(index=False)
-    if fmt_name == "html":
-        return to_html(table, by, reference)
-    return to_markdown(table, by, reference)
+def _verdict(r, alpha: float) -> str:
+    d = direction(r["metric"])
+    if not r["p_adjusted"] < alpha:
+        return "not significant"
+    if not d:
+        return "differs"
+    return "better" if r["p_better"] > 0.5 else "worse"
 
 
 def warn(msg: str) -> None:

@@ -8,8 +8,13 @@ named by its dotted config path, e.g. ``optimizer.lr`` or ``regularizers[0].weig
 per dataset × variant × metric:
 
 - a *setting* is one (dataset, variant, setting) combination; its value for a metric
-  is the mean over its seeds that have a value (diverged and failed runs have none);
-- ``settings``: how many settings were tried; ``valued``: how many have a value;
+  is the mean over all its seeds, failed and diverged ones counted by the rule of
+  :mod:`ganbench.analysis.seeds` (so a setting whose runs fail scores the metric's
+  worst, and fails every success condition on it);
+- ``settings``: how many settings were tried; ``valued``: how many have a finite value
+  (a setting with a seed counted at +inf, the worst of an unbounded metric such as
+  ``fd``, has an infinite mean: it fails every success condition on that metric and is
+  left out of the median and best-of-k below, which ``valued`` says);
 - ``success_rate``: the fraction of the settings tried whose seed means satisfy the
   ``success`` expression (e.g. ``modes_captured >= 7 and hq_fraction >= 0.5``; a
   setting without a value for a metric the expression names does not succeed), with
@@ -47,6 +52,7 @@ from ..errors import InputError
 from ..layout import SETTING_COLUMN, SUMMARY_COLUMNS, is_sweep_column, write_text
 from ..metrics.catalogue import direction
 from .compare import load_summaries, numeric_metrics as metric_columns
+from .seeds import counted
 from .expressions import BadExpression, evaluate
 from .stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, better_word, clean
 from .tables import fmt
@@ -108,11 +114,14 @@ def setting_labels(summary: pd.DataFrame) -> pd.Series:
     return summary.apply(label, axis=1).astype(object)
 
 
-def setting_means(summary: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame:
+def setting_means(summary: pd.DataFrame, metrics: list[str] | None = None,
+                  outs=()) -> pd.DataFrame:
     """One row per (dataset, variant, setting), in order of appearance: ``seeds`` (runs),
-    ``ok``, the value of each swept field, and per metric the mean over the seeds that
-    have a value (NaN when none has)."""
+    ``ok``, the value of each swept field, and per metric the mean over every seed
+    (counted by the rule of :mod:`ganbench.analysis.seeds`; ``outs``: the folders with
+    diverged runs' histories), NaN when none has a value."""
     metrics = metric_columns(summary) if metrics is None else list(metrics)
+    summary = counted(summary, outs)
     sweep = sweep_columns(summary)
     df = summary.assign(_setting=setting_labels(summary))
     rows = []
@@ -226,7 +235,7 @@ def _check_metrics(metrics, available: list[str]) -> list[str]:
 
 
 def sensitivity(summary: pd.DataFrame, metrics: list[str] | None = None,
-                success: str | None = None) -> pd.DataFrame:
+                success: str | None = None, outs=()) -> pd.DataFrame:
     """The sensitivity table: one row per dataset × variant × metric (see the module's
     doc for the columns). ``metrics`` default to every numeric metric with a better
     direction that has values; ``success`` is a condition on a setting's seed means,
@@ -235,7 +244,7 @@ def sensitivity(summary: pd.DataFrame, metrics: list[str] | None = None,
     there."""
     available = metric_columns(summary)
     metrics = _check_metrics(metrics, available)
-    means = setting_means(summary, available)
+    means = setting_means(summary, available, outs)
     ok = success_mask(means, success, available) if success is not None else None
     rows = []
     for ds, dsf in means.groupby("dataset", sort=False, dropna=False):
@@ -329,7 +338,8 @@ def sections(table: pd.DataFrame, success: bool):
 def to_markdown(table: pd.DataFrame, title: str = "") -> str:
     success = table.attrs.get("success")
     lines = [f"# Sensitivity to hyperparameters{': ' + title if title else ''}", "",
-             "Per setting (dataset × variant × swept values) the mean over its seeds; then over "
+             "Per setting (dataset × variant × swept values) the mean over all its seeds (failed "
+             "and diverged ones counted: docs/statistics.md); then over "
              "the settings tried: the median and interquartile range, the best setting, and "
              "E[best of k], the expected best value among k settings drawn at random from "
              "those tried (exact; [95% bootstrap band]; k = 1 is the mean, k = n the best) "
@@ -351,7 +361,7 @@ def write_sensitivity(out: Path, metrics: list[str] | None = None,
                       success: str | None = None) -> tuple[Path, Path]:
     """Write OUT/sensitivity.md and OUT/sensitivity.csv from OUT/summary.csv."""
     out = Path(out)
-    table = sensitivity(load_summaries([out]), metrics, success)
+    table = sensitivity(load_summaries([out]), metrics, success, [out])
     md_path, csv_path = out / "sensitivity.md", out / "sensitivity.csv"
     write_text(md_path, to_markdown(table, out.resolve().name))
     write_text(csv_path, to_csv(table))

@@ -1,13 +1,16 @@
-"""Aggregation of summary.csv: by (dataset, variant), mean ± std over seeds."""
+"""Aggregation of summary.csv: by (dataset, variant), mean ± std over every seed (failed
+and diverged ones by the rule of :mod:`ganbench.analysis.seeds`), ok/N."""
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from ..layout import SETTING_COLUMN, is_run_column
 from ..metrics import catalogue
 from ..metrics.catalogue import in_table, order_key
+from .seeds import counted, is_categorical
 
 
 def metric_columns(summary: pd.DataFrame) -> list[str]:
@@ -17,26 +20,24 @@ def metric_columns(summary: pd.DataFrame) -> list[str]:
     return [c for c in cols if summary[c].notna().any()]
 
 
-def is_categorical(values: pd.Series) -> bool:
-    """A metric given as words (e.g. ``verdict``), not numbers."""
-    vals = values.dropna()
-    return len(vals) > 0 and pd.to_numeric(vals, errors="coerce").isna().all()
-
-
 def counts_text(values: pd.Series) -> str:
     """'3 converged, 2 oscillating': how many seeds gave each value, most common first."""
     return ", ".join(f"{n} {v}" for v, n in values.dropna().value_counts().items())
 
 
-def aggregate(summary: pd.DataFrame) -> pd.DataFrame:
+def aggregate(summary: pd.DataFrame, outs=()) -> pd.DataFrame:
     """One row per (dataset, variant), or per (dataset, variant, setting) in a suite with
     a sweep: run counts by status, then mean and std per metric.
 
-    Means and stds are over the seeds that have a value (diverged and failed runs have
-    none); std is the sample std (ddof=1), NaN for a single seed. A metric given as
-    words (``verdict``) gets one column with the count of each value instead.
+    Means and stds are over every seed, failed and diverged ones counted by the rule of
+    :mod:`ganbench.analysis.seeds` (``outs``: the results folders whose history files
+    give diverged seeds' last evaluations); a metric with no worst value (no better
+    direction) over the seeds that have a value. std is the sample std (ddof=1), NaN for
+    a single seed (or an infinite value). A metric given as words (``verdict``) gets one
+    column with the count of each value instead.
     """
     metrics = metric_columns(summary)
+    raw, summary = summary, counted(summary, outs)
     keys = ["dataset", "variant"] + ([SETTING_COLUMN] if SETTING_COLUMN in summary else [])
     rows = []
     for key, g in summary.groupby(keys, sort=False):
@@ -45,15 +46,22 @@ def aggregate(summary: pd.DataFrame) -> pd.DataFrame:
                "ok": int((g.status == "ok").sum()), "diverged": int((g.status == "diverged").sum()),
                "failed": int((g.status == "failed").sum())})
         for m in metrics:
-            if is_categorical(summary[m]):
-                row[m] = counts_text(g[m])
+            if is_categorical(raw[m]):
+                row[m] = counts_text(raw.loc[g.index, m])
                 continue
             vals = pd.to_numeric(g[m], errors="coerce").dropna()
+            finite = bool(np.isfinite(vals).all())
             row[f"{m}_mean"] = vals.mean() if len(vals) else math.nan
-            row[f"{m}_std"] = vals.std(ddof=1) if len(vals) > 1 else math.nan
+            row[f"{m}_std"] = vals.std(ddof=1) if len(vals) > 1 and finite else math.nan
         row["wall_s_mean"] = pd.to_numeric(g["wall_s"], errors="coerce").mean()
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def ok_text(r) -> str:
+    """'4/5 (1 diverged)': runs that finished ok of all, and what the others did."""
+    rest = ", ".join(f"{int(r[k])} {k}" for k in ("diverged", "failed") if r[k])
+    return f"{int(r.ok)}/{int(r.runs)}" + (f" ({rest})" if rest else "")
 
 
 def fmt(x: float) -> str:
@@ -75,7 +83,7 @@ def table_rows(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     for _, r in table.iterrows():
         cells = [str(r.dataset), str(r.variant)] + \
             ([str(r[SETTING_COLUMN])] if SETTING_COLUMN in table else []) + \
-            [f"{r.ok}/{r.diverged}/{r.failed}"]
+            [ok_text(r)]
         for m in order:
             if m in table.columns:          # categorical: counts of each value
                 cells.append(str(r[m]) if isinstance(r[m], str) else "")
@@ -84,7 +92,7 @@ def table_rows(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
             cells.append(fmt(mean) + (f" ± {fmt(std)}" if fmt(std) else ""))
         rows.append(cells)
     lead = ["dataset", "variant"] + ([SETTING_COLUMN] if SETTING_COLUMN in table else [])
-    return lead + ["ok/div/fail"] + order, rows
+    return lead + ["ok/N"] + order, rows
 
 
 def to_markdown(table: pd.DataFrame) -> str:

@@ -5,6 +5,10 @@ Each module of :mod:`ganbench.metrics` declares the metrics it computes with
 doc (the README's column table is generated from it, and a test keeps the two in
 sync), the better direction, the column order, the default ``ganbench check`` rule,
 and whether the report draws it as a training curve or in its summary figure.
+It also says what the statistics need (docs/statistics.md): on which kinds of dataset
+the metric is a *key* metric (the focused family ``ganbench compare`` tests by default),
+whether it is in a loss's own units (shown, never ranked or tested across different
+objectives), and the *worst* value of its range (what a failed seed counts as).
 Tables, statistics, ``ganbench check``, the report and ``ganbench list`` read this
 catalogue; none keeps a list of its own. Importing it imports no torch.
 
@@ -13,12 +17,15 @@ e.g. per checkpoint step.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 
 DIRECTIONS = {"higher": +1, "lower": -1, None: 0}
 #: the report's tables, in order: a metric belongs to one (``Metric.group``)
 GROUPS = ("diagnosis", "coverage", "quality", "dynamics", "theory")
+#: kinds of dataset: 2D point sets (mixtures, spiral, moons), image sets, Dirac-GAN
+KINDS = ("2d", "images", "dirac")
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,20 @@ class Metric:
     table: bool = True
     #: the report's table it is shown in (one of GROUPS); set once per module by declare()
     group: str | None = None
+    #: the kinds of dataset (KINDS) on which ``ganbench compare`` tests it by default
+    key: tuple = ()
+    #: left out of that key family on a dataset where this other metric has values
+    #: (``fd`` where ``jsd``, the divergence itself, is known)
+    key_unless: str | None = None
+    #: the only kinds of dataset that have it (empty: any); tells a dataset's kind
+    kinds: tuple = ()
+    #: in the units of each objective's own loss or D output (a critic's raw score, the D
+    #: loss's spread): shown, but never ranked or tested across different objectives
+    loss_units: bool = False
+    #: the worst value of its range, which a seed without a value counts as (a number,
+    #: ``math.inf``, or ``"log(<column>)"``: the log of another column, e.g. log K);
+    #: None: no worst (no better direction), such seeds are left out and counted
+    worst: float | str | None = None
 
     @property
     def direction(self) -> int:
@@ -55,6 +76,7 @@ class Metric:
 
 
 _DECLARED: dict[str, Metric] = {}
+_LOG_OF = re.compile(r"log\((\w+)\)")
 
 
 def declare(*metrics: Metric, group: str | None = None) -> None:
@@ -69,6 +91,12 @@ def declare(*metrics: Metric, group: str | None = None) -> None:
             raise ValueError(f"metric {m.name!r} is declared twice")
         if m.better not in DIRECTIONS:
             raise ValueError(f"metric {m.name!r}: better must be 'higher', 'lower' or None")
+        if not set(m.key) | set(m.kinds) <= set(KINDS):
+            raise ValueError(f"metric {m.name!r}: key and kinds must be among {', '.join(KINDS)}")
+        if m.worst is not None and (m.better is None or not (
+                isinstance(m.worst, (int, float)) or _LOG_OF.fullmatch(str(m.worst)))):
+            raise ValueError(f"metric {m.name!r}: worst needs a better direction and must be a "
+                             "number or 'log(<column>)'")
         _DECLARED[m.name] = m
 
 
@@ -137,3 +165,63 @@ def markdown_table() -> str:
     rows = [f"| `{m.name.replace('{c}', '<c>')}` | {m.doc.replace('|', chr(92) + '|')} |"
             for m in metrics() if m.column]
     return "\n".join(rows) + "\n"
+
+
+def statistics_table() -> str:
+    """docs/statistics.md's table of what the statistics read from each declaration: the
+    better direction, where it is a key metric, loss units, and its worst value."""
+    def worst(m):
+        if m.worst is None:
+            return "none (left out)"
+        if isinstance(m.worst, str):
+            return m.worst
+        return {math.inf: "+inf", math.log(2): "log 2"}.get(m.worst, f"{m.worst:g}")
+    rows = ["| metric | better | key metric on | loss units | worst (a seed without a value) |",
+            "|---|---|---|---|---|"]
+    rows += [f"| `{m.name.replace('{c}', '<c>')}` | {m.better or '-'} | "
+             f"{', '.join(m.key) + (f' (unless {m.key_unless})' if m.key_unless else '') or '-'}"
+             f" | {'yes' if m.loss_units else ''} | {worst(m)} |"
+             for m in metrics() if m.column and m.table]
+    return "\n".join(rows) + "\n"
+
+
+def dataset_kind(columns) -> str:
+    """The kind of dataset (KINDS) whose runs have values in ``columns``: the kind of a
+    metric only that kind has (``fid`` images, ``dist_eq_final`` Dirac-GAN), else 2d."""
+    found = {k for c in columns if (m := lookup(c)) and len(m.kinds) == 1 for k in m.kinds}
+    for kind in KINDS[1:]:
+        if kind in found:
+            return kind
+    return KINDS[0]
+
+
+def key_metrics(columns) -> list[str]:
+    """The key metrics among ``columns`` (those with values on one dataset), in column
+    order: the focused family ``ganbench compare`` tests by default."""
+    columns = list(columns)
+    kind = dataset_kind(columns)
+    keys = [c for c in columns if (m := lookup(c)) and kind in m.key
+            and not (m.key_unless and m.key_unless in columns)]
+    return sorted(keys, key=order_key)
+
+
+def is_loss_units(column: str) -> bool:
+    m = lookup(column)
+    return bool(m and m.loss_units)
+
+
+def worst_value(column: str, others: dict | None = None) -> float | None:
+    """The worst value of a metric's range (None: it declares none). ``others``: the
+    run's (or its dataset's) values of other columns, for a worst such as log(modes_total);
+    NaN when that column has no value there."""
+    m = lookup(column)
+    if m is None or m.worst is None:
+        return None
+    if isinstance(m.worst, (int, float)):
+        return float(m.worst)
+    ref = (others or {}).get(_LOG_OF.fullmatch(m.worst).group(1))
+    try:
+        ref = float(ref)
+    except (TypeError, ValueError):
+        return math.nan
+    return math.log(ref) if ref > 0 else math.nan

@@ -18,6 +18,8 @@ Jacobian are taken on the trained players by :mod:`ganbench.harness.equilibrium`
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .catalogue import Metric, declare
@@ -32,11 +34,12 @@ END_FRACTION = 0.1
 
 declare(
     Metric("verdict", "Dirac-GAN (below): what training did (converged / oscillating / diverged, "
-           "from the `dist_eq` curve)", order=10),
+           "from the `dist_eq` curve)", order=10, kinds=("dirac",)),
     Metric("eig_max_real", "Dirac-GAN: the largest real part of the Jacobian's eigenvalues at the "
-           "equilibrium", better="lower", order=20, group="theory"),
+           "equilibrium", better="lower", order=20, group="theory", kinds=("dirac",),
+           worst=math.inf),
     Metric("dist_eq_final", "Dirac-GAN: the final distance to the equilibrium", better="lower",
-           order=30, summary=True),
+           order=30, summary=True, key=("dirac",), kinds=("dirac",), worst=math.inf),
     Metric("dist_eq", "distance of both players' parameters to the equilibrium, every step",
            order=3, curve="dist to equilibrium (log)", log=True, column=False),
     group="dynamics")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import warnings
 
+import math
+
 import numpy as np
 from scipy import linalg
 
@@ -18,13 +20,14 @@ declare(
            "`n_eval` samples against the real train split (stacked digits: a fixed draw of "
            "10,000), on the `features:` extractor's features (the Fréchet distance of "
            "Gaussians fitted to features)", better="lower", order=40, curve="fid", log=True,
-           summary=True),
+           summary=True, key=("images",), kinds=("images",), worst=math.inf),
     Metric("kid", "image datasets, at the last evaluation: torch-fidelity's KID, the mean over "
            "100 subsets of ≤ 1000, on the same samples and features as `fid`", better="lower",
-           order=50, summary=True),
+           order=50, summary=True, key=("images",), kinds=("images",), worst=math.inf),
     Metric("fd", "Fréchet distance between Gaussians fitted to data and to samples (not on "
            "images)", better="lower", order=90, curve="fd", log=True, summary=True,
-           rule={"margin": 0.05, "rel_margin": 0.5, "alpha": 0.01}),
+           rule={"margin": 0.05, "rel_margin": 0.5, "alpha": 0.01}, key=("2d",),
+           key_unless="jsd", kinds=("2d",), worst=math.inf),
     group="quality")
 
 

@@ -8,11 +8,11 @@ from .catalogue import Metric, declare
 
 declare(
     Metric("grad_norm_g", "L2 norm of the generator loss's gradient over G's parameters, at "
-           "the last step", order=150, curve="‖∇G‖ (log)", log=True),
+           "the last step", order=150, curve="‖∇G‖ (log)", log=True, loss_units=True),
     Metric("grad_vanish_ratio", "median `grad_norm_g` over the last 10 % of steps / over the "
            "first 10 %", order=160),
     Metric("d_saturation", "fraction of samples with D(G(z)) < 0.01 (objectives whose D is a "
-           "probability)", better="lower", order=170),
+           "probability)", better="lower", order=170, worst=1.0),
     Metric("sat_decay_step{c}", "vanishing probe (below): first / last G-gradient norm of the "
            "saturating cost log(1 − D(G(z))) while a fresh D trains against G frozen at step c",
            order=1000),

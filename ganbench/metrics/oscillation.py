@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import math
+
 import numpy as np
 
 from ._arrays import as_numpy
@@ -10,19 +12,20 @@ from .catalogue import Metric, declare
 
 declare(
     Metric("d_real_mean", "mean D output on real samples (a probability where D models one, "
-           "else D's raw output)", order=130),
-    Metric("d_fake_mean", "mean D output on generated samples (likewise)", order=140),
+           "else D's raw output)", order=130, loss_units=True),
+    Metric("d_fake_mean", "mean D output on generated samples (likewise)", order=140,
+           loss_units=True),
     Metric("nash_gap", "|mean D(real) − ½| + |mean D(fake) − ½| (0 at the equilibrium; "
-           "probability Ds only)", better="lower", order=180, group="theory"),
+           "probability Ds only)", better="lower", order=180, group="theory", worst=1.0),
     Metric("mode_hops", "how often the set of captured modes changed between consecutive "
-           "evaluations", better="lower", order=190),
+           "evaluations", better="lower", order=190, worst=math.inf),
     Metric("mode_drops", "how often G left a mode it held, in the last half of training: a "
            "mode with ≥ 20 high-quality samples at an evaluation that has none at a later one "
            "(counted again only after it is held again); thin coverage that flickers does not "
            "count", better="lower",
-           order=195),
+           order=195, worst=math.inf),
     Metric("osc_amplitude", "std of the linearly detrended D loss over the last half of training",
-           better="lower", order=200),
+           better="lower", order=200, loss_units=True, worst=math.inf),
     Metric("osc_period", "dominant period (steps) of the D loss over the last half, from a "
            "periodogram (quadratic trend removed, ≥ 3 cycles in the window, ≥ 4 steps), when its peak "
            "stands above the AR(1) red-noise spectrum fitted to the loss at p < 0.01 and the "

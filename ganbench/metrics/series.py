@@ -12,8 +12,10 @@ from .gradients import grad_vanish_ratio
 from .oscillation import mode_drops, mode_hops, osc_amplitude, osc_period
 
 declare(
-    Metric("d_loss", "D's game loss, every step", order=1, curve="D loss", column=False),
-    Metric("g_loss", "G's loss, every step", order=2, curve="G loss", column=False),
+    Metric("d_loss", "D's game loss, every step", order=1, curve="D loss", column=False,
+           loss_units=True),
+    Metric("g_loss", "G's loss, every step", order=2, curve="G loss", column=False,
+           loss_units=True),
     group="dynamics")
 
 

@@ -44,11 +44,12 @@ declare(
            "Gaussian KDE of the 2500 samples (bandwidth by leave-one-out likelihood), clipped to "
            "[0, log 2]. Bias at 2500 samples: −0.007 (ring8) / −0.013 (grid25) nats when pg = "
            "pdata; 0.2115 against the closed form 0.2158 with half of ring8's modes",
-           better="lower", order=100, summary=True),
+           better="lower", order=100, summary=True, key=("2d",), kinds=("2d",),
+           worst=math.log(2.0)),
     Metric("v_star", "V(D*, G) = −log 4 + 2·jsd: the value of the game against the optimal D",
-           better="lower", order=110),
+           better="lower", order=110, kinds=("2d",), worst=0.0),
     Metric("d_star_gap", "mean |D(x) − D*(x)| over x from ½(pdata + pg), D* = pdata/(pdata + pg) "
-           "(probability Ds, unpacked)", better="lower", order=120),
+           "(probability Ds, unpacked)", better="lower", order=120, kinds=("2d",), worst=1.0),
     group="theory")
 
 LOG2 = math.log(2.0)

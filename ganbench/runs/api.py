@@ -139,7 +139,7 @@ def _write_results(out: Path, s: Suite) -> pd.DataFrame:
 def write_tables(out: Path, summary: pd.DataFrame) -> str:
     """table.csv and table.md of a summary; returns the markdown."""
     from ..analysis.tables import aggregate, to_markdown
-    table = aggregate(summary)
+    table = aggregate(summary, [out])
     atomic_write(out / "table.csv", lambda p: table.to_csv(p, index=False))
     md = to_markdown(table)
     write_text(out / "table.md", md)
@@ -198,7 +198,7 @@ def load(out: str | Path) -> Results:
     from ..analysis.tables import aggregate
     out = Path(out)
     summary = load_summaries([out])
-    return Results(out, summary, aggregate(summary))
+    return Results(out, summary, aggregate(summary, [out]))
 
 
 def main_echo(msg: str) -> None:

@@ -27,8 +27,8 @@ from ..config import sweep as sweeps
 from ..config.schema import RUN_FIELDS
 from ..config.suite import RunSpec
 from ..errors import InputError, OutputError
-from ..layout import (FINISHED, SETTING_COLUMN, SUMMARY_COLUMNS, atomic_write, run_dir, write_bytes,
-                      write_text)
+from ..layout import (FINISHED, SETTING_COLUMN, SETTINGS_HASH_COLUMN, SUMMARY_COLUMNS, atomic_write,
+                      run_dir, settings_hash, write_bytes, write_text)
 from ..metrics import diagnosis
 from ..metrics.catalogue import order_key
 
@@ -86,6 +86,8 @@ def run_files(spec: RunSpec, result, wall_s: float, group_size: int, device: str
         # seeds of a group train together: each gets an equal share of the group's time
         "wall_s": round(wall_s / group_size, 3), "group_wall_s": round(wall_s, 3),
         "group_size": group_size, "device": device,
+        # the same for every seed of this setting (ganbench.layout.settings_hash)
+        SETTINGS_HASH_COLUMN: settings_hash(spec_record(spec)),
         "metrics": {k: _clean(v) for k, v in result.metrics.items()},
     }
     # what the run did, with its evidence (ganbench.metrics.diagnosis): summary columns
@@ -145,9 +147,12 @@ def read_record(out: Path, spec: RunSpec) -> dict | None:
 def summary_frame(records: Iterable[dict]) -> pd.DataFrame:
     """One row per run record: the run columns, the setting and swept values (suites
     with a sweep), then the metrics in catalogue order."""
-    rows, swept = [], {}
+    rows, swept, hashed = [], {}, False
     for rec in records:
         row = {k: rec.get(k) for k in SUMMARY_COLUMNS}
+        if rec.get(SETTINGS_HASH_COLUMN):
+            row[SETTINGS_HASH_COLUMN] = rec[SETTINGS_HASH_COLUMN]
+            hashed = True
         if rec.get("swept"):
             row[SETTING_COLUMN] = rec.get(SETTING_COLUMN, "")
             row.update(rec["swept"])
@@ -155,7 +160,8 @@ def summary_frame(records: Iterable[dict]) -> pd.DataFrame:
         row.update(rec.get("metrics") or {})
         rows.append(row)
     df = pd.DataFrame(rows, columns=None if rows else SUMMARY_COLUMNS)
-    lead = SUMMARY_COLUMNS + ([SETTING_COLUMN] + list(swept) if swept else [])
+    lead = SUMMARY_COLUMNS + ([SETTING_COLUMN] + list(swept) if swept else []) + \
+        ([SETTINGS_HASH_COLUMN] if hashed else [])
     metrics = sorted((c for c in df if c not in lead), key=order_key)
     return df.reindex(columns=lead + metrics)
 

@@ -1,11 +1,13 @@
-"""`ganbench check`: rules on fixed numbers, and catching a real regression end to end."""
+"""`ganbench check`: rules on fixed numbers, the test's false-alarm bound, and catching a
+real regression end to end."""
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from ganbench.analysis.check import _regressed
+from ganbench.analysis.check import CANNOT, REGRESSED, _regressed, _runs_row
 from ganbench.testing import assert_no_regression, run_suite, write_baseline_from
 from helpers.cli import run_cli
 
@@ -16,24 +18,52 @@ BASE = [8, 8, 7, 8, 8]
     ({"better": "higher", "margin": 1.0}, [7, 7, 7, 7, 7], False),       # within the margin
     ({"better": "higher", "margin": 1.0}, [6, 6, 7, 6, 6], True),
     ({"better": "higher", "alpha": 0.05}, [7, 7, 6, 7, 7], True),        # significant
-    ({"better": "higher", "margin": 1.0, "alpha": 0.05}, [7, 7, 6, 7, 7], False),  # both needed
+    # shifted by the margin, now is the baseline again: no evidence of a worse-by-more-than-1
+    ({"better": "higher", "margin": 1.0, "alpha": 0.05}, [7, 7, 6, 7, 7], False),
     ({"better": "higher", "margin": 1.0, "alpha": 0.05}, [2, 3, 1, 4, 2], True),
-    ({"better": "lower", "rel_margin": 0.5}, [11, 12, 12, 11, 12], False),  # 7.8 * 1.5 = 11.7
+    ({"better": "lower", "rel_margin": 0.5}, [11, 12, 12, 11, 12], False),  # median 8: margin 4
     ({"better": "lower", "rel_margin": 0.5}, [12, 12, 12, 12, 12], True),
 ])
 def test_rules(rule, now, regressed):
-    assert _regressed(rule, BASE, now)[0] is regressed
+    assert _regressed(rule, BASE, now)[0] == (REGRESSED if regressed else "ok")
 
 
-def test_margin_alone_decides_when_the_test_cannot_reach_alpha():
-    # 2 values against 5: the smallest one-sided p is 1/21 > 0.01
+def test_a_test_that_cannot_reach_alpha_says_so():
+    # 2 values against 5: the smallest one-sided p is 1/21 > 0.01, whatever the values
     rule = {"better": "higher", "margin": 1.0, "alpha": 0.01}
-    assert _regressed(rule, BASE, [0, 0])[0]
-    assert not _regressed(rule, BASE, [7.5, 7.5])[0]
+    assert _regressed(rule, BASE, [0, 0])[0] == CANNOT
+    assert _regressed(rule, BASE, [7.5, 7.5])[0] == CANNOT
+    assert _regressed({**rule, "alpha": 0.05}, BASE, [0, 0])[0] == REGRESSED   # 1/21 < 0.05
 
 
 def test_no_values_now_is_a_regression():
-    assert _regressed({"better": "higher", "margin": 1}, BASE, [math.nan] * 5)[0]
+    assert _regressed({"better": "higher", "margin": 1}, BASE, [math.nan] * 5)[0] == REGRESSED
+
+
+@pytest.mark.parametrize("n", [5, 8])
+def test_false_alarms_stay_below_alpha_when_the_worsening_is_the_margin(n):
+    """The gate's guarantee: when now is the baseline worsened by exactly the margin (the
+    edge of 'not a regression'), it alarms at most alpha of the time, at any n; worsened
+    by four times the margin, it alarms nearly always."""
+    rng = np.random.default_rng(0)
+    rule = {"better": "higher", "margin": 0.5, "alpha": 0.05}
+    edge = [_regressed(rule, rng.normal(size=n), rng.normal(size=n) - 0.5)[0] == REGRESSED
+            for _ in range(1500)]
+    assert np.mean(edge) <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 1500)
+    far = [_regressed(rule, rng.normal(size=n), rng.normal(size=n) - 2.0)[0] == REGRESSED
+           for _ in range(200)]
+    assert np.mean(far) > 0.6
+
+
+def test_runs_row_failed_and_fewer_ok():
+    entry = {"runs": 5, "ok": 5}
+    g = pd.DataFrame({"status": ["ok"] * 4 + ["diverged"]})
+    assert _runs_row("d", "v", entry, g, 0.01)["verdict"] == "ok"        # Fisher p = 0.5
+    g = pd.DataFrame({"status": ["diverged"] * 5})
+    row = _runs_row("d", "v", entry, g, 0.01)
+    assert row["verdict"] == REGRESSED and row["p_value"] == pytest.approx(1 / 252)
+    g = pd.DataFrame({"status": ["ok"] * 4 + ["failed"]})
+    assert _runs_row("d", "v", entry, g, 0.01)["verdict"] == REGRESSED
 
 
 SUITE = """

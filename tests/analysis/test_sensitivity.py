@@ -96,12 +96,14 @@ def test_bootstrap_band_is_reproducible_and_brackets_the_mean():
 
 # --- the table ---------------------------------------------------------------------------
 
-def test_setting_means_average_the_seeds_that_have_a_value():
+def test_setting_means_count_every_seed():
     means = setting_means(swept_summary()).set_index(["variant", "setting"])
     assert list(means.loc["ns", "modes_captured"]) == [1, 2, 3, 4, 5, 6]
+    # diverged seeds without a history count at the worst of each range (ganbench.analysis.seeds)
     assert means.loc[("wgan", "lr=0.001,betas=0.5-0.999"), "ok"] == 0
-    assert math.isnan(means.loc[("wgan", "lr=0.001,betas=0.5-0.999"), "modes_captured"])
-    assert means.loc[("wgan", "lr=0.001,betas=0.0-0.9"), "modes_captured"] == 7   # one seed left
+    assert means.loc[("wgan", "lr=0.001,betas=0.5-0.999"), "modes_captured"] == 0
+    assert means.loc[("wgan", "lr=0.001,betas=0.5-0.999"), "fd"] == math.inf
+    assert means.loc[("wgan", "lr=0.001,betas=0.0-0.9"), "modes_captured"] == 3.5   # 7 and 0
     assert means.loc[("ns", "lr=0.0003,betas=0.0-0.9"), "optimizer.lr"] == 3e-4
 
 
@@ -115,8 +117,9 @@ def test_median_iqr_best_and_curve():
     assert r.best_of_k == pytest.approx(list(expected_best_of_k([1, 2, 3, 4, 5, 6])))
     assert len(r.best_of_k_low) == len(r.best_of_k_high) == 6
     w = t.loc[("wgan", "modes_captured")]
-    assert w.settings == 6 and w.valued == 5 and len(w.best_of_k) == 5
-    assert (w["median"], w.iqr_low, w.iqr_high) == pytest.approx((7, 7, 8))
+    assert w.settings == 6 and w.valued == 6 and len(w.best_of_k) == 6
+    # settings 8, 7, 8, 2, 0 (both seeds diverged), 3.5 (one did): linear quartiles
+    assert (w["median"], w.iqr_low, w.iqr_high) == pytest.approx((5.25, 2.375, 7.75))
     assert w.best_value == 8 and w.best_setting == "lr=0.0001,betas=0.5-0.999"   # first of equals
 
 
@@ -135,12 +138,13 @@ def test_lower_is_better_takes_the_minimum():
 def test_success_rate_and_its_clopper_pearson_interval():
     t = sensitivity(swept_summary(), success="modes_captured >= 7 and hq_fraction >= 0.5")
     w = t[t.variant == "wgan"].iloc[0]
-    # wgan: (8, .7) yes, (7, .4) no, (8, .9) yes, (2, .9) no, diverged no, (7, .8) on one seed yes
-    assert (w.successes, w.settings, w.success_rate) == (3, 6, 0.5)
-    ci = sps.binomtest(3, 6).proportion_ci(confidence_level=0.95, method="exact")
+    # wgan: (8, .7) yes, (7, .4) no, (8, .9) yes, (2, .9) no, diverged no, and (7, .8) on
+    # one seed with the other diverged, counted at 0 modes: (3.5, .4) no
+    assert (w.successes, w.settings, w.success_rate) == (2, 6, pytest.approx(1 / 3))
+    ci = sps.binomtest(2, 6).proportion_ci(confidence_level=0.95, method="exact")
     assert (w.success_ci_low, w.success_ci_high) == pytest.approx((ci.low, ci.high))
     assert (w.success_ci_low, w.success_ci_high) == pytest.approx(
-        (sps.beta.ppf(0.025, 3, 4), sps.beta.ppf(0.975, 4, 3)))          # Clopper-Pearson
+        (sps.beta.ppf(0.025, 2, 5), sps.beta.ppf(0.975, 3, 4)))          # Clopper-Pearson
     n = t[t.variant == "ns"].iloc[0]
     assert n.successes == 0 and n.success_ci_low == 0
     assert n.success_ci_high == pytest.approx(1 - 0.025 ** (1 / 6))    # 0 of 6, by hand
@@ -196,7 +200,8 @@ def test_cli_writes_markdown_and_csv(tmp_path, capsys):
     printed = capsys.readouterr().out
     md = (out / "sensitivity.md").read_text()
     assert printed == md and "## ring8" in md
-    assert "| wgan | modes_captured (higher) | 6 (5 with a value) | 3/6 = 0.5 [" in md
+    assert "| wgan | modes_captured (higher) | 6 | 2/6 = 0.333 [" in md
+    assert "|  | fd (lower) | 6 (4 with a value) |" in md      # two settings' fd means are +inf
     assert "lr=0.001,betas=0.0-0.9: 6 |" in md
     csv = pd.read_csv(out / "sensitivity.csv")
     assert list(csv.metric.unique()) == ["modes_captured", "fd"] and len(csv) == 4
