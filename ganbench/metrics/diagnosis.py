@@ -90,12 +90,13 @@ THRESHOLDS = (
     Threshold("collapsed", "LOST_FRACTION", LOST_FRACTION,
               "modes lost (`modes_total − modes_captured`) ≥ this fraction of `modes_total` "
               "(ring8: 2 of 8; grid25: 7 of 25; stacked digits: 250 of 1000), and "
-              "`modes_effective` ≤ (1 − this)·`modes_total` (also `unlearned`'s counts) ..."),
-    Threshold("collapsed", "QUALITY_MIN", QUALITY_MIN,
-              "... and `hq_fraction` (2D) or `precision` (images) ≥ this: G fits the modes it "
-              "covers (below: `unlearned`, G fits none; measured: collapsed runs 0.15–0.33, "
-              "one real digit class 1.0, blobs and clouds off the modes ≤ 0.006, untrained G "
-              "and grey noise 0)"),
+              "`modes_effective` ≤ (1 − this)·`modes_total`; with `hq_fraction` (2D) or "
+              "`precision` (images) ≥ `QUALITY_MIN`, or neither recorded"),
+    Threshold("unlearned", "QUALITY_MIN", QUALITY_MIN,
+              "`collapsed`'s mode counts, but `hq_fraction` (2D: within 3 std of a mode) or "
+              "`precision` (images: k-NN precision on the FID features) < this: G fits no "
+              "mode (measured: collapsed runs 0.15–0.33, one real digit class 1.0; blobs and "
+              "clouds off the ring ≤ 0.006, an untrained G and grey noise 0)"),
     Threshold("vanishing", "VANISH_FACTOR", VANISH_FACTOR,
               "G's gradient fell at least this many times: `grad_vanish_ratio` ≤ 1/5 ..."),
     Threshold("vanishing", "SATURATED", SATURATED,
