@@ -143,10 +143,10 @@ def report(out, output):
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--runs", "per_run", is_flag=True,
               help="One verdict per run (default: per variant, seeds counted).")
-@click.option("--fail-on", default="diverged,collapsed,vanishing,oscillating", show_default=True,
+@click.option("--fail-on", default="diverged,unlearned,collapsed,vanishing,oscillating", show_default=True,
               metavar="LABELS", help="Labels that make the exit status 1 (comma-separated).")
 def diagnose_cmd(path, per_run, fail_on):
-    """What each run did (diverged, collapsed, vanishing, oscillating, converged, or
+    """What each run did (diverged, unlearned, collapsed, vanishing, oscillating, converged, or
     unconverged) with the numbers that say so; PATH is a results folder or one run's folder.
     Exit 0: no run carries a --fail-on label (nor failed); 1: some run does; 2: bad input."""
     from .analysis.diagnose import failing, load, parse_fail_on, per_run_text, per_variant_text

@@ -1,11 +1,17 @@
 """The diagnosis calibrated on runs whose answer is known, trained for real on tiny
 budgets: the Dirac-GAN (verdicts and eigenvalues), the vanishing probe against an
-untrained G, forced divergence, and a 2D game that oscillates (simultaneous updates
-with a large step) beside the same game with R1."""
+untrained G, forced divergence, a 2D game that oscillates (simultaneous updates
+with a large step) beside the same game with R1, a generator that has not learned, and
+digit images (grey noise, an untrained DCGAN, real digits of a few classes) judged by
+the digit classifier."""
+import warnings
+
 import pandas as pd
 import pytest
+import torch
 import yaml
 
+from digit_fixtures import digits, extractor  # noqa: F401  (fixtures)
 from ganbench import run
 from ganbench.metrics import diagnosis
 
@@ -78,3 +84,59 @@ def test_simultaneous_steps_on_a_2d_gaussian_oscillate_and_r1_stops_it(tmp_path)
         assert r.osc_period == pytest.approx(20, rel=0.25)
     for _, r in s.loc[["sim_r1"]].iterrows():
         assert "oscillating" not in diagnosis.label_names(r.diagnosis), r.evidence
+
+
+def test_a_generator_trained_one_step_is_unlearned(tmp_path):
+    """suites/mog.yaml's networks after one step: G's samples are still its initial blob
+    near 0, on no ring mode."""
+    suite = yaml.safe_load(open("suites/mog.yaml"))
+    suite.update(seeds=3, datasets=["ring8"])
+    suite["defaults"].update(steps=1, eval_every=1, n_eval=1000)
+    suite["variants"] = {"nonsaturating": suite["variants"]["nonsaturating"]}
+    s = summary(suite, tmp_path)
+    assert (s.hq_fraction == 0).all() and set(s.diagnosis) == {"unlearned"}, s.evidence
+
+
+def precision(x: torch.Tensor, ds, ex) -> float:
+    """k-NN precision (Kynkäänniemi et al. 2019, k = 3) of images x (flattened, in [-1, 1])
+    against the dataset's reference images, on the digit classifier's features: what
+    torch-fidelity computes with prc=True."""
+    import torch_fidelity
+    from ganbench.data.images import to_uint8
+    from ganbench.harness.features import _Images
+    fake, real = to_uint8(x, ds.image_shape), ds.reference()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = torch_fidelity.calculate_metrics(
+            input1=_Images(lambda: fake), input2=_Images(lambda: real), prc=True, cuda=False,
+            feature_extractor=ex.fidelity_name, batch_size=500, verbose=False, cache=False)
+    return float(m["precision"])
+
+
+def test_grey_noise_on_digits_is_unlearned_and_one_real_class_is_collapsed(digits, extractor):  # noqa: F811
+    """Images the digit classifier puts in a few classes: grey noise and an untrained
+    DCGAN (precision 0: no sample is near a real digit in feature space) are unlearned;
+    real digits of one class, or of three, are collapsed (precision ~1)."""
+    from ganbench.harness.classifier import part_labels
+    from ganbench.metrics.coverage import label_coverage, label_mode_counts
+    from ganbench.models import build_model, generators
+    ds, n, g = digits, 1000, torch.Generator().manual_seed(0)
+
+    def real(classes):
+        x = ds.train[torch.isin(ds.labels, torch.tensor(classes))]
+        return x[torch.randint(len(x), (n,), generator=g)].reshape(n, -1)
+
+    G = build_model(generators, {"name": "dcgan", "width": 32, "z_dim": 64}, "generator", ds,
+                    [torch.Generator().manual_seed(0)])
+    with torch.no_grad():
+        untrained = G.eval()(torch.randn(1, n, 64, generator=g))[0]
+    cases = {"grey noise": ((0.1 * torch.randn(n, ds.dim, generator=g)).clamp(-1, 1), "unlearned"),
+             "untrained G": (untrained, "unlearned"),
+             "class 1": (real([1]), "collapsed"), "classes 3, 5, 8": (real([3, 5, 8]), "collapsed")}
+    for name, (x, label) in cases.items():
+        cov = label_coverage(label_mode_counts(part_labels(extractor.classifier, x, ds.image_shape)))
+        m = {k: cov[k] for k in ("modes_captured", "modes_total", "modes_effective")}
+        m["precision"] = precision(x, ds, extractor)
+        assert m["modes_captured"] <= 7 and m["modes_effective"] <= 7.5, (name, m)  # a collapse's counts
+        assert diagnosis.label_names(diagnosis.columns(m)["diagnosis"]) == [label], (name, m)
+        assert (m["precision"] < 0.01) if label == "unlearned" else (m["precision"] > 0.9), (name, m)

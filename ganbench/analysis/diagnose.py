@@ -7,7 +7,7 @@ Per variant (default) it counts the seeds that carry each label and quotes the
 evidence of one seed per label; ``--runs`` gives every run its own lines.
 
 Exit codes, for scripts: 0 when no run carries a failure label (``--fail-on``, by
-default diverged, collapsed, vanishing, oscillating) and none failed; 1 otherwise;
+default diverged, unlearned, collapsed, vanishing, oscillating) and none failed; 1 otherwise;
 2 on bad input.
 """
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The report's figures, drawn from a results folder's files (matplotlib, no display):
-training curves, D against D*, Dirac-GAN trajectories, the key metrics with their
-confidence intervals, and the summary figure (report.png)."""
+D against D*, Dirac-GAN trajectories, the key metrics' distributions across seeds with
+their confidence intervals, and the summary figure (report.png). The training curves are
+in :mod:`ganbench.analysis.curve_figures`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,47 +13,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..layout import png_bytes, run_dir  # noqa: E402
+from ..layout import png_bytes  # noqa: E402
 from ..metrics import catalogue  # noqa: E402
+from ..metrics import diagnosis as diag  # noqa: E402
+from .diagnose import OUTCOMES  # noqa: E402
 from .stats import bootstrap_ci  # noqa: E402
 from .tables import is_categorical  # noqa: E402
-
-
-def histories(out: Path, runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """history.csv of each run that has one, by run id."""
-    got = {}
-    for rid in runs.run_id:
-        f = run_dir(out, rid) / "history.csv"
-        if f.is_file():
-            got[rid] = pd.read_csv(f)
-    return got
-
-
-def curves_figure(ds: str, runs: pd.DataFrame, hist: dict) -> bytes | None:
-    curves = [(m.name, m.curve, m.log) for m in catalogue.curves()]
-    cols = [c for c in curves if any(c[0] in hist.get(r, {}) for r in runs.run_id)]
-    if not cols:
-        return None
-    fig, axes = plt.subplots(1, len(cols), figsize=(3.3 * len(cols), 3.0), dpi=100, squeeze=False)
-    for var, g in runs.groupby("variant", sort=False):
-        frames = [hist[r] for r in g.run_id if r in hist]
-        if not frames:
-            continue
-        for ax, (col, title, log) in zip(axes[0], cols):
-            parts = [f.set_index("step")[col].dropna() for f in frames if col in f]
-            if not parts:
-                continue
-            mean = pd.concat(parts, axis=1).mean(axis=1)
-            if len(mean) > 400:           # smooth dense per-step curves for reading
-                mean = mean.rolling(max(1, len(mean) // 200), min_periods=1).mean()
-            ax.plot(mean.index, mean.to_numpy(), label=var, lw=1)
-            ax.set_title(title, fontsize=9)
-            if log:
-                ax.set_yscale("log")
-    axes[0][0].legend(fontsize=6)
-    fig.suptitle(f"{ds}: training curves, mean over seeds", fontsize=10)
-    fig.tight_layout()
-    return png_bytes(fig)
 
 
 def discriminator_figure(npz: Path, title: str) -> bytes:
@@ -82,7 +48,7 @@ def trajectories_figure(ds: str, runs: pd.DataFrame, hist: dict) -> bytes | None
     n = len(runs)
     cols = min(n, 4)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.8 * cols, 2.8 * rows), dpi=100, squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.5 * cols, 2.5 * rows), dpi=100, squeeze=False)
     for ax in axes.flat[n:]:
         ax.axis("off")
     for ax, (_, r) in zip(axes.flat, runs.iterrows()):
@@ -106,35 +72,80 @@ def key_metrics(runs: pd.DataFrame) -> list[str]:
             and not is_categorical(runs[m])]
 
 
+#: the colour of a seed's dot by its outcome (its first label, in the board's order)
+OUTCOME_COLOURS = {"diverged": "black", "unlearned": "tab:purple", "collapsed": "tab:red",
+                   "vanishing": "tab:brown", "oscillating": "tab:orange",
+                   "converged": "tab:green", "unconverged": "0.55", "failed": "red"}
+
+
+def outcome(diagnosis_cell, status) -> str:
+    """A run's first outcome in the board's order (``failed`` for a failed run)."""
+    if status == "failed":
+        return "failed"
+    labels = diag.label_names(diagnosis_cell)
+    return next((o for o in OUTCOMES if o in labels), diag.NO_LABEL)
+
+
 def key_metrics_figure(ds: str, runs: pd.DataFrame) -> bytes | None:
-    """Small charts, one per key metric: per variant its seeds (dots) and the mean with its
-    95% bootstrap interval (bar), the better end marked."""
+    """The key metrics' distributions across seeds, one small chart per metric: per variant
+    every seed a dot coloured by what it did (its first diagnosis label); a seed without a
+    value (failed, diverged before any finite evaluation, or a metric undefined for it,
+    e.g. ``reverse_kl`` with no high-quality sample) an × at the worst end of the axis; the
+    mean of the seeds with a value and its 95% bootstrap interval as a bar; the better
+    end named."""
     metrics = key_metrics(runs)
     if not metrics:
         return None
     variants = list(dict.fromkeys(runs.variant))
-    h = 0.9 + 0.24 * len(variants)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(1.9 * len(metrics) + 1.3, h), dpi=100,
+    h = 1.15 + max(0.6, 0.25 * len(variants))     # titles, ticks and legend; the rows
+    fig, axes = plt.subplots(1, len(metrics), figsize=(1.75 * len(metrics) + 1.2, h), dpi=100,
                              sharey=True, squeeze=False)
     y = np.arange(len(variants))[::-1]
+    seen, no_value = set(), False
     for ax, m in zip(axes[0], metrics):
+        worst_end = []
         for yi, var in zip(y, variants):
-            v = pd.to_numeric(runs.loc[runs.variant == var, m], errors="coerce").dropna().to_numpy()
-            if not len(v):
+            g = runs[runs.variant == var]
+            v = pd.to_numeric(g[m], errors="coerce").to_numpy(dtype=float)
+            jitter = np.linspace(-0.22, 0.22, len(g)) if len(g) > 1 else np.zeros(len(g))
+            for (_, r), val, dy in zip(g.iterrows(), v, jitter):
+                o = outcome(r.get("diagnosis"), r.status)
+                seen.add(o)
+                if np.isfinite(val):
+                    ax.plot([val], [yi + dy], "o", ms=3.2, color=OUTCOME_COLOURS.get(o, "0.55"),
+                            zorder=3)
+                else:
+                    worst_end.append((yi + dy, OUTCOME_COLOURS.get(o, "0.55")))
+            ok = v[np.isfinite(v)]
+            if not len(ok):
                 continue
-            ax.plot(v, np.full(len(v), yi), "o", ms=3, color="0.65", zorder=1)
-            lo, hi = bootstrap_ci(v)
+            lo, hi = bootstrap_ci(ok)
             if np.isfinite(lo):
-                ax.plot([lo, hi], [yi, yi], color="tab:blue", lw=2.5, alpha=0.6, zorder=2)
-            ax.plot([v.mean()], [yi], "|", ms=9, mew=2, color="tab:blue", zorder=3)
+                ax.plot([lo, hi], [yi, yi], color="tab:blue", lw=2.5, alpha=0.35, zorder=1)
+            ax.plot([ok.mean()], [yi], "|", ms=10, mew=2, color="tab:blue", alpha=0.8, zorder=2)
+        if worst_end:
+            no_value = True
+            lo, hi = ax.get_xlim()
+            x = hi if catalogue.direction(m) < 0 else lo
+            for yy, c in worst_end:
+                ax.plot([x], [yy], "x", ms=5, mew=1.5, color=c, zorder=4, clip_on=False)
         better = {1: "higher better", -1: "lower better"}.get(catalogue.direction(m), "")
         ax.set_title(m + (f"\n({better})" if better else ""), fontsize=8)
         ax.tick_params(axis="x", labelsize=6)
         ax.grid(axis="x", color="0.92")
     axes[0][0].set_yticks(y, variants, fontsize=7)
     axes[0][0].set_ylim(-0.7, len(variants) - 0.3)
-    fig.suptitle(f"{ds}: mean over seeds, 95% bootstrap interval, seeds as dots", fontsize=8)
-    fig.tight_layout()
+    handles = [plt.Line2D([], [], ls="", marker="o", ms=4, color=OUTCOME_COLOURS[o], label=o)
+               for o in OUTCOMES if o in seen]
+    if no_value:
+        handles.append(plt.Line2D([], [], ls="", marker="x", ms=5, mew=1.5, color="0.3",
+                                  label="no value: at the worst end"))
+    handles.append(plt.Line2D([], [], color="tab:blue", lw=2.5, alpha=0.5,
+                              label="mean, 95% bootstrap CI"))
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 8), fontsize=6,
+               frameon=False, handletextpad=0.2, columnspacing=0.9)
+    fig.suptitle(f"{ds}: across seeds, every seed a dot coloured by its diagnosis", fontsize=8)
+    fig.tight_layout(rect=(0, 0.22 / h, 1, 1), h_pad=0.2)
     return png_bytes(fig)
 
 

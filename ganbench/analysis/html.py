@@ -25,6 +25,11 @@ img{max-width:100%;height:auto;border:1px solid #eee}
 .grid{display:flex;flex-wrap:wrap;gap:8px}
 .grid figure{margin:0;max-width:100%}
 .thumbs figure{width:190px}.maps figure{width:440px}
+.vgroups{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start}
+.vgroup{border:1px solid #ddd;border-radius:4px;padding:3px 5px;max-width:100%}
+.vname{font-weight:600;font-size:13px;margin-bottom:2px}
+.nopic{width:190px;height:190px;display:flex;align-items:center;justify-content:center;
+  background:#f6f6f6;color:#666;font-size:12px}
 figcaption{font-size:11px;color:#444;overflow-wrap:anywhere}
 .bad{background:#fde2e1}.good{background:#dff3e0}.meh{background:#fff4d6}
 details{margin:0.4em 0}summary{cursor:pointer;font-weight:600}"""

@@ -2,10 +2,12 @@
 
 From a results folder alone (no retraining). The page leads with what a person reads
 first, per dataset: a verdict board (variant × diagnosis, runs counted: what each run
-did, ganbench.metrics.diagnosis), one sample picture per variant (Dirac-GAN runs: their
-trajectories in the (θ, ψ) plane), and the key metrics (the catalogue's summary
-metrics) as small charts, each variant's mean with its 95% bootstrap interval and its
-seeds as dots. Then, per dataset, the training curves averaged over seeds, D's output
+did, ganbench.metrics.diagnosis), the key metrics (the catalogue's summary metrics) as
+small charts of their distribution across seeds (every seed a dot coloured by its
+diagnosis, failed and diverged seeds marked, each variant's mean with its 95% bootstrap
+interval), and per variant one sample picture for each outcome its runs have (Dirac-GAN
+runs: their trajectories in the (θ, ψ) plane). Then, per dataset, the training curves
+averaged over seeds (the losses one axis per objective), D's output
 over the plane beside the optimal D* (2D runs) and the other images runs declare (the
 vanishing probe's curves, ...), and for a swept suite the Sensitivity section
 (ganbench.analysis.sweep_figures). Last, folded, the full tables: every run's
@@ -23,7 +25,8 @@ from ..metrics import catalogue
 from .against_published import published_html
 from .compare import compare, html_tables, numeric_metrics
 from .diagnose import load as load_diagnosed
-from .figures import histories, summary_figure
+from .curve_figures import histories
+from .figures import summary_figure
 from .html import STYLE, details, esc, img_tag
 from .report_sections import tables_section, top_screen, training_section
 from .sensitivity import has_sweep, sensitivity, without_sweep
@@ -56,9 +59,9 @@ def build_html(out: Path) -> tuple[str, bytes]:
              f"<style>{STYLE}</style></head><body>",
              f"<h1>ganbench report: {name}</h1>",
              "<p>" + esc(", ".join(f"{v} {k}" for k, v in counts.items())) +
-             f" runs from <code>{esc(out)}</code>. Per dataset: what each variant did, one "
-             "picture each, the key metrics; then training curves and D against D*; the full "
-             "tables last.</p>"]
+             f" runs from <code>{esc(out)}</code>. Per dataset: what each variant did, the key "
+             "metrics across seeds, a picture of each outcome; then training curves and D "
+             "against D*; the full tables last.</p>"]
     for ds in datasets:
         parts += top_screen(out, str(ds), summary[summary.dataset == ds], hist)
     sens = sensitivity(summary) if swept else pd.DataFrame()

@@ -1,6 +1,6 @@
-"""The report's sections: per dataset the top screen (verdict board, one picture per
-variant, the key metrics with confidence intervals), then its training curves and D
-against D*, and last the full tables, folded and grouped."""
+"""The report's sections: per dataset the top screen (verdict board, the key metrics'
+distributions across seeds, a sample picture per variant and outcome), then its
+training curves and D against D*, and last the full tables, folded and grouped."""
 from __future__ import annotations
 
 import json
@@ -10,8 +10,9 @@ import pandas as pd
 
 from ..layout import SETTING_COLUMN, run_dir
 from ..metrics import catalogue, diagnosis
+from .curve_figures import loss_curves_figure, objectives, shared_curves_figure, variant_colours
 from .diagnose import OUTCOMES, board
-from .figures import curves_figure, discriminator_figure, key_metrics_figure, trajectories_figure
+from .figures import discriminator_figure, key_metrics, key_metrics_figure, trajectories_figure
 from .html import details, esc, figure, img_tag, table
 from .tables import table_rows
 
@@ -63,26 +64,77 @@ def board_html(runs: pd.DataFrame) -> str:
     return "".join(out)
 
 
+def outcome_runs(g: pd.DataFrame) -> list[tuple[str, pd.Series, int]]:
+    """(outcome, the run that shows it, how many runs have it) for each outcome among a
+    variant's runs, in the board's order. The run is the first seed with that outcome
+    not already shown for an earlier one; an outcome whose runs are all shown already
+    (a run both collapsed and oscillating) is named in that picture's caption."""
+    labels = [diagnosis.label_names(d) for d in g["diagnosis"]]
+    shown: set = set()
+    out = []
+    for o in OUTCOMES:
+        carry = [i for i, labs in enumerate(labels) if o in labs]
+        fresh = [i for i in carry if g.run_id.iloc[i] not in shown]
+        if fresh:
+            r = g.iloc[fresh[0]]
+            shown.add(r.run_id)
+            out.append((o, r, len(carry)))
+    return out
+
+
+def _number(v) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def key_numbers(r: pd.Series, metrics: list[str]) -> str:
+    """'modes_captured 6/8, hq_fraction 0.33, fd 0.25': a run's key metrics, with the
+    share of its samples that look like data (what tells collapsed from unlearned)."""
+    parts = []
+    for m in dict.fromkeys(metrics + [q for q, _ in diagnosis.QUALITY]):
+        v = pd.to_numeric(pd.Series([r.get(m)]), errors="coerce").iloc[0]
+        if pd.isna(v):
+            continue
+        total = pd.to_numeric(pd.Series([r.get("modes_total")]), errors="coerce").iloc[0]
+        if m == "modes_captured" and pd.notna(total):
+            parts.append(f"modes {int(v)}/{int(total)}")
+        else:
+            parts.append(f"{m} {_number(float(v))}")
+    return ", ".join(parts)
+
+
 def pictures(out: Path, ds: str, runs: pd.DataFrame, hist: dict) -> str:
-    """One sample picture per variant (its representative run's samples.png), captioned
-    with that run's diagnosis; a Dirac-GAN dataset shows its trajectories instead."""
-    cells = []
+    """Per variant, one sample picture (samples.png) for each outcome its runs have
+    ("3 unconverged, 2 collapsed" shows one of each), captioned with the outcome, the
+    seed, its diagnosis and key numbers; a Dirac-GAN dataset shows its trajectories."""
+    metrics = key_metrics(runs)
+    groups, any_img = [], False
     for var, g in runs.groupby("variant", sort=False):
-        r = representative(g)
-        d = run_dir(out, r.run_id)
-        img = [a for a in declared_artifacts(d) if a["kind"] == "image" and a["file"] == "samples.png"]
-        if img:
-            cells.append(figure(img_tag((d / "samples.png").read_bytes(), f"{r.run_id} samples", 190),
-                                f"{var}: {r['diagnosis']} (seed {r.seed})"))
-    if cells:
-        return "<div class='grid thumbs'>" + "".join(cells) + "</div>"
+        cells = []
+        for o, r, k in outcome_runs(g):
+            d = run_dir(out, r.run_id)
+            img = [a for a in declared_artifacts(d) if a["kind"] == "image" and a["file"] == "samples.png"]
+            said = f"{o} ({k}/{len(g)}) · seed {r.seed}"
+            if str(r["diagnosis"]) != o:
+                said += f": {r['diagnosis']}"
+            nums = key_numbers(r, metrics)
+            caption = said + (f"; {nums}" if nums else "")
+            if img:
+                any_img = True
+                cells.append(figure(img_tag((d / "samples.png").read_bytes(),
+                                            f"{r.run_id} samples ({o})", 190), caption))
+            else:
+                cells.append(figure(f"<div class='nopic'>no samples ({esc(r.status)})</div>", caption))
+        groups.append(f"<div class='vgroup'><div class='vname'>{esc(var)}</div>"
+                      f"<div class='grid thumbs'>{''.join(cells)}</div></div>")
+    if any_img:
+        return "<div class='vgroups'>" + "".join(groups) + "</div>"
     traj = trajectories_figure(ds, runs[runs.status == "ok"], hist)
     return img_tag(traj, f"{ds} Dirac-GAN trajectories") if traj else ""
 
 
 def top_screen(out: Path, ds: str, runs: pd.DataFrame, hist: dict) -> list[str]:
-    """What a person reads first about a dataset: the verdict board beside the key metrics,
-    then one picture per variant."""
+    """What a person reads first about a dataset: the verdict board beside the key metrics'
+    distributions across seeds, then a picture per variant and outcome."""
     n_seeds = runs.groupby("variant").size()
     parts = [f"<h2>{esc(ds)}</h2>",
              f"<p>{len(runs)} runs, {runs.variant.nunique()} variants × "
@@ -91,7 +143,8 @@ def top_screen(out: Path, ds: str, runs: pd.DataFrame, hist: dict) -> list[str]:
              "the tables at the end).</p>"]
     key = key_metrics_figure(ds, runs)
     parts.append("<div class='top'><div>" + board_html(runs) + "</div>" +
-                 (f"<div>{img_tag(key, f'{ds} key metrics with 95% intervals')}</div>" if key else "") +
+                 (f"<div>{img_tag(key, f'{ds} key metrics across seeds, 95% intervals')}</div>"
+                  if key else "") +
                  "</div>")
     parts.append(pictures(out, ds, runs, hist))
     return parts
@@ -101,9 +154,15 @@ def training_section(out: Path, ds: str, runs: pd.DataFrame, hist: dict) -> list
     """A dataset's training curves, D against D* and the other images its runs declare
     (e.g. the vanishing probe's curves), for each variant's representative run."""
     parts = [f"<h2>{esc(ds)}: training, D against D*</h2>"]
-    fig = curves_figure(ds, runs, hist)
+    colours = variant_colours(runs.variant)
+    fig = shared_curves_figure(ds, runs, hist, colours)
     if fig:
         parts.append(img_tag(fig, f"{ds} training curves"))
+    fig = loss_curves_figure(ds, runs, hist, objectives(out, runs), colours)
+    if fig:
+        parts.append("<p>The losses, one pair of panels per objective: each is in its own "
+                     "objective's units, so no loss shares an axis with another objective's.</p>" +
+                     img_tag(fig, f"{ds} training losses per objective"))
     shown_traj = not any((run_dir(out, r) / "samples.png").is_file() for r in runs.run_id)
     if not shown_traj:
         traj = trajectories_figure(ds, runs[runs.status == "ok"], hist)

@@ -6,11 +6,17 @@ numbers and the thresholds that triggered it:
 - ``diverged``: the run blew up (NaN/Inf, or a value beyond 1e6: status ``diverged``),
   or, where the equilibrium is known (Dirac-GAN), its distance to it ended above 2× its
   start;
-- ``collapsed``: at least a quarter of the dataset's modes lost (``modes_total -
-  modes_captured``) and G's samples concentrated on the rest (``modes_effective``, the
-  effective number of modes its samples fall nearest to, at most three quarters of the
-  modes): a diffuse or unsharp G that misses modes only because few of its samples are
-  within 3 std of any is no collapse;
+- ``unlearned``: the coverage counts of a collapse (at least a quarter of the modes lost,
+  G's samples nearest to at most three quarters of them: ``modes_effective``), but
+  almost none of G's samples look like data: ``hq_fraction`` (2D: within 3 std of a
+  mode) or ``precision`` (images: inside the k-NN balls of the real images' features,
+  Kynkäänniemi et al. 2019) below 0.05. G fits no mode: a blob or cloud off the
+  modes, an untrained G, grey noise that a classifier puts in one class;
+- ``collapsed``: the same counts, with G's samples on the modes it covers (that quality
+  measure at least 0.05, or none recorded): G fits a few modes well. A diffuse or
+  unsharp G spread over the data (``modes_effective`` above three quarters of the modes)
+  that misses modes only because few of its samples are within 3 std of any is
+  neither;
 - ``vanishing``: G's gradient fell by a factor of 5 or more over training while D
   rejected most fakes with confidence (``grad_vanish_ratio`` ≤ 1/5 with
   ``d_saturation`` ≥ ½; the vanishing probe on an untrained G shows the saturating
@@ -31,7 +37,8 @@ none). The thresholds are declared once, below (:data:`THRESHOLDS`; the README's
 is generated from them), and calibrated where the answer is known
 (tests/metrics/test_diagnosis.py, tests/test_diagnosis_runs.py): the Dirac-GAN's
 verdicts and eigenvalues, sample sets drawn from the data itself, from some of its
-modes, wider than it or spread over it, mode tracks that flicker or hop, the vanishing
+modes, wider than it, spread over it, off it, an untrained G and grey-noise images
+(docs/diagnosis_never_learned.md has the numbers), mode tracks that flicker or hop, the vanishing
 probe against an untrained G, forced divergence, and simultaneous updates with a large
 step on a 2D Gaussian.
 
@@ -50,8 +57,8 @@ from .dynamics import CONVERGED_BELOW, DIVERGED_ABOVE, END_FRACTION
 from .oscillation import PERIOD_ALPHA, PERSISTS_MIN, is_periodic, red_noise_peak
 
 #: the labels, in the order they are shown; all but ``converged`` are failures
-LABELS = ("diverged", "collapsed", "vanishing", "oscillating", "converged")
-FAILURES = ("diverged", "collapsed", "vanishing", "oscillating")
+LABELS = ("diverged", "unlearned", "collapsed", "vanishing", "oscillating", "converged")
+FAILURES = ("diverged", "unlearned", "collapsed", "vanishing", "oscillating")
 #: the diagnosis of a run with no label
 NO_LABEL = "unconverged"
 #: between the labels' parts of an ``evidence`` cell
@@ -66,7 +73,12 @@ class Threshold:
     rule: str       # how it is used, for the README's table
 
 
-LOST_FRACTION = 0.25       # collapsed: modes lost >= this fraction of the modes
+LOST_FRACTION = 0.25       # collapsed / unlearned: modes lost >= this fraction of the modes
+QUALITY_MIN = 0.05         # unlearned below, collapsed at or above: share of G's samples like data
+#: the measures of "this sample looks like data", by preference: the name, and the words
+#: the evidence uses for it
+QUALITY = (("hq_fraction", "within 3 std of a mode"),
+           ("precision", "inside the real images' k-NN feature balls"))
 VANISH_FACTOR = 5.0        # vanishing: G's gradient fell at least this many times ...
 SATURATED = 0.5            # ... while D(G(z)) < 0.01 on at least this fraction of fakes
 DROPS_MIN = 3              # oscillating: G left modes it held this often
@@ -78,7 +90,13 @@ THRESHOLDS = (
     Threshold("collapsed", "LOST_FRACTION", LOST_FRACTION,
               "modes lost (`modes_total − modes_captured`) ≥ this fraction of `modes_total` "
               "(ring8: 2 of 8; grid25: 7 of 25; stacked digits: 250 of 1000), and "
-              "`modes_effective` ≤ (1 − this)·`modes_total`"),
+              "`modes_effective` ≤ (1 − this)·`modes_total`; with `hq_fraction` (2D) or "
+              "`precision` (images) ≥ `QUALITY_MIN`, or neither recorded"),
+    Threshold("unlearned", "QUALITY_MIN", QUALITY_MIN,
+              "`collapsed`'s mode counts, but `hq_fraction` (2D: within 3 std of a mode) or "
+              "`precision` (images: k-NN precision on the FID features) < this: G fits no "
+              "mode (measured: collapsed runs 0.15–0.33, one real digit class 1.0; blobs and "
+              "clouds off the ring ≤ 0.006, an untrained G and grey noise 0)"),
     Threshold("vanishing", "VANISH_FACTOR", VANISH_FACTOR,
               "G's gradient fell at least this many times: `grad_vanish_ratio` ≤ 1/5 ..."),
     Threshold("vanishing", "SATURATED", SATURATED,
@@ -107,7 +125,7 @@ THRESHOLDS = (
 )
 
 declare(
-    Metric("diagnosis", "what the run did: `diverged`, `collapsed`, `vanishing`, "
+    Metric("diagnosis", "what the run did: `diverged`, `unlearned`, `collapsed`, `vanishing`, "
            "`oscillating`, `converged` (several can apply), or `unconverged` when none does; "
            "the rules and thresholds are under Diagnosis below", order=5),
     Metric("evidence", "per label of `diagnosis`, the numbers and thresholds that triggered it",
@@ -175,9 +193,10 @@ def _dist_eq_text(metrics: dict, history) -> str:
     return f"verdict {metrics.get('verdict')} (dist_eq_final {_g(final)})"
 
 
-def collapsed(metrics: dict) -> Label | None:
-    """Modes lost, and G's samples concentrated on the rest (a diffuse or unsharp G that
-    misses modes only because few of its samples are within 3 std of any is no collapse)."""
+def _lost_modes(metrics: dict) -> tuple[int, int, int, float, float] | None:
+    """(modes lost, modes, lost needed, modes_effective, its ceiling) when the coverage
+    counts are those of a collapse (a quarter of the modes lost, G's samples nearest to at
+    most three quarters of them); None otherwise."""
     captured, total = _num(metrics, "modes_captured"), _num(metrics, "modes_total")
     effective = _num(metrics, "modes_effective")
     if not all(math.isfinite(v) for v in (captured, total, effective)) or total <= 0:
@@ -187,9 +206,69 @@ def collapsed(metrics: dict) -> Label | None:
     keep = (1 - LOST_FRACTION) * total
     if lost < need or effective > keep:
         return None
-    return Label("collapsed", f"{lost} of {int(total)} modes lost (modes_captured {int(captured)}: "
-                 f"≥ {need} lost) and G's samples fall nearest to {_g(effective)} modes' worth "
-                 f"(modes_effective ≤ {_g(keep)})")
+    return lost, int(total), need, effective, keep
+
+
+def quality(metrics: dict) -> tuple[str, float, str] | None:
+    """(name, value, meaning) of the run's share of samples that look like data: the first
+    of :data:`QUALITY` it has (``hq_fraction`` on 2D mixtures, ``precision`` on images)."""
+    for name, meaning in QUALITY:
+        v = _num(metrics, name)
+        if math.isfinite(v):
+            return name, v, meaning
+    return None
+
+
+def _counts_text(lost: int, total: int, need: int, effective: float, keep: float) -> str:
+    return (f"{lost} of {total} modes lost (modes_captured {total - lost}: ≥ {need} lost) and "
+            f"G's samples fall nearest to {_g(effective)} modes' worth (modes_effective ≤ "
+            f"{_g(keep)})")
+
+
+def _best_during(history, name: str) -> str:
+    """'; never ≥ 0.05 during training (best 0.04, step 100)': the best value of a quality
+    measure over the run's evaluations, when its history has them."""
+    if history is None or name not in history or "step" not in history:
+        return ""
+    h = history[["step", name]].dropna()
+    if len(h) < 2:
+        return ""
+    i = h[name].to_numpy(dtype=float).argmax()
+    best, step = float(h[name].iloc[i]), int(h["step"].iloc[i])
+    if best < QUALITY_MIN:
+        return f"; never ≥ {QUALITY_MIN:g} during training (best {_g(best)}, step {step})"
+    return f"; it had {_g(best)} at step {step} (≥ {QUALITY_MIN:g}): G has left the data since"
+
+
+def collapsed(metrics: dict) -> Label | None:
+    """Modes lost and G's samples concentrated on the rest, where they look like data (a
+    diffuse or unsharp G that misses modes only because few of its samples are within
+    3 std of any is no collapse; one whose samples are nowhere near the data is
+    ``unlearned``)."""
+    counts = _lost_modes(metrics)
+    if counts is None:
+        return None
+    q = quality(metrics)
+    if q is not None and q[1] < QUALITY_MIN:
+        return None
+    fits = (f", where they look like data ({q[0]} {_g(q[1])} ≥ {QUALITY_MIN:g}: {q[2]})"
+            if q else " (no measure of sample quality: a G that never learned would read "
+                      "the same)")
+    return Label("collapsed", _counts_text(*counts) + fits)
+
+
+def unlearned(metrics: dict, history=None) -> Label | None:
+    """The counts of a collapse, but almost none of G's samples look like data: G fits no
+    mode (a blob or a cloud off the modes, an untrained G, grey noise that a classifier
+    puts in one class)."""
+    counts = _lost_modes(metrics)
+    q = quality(metrics)
+    if counts is None or q is None or q[1] >= QUALITY_MIN:
+        return None
+    name, value, meaning = q
+    return Label("unlearned", _counts_text(*counts) + f", but only {_g(100 * value)}% of its "
+                 f"samples look like data ({name} {_g(value)} < {QUALITY_MIN:g}: {meaning}): "
+                 f"G fits no mode" + _best_during(history, name))
 
 
 def vanishing(metrics: dict) -> Label | None:
@@ -258,7 +337,7 @@ def diagnose(metrics: dict, status: str = "ok", history=None, diverged_at=None) 
         return []
     found = [diverged(metrics, status, history, diverged_at)]
     if status == "ok":
-        found += [collapsed(metrics), vanishing(metrics), oscillating(metrics, history),
+        found += [unlearned(metrics, history), collapsed(metrics), vanishing(metrics), oscillating(metrics, history),
                   converged(metrics, history)[0]]
     return [lab for lab in found if lab is not None]
 

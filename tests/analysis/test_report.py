@@ -56,7 +56,13 @@ def report(tmp_path_factory):
     from ganbench.runs.store import summary_frame
     import json
     recs = [json.loads(p.read_text()) for p in sorted(out.glob("runs/*/metrics.json"))]
-    summary_frame(recs).to_csv(out / "summary.csv", index=False)
+    s = summary_frame(recs)
+    # two outcomes for one variant, whatever the tiny runs did: the report reads the labels
+    # from summary.csv
+    for seed, label in ((0, "unconverged"), (1, "collapsed, oscillating")):
+        s.loc[s.run_id == f"ring8__nonsaturating__seed{seed}", "diagnosis"] = label
+    s.loc[s.variant == "lsgan", "diagnosis"] = "unconverged"
+    s.to_csv(out / "summary.csv", index=False)
     assert run_cli("report", str(out)) == 0
     return out
 
@@ -69,7 +75,8 @@ def test_report_is_one_file_with_embedded_images(report):
     assert any("D and D*" in a for a in alts)
     assert any("Dirac-GAN trajectories" in a for a in alts)
     assert any("samples" in a for a in alts) and "summary figure" in alts
-    assert any("key metrics with 95% intervals" in a for a in alts)
+    assert any("key metrics across seeds, 95% intervals" in a for a in alts)
+    assert any("training losses per objective" in a for a in alts)
     for _, data in imgs:
         assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
     assert not re.search(r'(src|href)="(http|file|/)', page)     # nothing loaded from outside
@@ -93,6 +100,60 @@ def test_report_leads_with_verdicts_and_pictures_and_folds_the_tables(report):
     s = pd.read_csv(report / "summary.csv")
     for _, r in s.iterrows():                       # every run's diagnosis is on the page
         assert f"<td class=\"l\">{r.run_id}</td><td class=\"l\">{r.diagnosis}</td>" in folded
+
+
+def test_a_variant_shows_one_picture_per_outcome_captioned(report):
+    """nonsaturating has 1 unconverged and 1 collapsed-and-oscillating seed: two pictures, in
+    the board's order, each captioned with its outcome, the seed and its numbers;
+    lsgan (both unconverged) one."""
+    page = (report / "report.html").read_text()
+    top = page[:page.index("<h2>Tables</h2>")]
+
+    def group(var):                 # a variant's pictures: its box up to the box's end
+        return top.split(f"<div class='vname'>{var}</div>", 1)[1].split("</div></div>", 1)[0]
+    group, lsgan = group("nonsaturating"), group("lsgan")
+    alts = re.findall(r'<img alt="([^"]*)"', group)
+    assert alts == ["ring8__nonsaturating__seed1 samples (collapsed)",
+                    "ring8__nonsaturating__seed0 samples (unconverged)"]
+    caps = re.findall(r"<figcaption>([^<]*)</figcaption>", group)
+    assert caps[0].startswith("collapsed (1/2) · seed 1: collapsed, oscillating; modes ")
+    assert caps[1].startswith("unconverged (1/2) · seed 0; modes ") and "hq_fraction" in caps[1]
+    assert len(re.findall(r'<img alt="ring8__lsgan', lsgan)) == 1
+
+
+def test_outcome_runs_shows_each_outcome_once_with_a_fresh_run_where_there_is_one():
+    from ganbench.analysis.report_sections import outcome_runs
+    g = pd.DataFrame({"run_id": list("abcde"), "seed": range(5), "status": "ok",
+                      "diagnosis": ["unconverged", "collapsed, oscillating", "unconverged",
+                                    "oscillating", "collapsed"]})
+    got = [(o, r.run_id, k) for o, r, k in outcome_runs(g)]
+    assert got == [("collapsed", "b", 2), ("oscillating", "d", 2), ("unconverged", "a", 2)]
+    # the only oscillating run is the collapsed one already shown: named in its caption
+    got = [(o, r.run_id) for o, r, _ in outcome_runs(g.iloc[:3])]
+    assert got == [("collapsed", "b"), ("unconverged", "a")]
+    failed = pd.DataFrame({"run_id": ["f"], "seed": [0], "status": ["failed"], "diagnosis": ["failed"]})
+    assert [o for o, _, _ in outcome_runs(failed)] == ["failed"]
+
+
+def test_losses_are_drawn_one_axis_per_objective(report):
+    """The variants' objectives from their config.json: variants sharing an objective share
+    the loss panels (r1 is non-saturating + R1), the others have their own."""
+    from ganbench.analysis.curve_figures import objectives
+    s = pd.read_csv(report / "summary.csv")
+    assert objectives(report, s) == {"nonsaturating": "nonsaturating", "lsgan": "lsgan",
+                                     "minimax_sim": "minimax", "r1": "nonsaturating"}
+
+
+def test_key_metrics_figure_draws_failed_and_diverged_seeds():
+    """A failed seed (no values) and a diverged one are drawn, not dropped."""
+    from ganbench.analysis.figures import key_metrics_figure, outcome
+    runs = pd.DataFrame({"run_id": list("abcd"), "dataset": "ring8", "variant": ["v", "v", "w", "w"],
+                         "seed": [0, 1, 0, 1], "status": ["ok", "failed", "diverged", "ok"],
+                         "diagnosis": ["unlearned", "failed", "diverged", "converged, oscillating"],
+                         "modes_captured": [0, np.nan, 3, 8], "modes_total": 8})
+    assert [outcome(d, st) for d, st in zip(runs.diagnosis, runs.status)] == \
+        ["unlearned", "failed", "diverged", "oscillating"]
+    assert key_metrics_figure("ring8", runs)[:4] == b"\x89PNG"
 
 
 def test_discriminator_map_holds_d_and_d_star(report):

@@ -1,6 +1,6 @@
 """The diagnosis's thresholds, calibrated where the answer is known: sample sets drawn from
-the data itself, from some of its modes, spread thinly or diffusely over it; mode
-tracks that flicker or hop; gradient curves. (The runs that calibrate it for real, the
+the data itself, from some of its modes, spread thinly or diffusely over it, off it, an
+untrained generator; mode tracks that flicker or hop; gradient curves. (The runs that calibrate it for real, the
 Dirac-GAN, the vanishing probe, forced divergence and an oscillating 2D game, are in
 tests/test_diagnosis_runs.py.)"""
 import math
@@ -92,12 +92,101 @@ def test_a_diffuse_or_unsharp_generator_is_not_collapsed(ring):
         assert "collapsed" not in names(diagnose(m))
 
 
-def test_a_generator_off_the_data_lost_every_mode(ring):
-    """One blob between two modes (the collapse pictured in the sensitivity runs)."""
+def test_a_blob_off_the_data_is_unlearned_not_collapsed(ring):
+    """One blob between two modes (what plain non-saturating runs of suites/ci.yaml and
+    mog.yaml end as on some ring8 seeds): every mode lost, samples nearest to one or two,
+    none within 3 std of a mode. G fits no mode: unlearned, not collapsed."""
     fake = torch.tensor([1.6, 0.6]) + 0.15 * torch.randn(2500, 2, generator=torch.Generator().manual_seed(3))
     m = scored(ring, fake)
+    assert m["hq_fraction"] == 0 and m["modes_effective"] <= 2
     labels = diagnose(m)
-    assert names(labels) == ["collapsed"] and labels[0].evidence.startswith("8 of 8 modes lost")
+    assert names(labels) == ["unlearned"]
+    assert labels[0].evidence.startswith("8 of 8 modes lost")
+    assert "hq_fraction 0 < 0.05" in labels[0].evidence
+
+
+def untrained_samples(ds, n_seeds=5, n=2500):
+    """What the MLP generator of suites/mog.yaml outputs before any training, per seed."""
+    from ganbench.models import build_model, generators
+    init = [torch.Generator().manual_seed(s) for s in range(n_seeds)]
+    G = build_model(generators, {"name": "mlp", "width": 64, "depth": 3, "z_dim": 16,
+                                 "activation": "relu"}, "generator", ds, init)
+    with torch.no_grad():
+        return G(torch.randn(n_seeds, n, 16, generator=torch.Generator().manual_seed(9)))
+
+
+def test_an_untrained_generator_is_unlearned_on_the_ring(ring):
+    """At initialisation G's samples are a small blob near 0 (std ~0.025): no sample
+    within 3 std of a ring mode (hq 0), nearest to 1.2-3 modes' worth (measured)."""
+    for s, fake in enumerate(untrained_samples(ring)):
+        m = scored(ring, fake, seed=s)
+        assert m["hq_fraction"] == 0 and m["modes_captured"] == 0
+        assert names(diagnose(m)) == ["unlearned"], m
+
+
+def test_an_untrained_generator_on_the_grid_sits_on_its_centre_mode():
+    """The limit of any rule on G's samples alone: on grid25 the same untrained blob lies
+    on the centre mode (0, 0), whose std (0.05) is wider than the blob, so its samples are
+    those of a G that fits one mode (hq 0.62-1.0 measured): collapsed."""
+    ds = datasets.build("grid25")
+    for s, fake in enumerate(untrained_samples(ds)):
+        m = scored(ds, fake, seed=s)
+        assert m["modes_captured"] == 1 and m["hq_fraction"] > 0.5
+        assert names(diagnose(m)) == ["collapsed"], m
+
+
+def test_a_diffuse_cloud_is_unlearned_where_it_covers_a_few_modes(ring):
+    """A Gaussian cloud (std 1) over the lower half of the ring: samples nearest to ~5
+    modes' worth (5.15; the issue's example had 4.6), almost none within 3 std of one
+    (hq 0.0044): unlearned. The same
+    cloud over the whole ring (std 1.5, centred) is nearest to every mode evenly
+    (modes_effective ~8): it has learned where the data is, not its modes; neither
+    collapsed nor unlearned (unconverged), as before."""
+    g = torch.Generator().manual_seed(4)
+    half = torch.tensor([0.0, -1.2]) + 1.0 * torch.randn(2500, 2, generator=g)
+    m = scored(ring, half)
+    assert 3.5 < m["modes_effective"] < 6 and m["hq_fraction"] < 0.01
+    assert names(diagnose(m)) == ["unlearned"]
+    whole = 1.5 * torch.randn(2500, 2, generator=g)
+    m = scored(ring, whole)
+    assert m["modes_effective"] > 7.5 and m["hq_fraction"] < 0.01
+    assert diagnose(m) == []
+
+
+@pytest.mark.parametrize("kept", [[0, 4], [1, 2, 3]])
+def test_collapse_onto_modes_holds_until_samples_are_about_9x_wider_than_a_mode(ring, kept):
+    """A G on 2 or 3 modes: collapsed while its samples look like data. Samples k× the
+    mode's std wide are within 3 std with probability 1 - exp(-4.5/k²) (2D), so
+    QUALITY_MIN 0.05 sits at k = 9.4: 6× wide is still collapsed (hq 0.12; the collapsed
+    runs of suites/mog.yaml have 0.15-0.33), 12× wide fits no mode (hq 0.03)."""
+    for k, label in ((1, "collapsed"), (6, "collapsed"), (12, "unlearned")):
+        m = scored(ring, from_modes(ring, kept, scale=k))
+        assert m["hq_fraction"] == pytest.approx(1 - math.exp(-4.5 / k**2), abs=0.015)
+        assert names(diagnose(m)) == [label], (k, m)
+    assert math.sqrt(-4.5 / math.log(1 - diagnosis.QUALITY_MIN)) == pytest.approx(9.37, abs=0.01)
+
+
+def test_unlearned_evidence_says_whether_g_ever_had_data_like_samples():
+    m = {"modes_captured": 0, "modes_total": 8, "modes_effective": 1.0, "hq_fraction": 0.0}
+    never = pd.DataFrame({"step": [100, 200, 300], "hq_fraction": [0.02, 0.035, 0.0]})
+    ev = columns(m, history=never)["evidence"]
+    assert ev.startswith("unlearned: 8 of 8 modes lost") and "never ≥ 0.05 during training " \
+        "(best 0.035, step 200)" in ev
+    lost = pd.DataFrame({"step": [100, 200, 300], "hq_fraction": [0.02, 0.6, 0.0]})
+    assert "it had 0.6 at step 200 (≥ 0.05): G has left the data since" in \
+        columns(m, history=lost)["evidence"]
+
+
+def test_images_use_precision_and_without_a_quality_measure_collapse_says_so():
+    """Class coverage of digit images: grey noise that the classifier puts in one class
+    has precision 0 (measured with the digit classifier's features, in
+    tests/test_diagnosis_runs.py), one real class 1.0."""
+    counts = {"modes_captured": 1, "modes_total": 10, "modes_effective": 1.0}
+    assert names(diagnose({**counts, "precision": 0.0})) == ["unlearned"]
+    lab = diagnose({**counts, "precision": 1.0})
+    assert names(lab) == ["collapsed"] and "precision 1 ≥ 0.05" in lab[0].evidence
+    lab = diagnose(counts)              # no quality measure recorded: read as before
+    assert names(lab) == ["collapsed"] and "no measure of sample quality" in lab[0].evidence
 
 
 def test_flickering_thin_coverage_is_no_mode_drop():
@@ -163,3 +252,4 @@ def test_failed_runs_have_no_labels_and_the_thresholds_table_lists_every_thresho
     for t in diagnosis.THRESHOLDS:
         assert f"`{t.name}`" in table
     assert diagnosis.is_failure("collapsed, oscillating") and not diagnosis.is_failure("converged")
+    assert diagnosis.is_failure("unlearned, vanishing")
