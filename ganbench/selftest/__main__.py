@@ -119,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"ganbench.selftest: {name} ...", file=sys.stderr, flush=True)
         parts[name] = guarded(runs[name])
-    verdict = "failed" if any(p["status"] == "failed" for p in parts.values()) else "passed"
+    statuses = {p["status"] for p in parts.values()}
+    verdict = "failed" if "failed" in statuses else "passed" if "passed" in statuses else "skipped"
     report = {"device": device, "verdict": verdict, "wall_s": round(time.perf_counter() - t0, 1),
               "started": started,
               "command": "python -m ganbench.selftest " + " ".join(sys.argv[1:] if argv is None else argv),
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
               "report": str(out / "selftest.json")}
     (out / "selftest.json").write_text(json.dumps(report, indent=1, default=str))
     print(summary(report))
-    return 0 if verdict == "passed" else 1
+    return 1 if verdict == "failed" else 0
 
 
 if __name__ == "__main__":
