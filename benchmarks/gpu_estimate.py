@@ -11,7 +11,8 @@ on the pixels), and its evaluations are not timed (they need the real classifier
 
 For every stacked group of suites/mog.yaml and suites/digits.yaml (as ``ganbench run``
 forms them) one training step is profiled with torch.profiler for the aten operations
-that would each be a kernel launch on a GPU (leaf operations, views left out; the CPU
+that would each be a kernel launch on a GPU (the lowest operations that do work, views
+left out: ganbench.profiling; the CPU
 count is a proxy: foreach ops that are one kernel on a GPU count once per tensor here),
 and the FLOPs of another step's matmuls and convolutions, forward and backward, are
 counted with torch.utils.flop_counter's formulas (element-wise work is left out: small

@@ -20,27 +20,13 @@ import tempfile
 import time
 
 import torch
-from torch.profiler import ProfilerActivity, profile
 
 import ganbench.game as game
 import ganbench.updates as updates
 from ganbench.config.suite import parse_suite
 from ganbench.harness.loop import Loop
+from ganbench.profiling import aten_kernels
 from ganbench.streams import SeedStreams
-
-#: aten ops that launch no kernel on a GPU (views, metadata, allocation)
-NO_KERNEL = {"aten::view", "aten::reshape", "aten::_reshape_alias", "aten::as_strided",
-             "aten::expand", "aten::unsqueeze", "aten::squeeze", "aten::transpose", "aten::t",
-             "aten::permute", "aten::select", "aten::slice", "aten::detach", "aten::alias",
-             "aten::_unsafe_view", "aten::empty", "aten::empty_like", "aten::empty_strided",
-             "aten::resolve_conj", "aten::resolve_neg", "aten::flatten", "aten::unflatten",
-             "aten::split", "aten::split_with_sizes", "aten::narrow", "aten::lift_fresh",
-             "aten::result_type", "aten::is_nonzero", "aten::to", "aten::_to_copy_noop",
-             "aten::set_", "aten::unbind", "aten::chunk", "aten::expand_as", "aten::view_as",
-             "aten::contiguous", "aten::numpy_T", "aten::matrix_H", "aten::conj", "aten::_conj",
-             "aten::_neg_view", "aten::squeeze_", "aten::unsqueeze_", "aten::t_",
-             "aten::_has_compatible_shallow_copy_type", "aten::item", "aten::zero_"}
-
 
 def old_sqnorm(grads):
     """The norm before: three kernels per parameter."""
@@ -87,14 +73,11 @@ def sampling_rate(loop: Loop, steps: int) -> float:
 
 
 def kernels_per_step(loop: Loop) -> int:
+    """Kernel launches of one training step (the second: the first makes optimizer state),
+    counted as aten ops (ganbench.profiling.kernel_ops)."""
     hist = torch.empty(3, len(loop.seeds), len(loop.columns))
     loop.step(0, hist)
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        loop.step(1, hist)
-    # leaf aten ops (no aten op below them) that are not views
-    events = [e for e in prof.events() if e.name.startswith("aten::")]
-    parents = {id(e.cpu_parent) for e in events if e.cpu_parent is not None}
-    return sum(1 for e in events if id(e) not in parents and e.name not in NO_KERNEL)
+    return aten_kernels(lambda: loop.step(1, hist))
 
 
 MLP = {"defaults": {"steps": 20000, "eval_every": 20000, "batch_size": 128, "n_eval": 100,

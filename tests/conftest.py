@@ -35,6 +35,8 @@ E2E = [
     "tests/harness/test_features.py::test_inception_plumbing_with_random_weights",
     "tests/analysis/test_report.py::test_report_renders_in_headless_chromium",
     "tests/test_readme.py::test_the_readmes_test_command_runs_every_test_but_the_slow_ones",
+    "tests/test_selftest.py::test_the_cpu_selftest_runs_every_part_and_reports",   # the CPU self-test
+    "tests/test_readme_tables.py::test_a_tiny_table_is_regenerated_written_and_recorded",
 ]
 
 

@@ -3,11 +3,11 @@ included), and each layer imports only the layers below it.
 
     python tests/test_layering.py      # prints the module graph, layer by layer
 
-Layers, bottom up: errors, interrupts, registry, layout, streams, metrics (pure: nothing
-else of ganbench), published (the papers' numbers as data files and their loader)
+Layers, bottom up: errors, interrupts, registry, layout, streams, profiling, metrics (pure:
+nothing else of ganbench), published (the papers' numbers as data files and their loader)
 < data, models, objectives, regularizers, optimizers, game, updates (the game pieces)
 < harness < config < runs < cli, testing, monitor (a user's own loop, written as a run
-folder); analysis reads results files and the metric catalogue (and the published
+folder), selftest; analysis reads results files and the metric catalogue (and the published
 numbers) only (no torch, no harness).
 
 Inside, data flows one way too: config resolves a suite into RunSpecs, each with a typed
@@ -37,6 +37,7 @@ ALLOWED = {
     "metrics": set(),
     "published": {"errors"},
     "streams": set(),
+    "profiling": set(),
     "data": {"registry", "errors"},
     "models": {"registry", "errors"},
     "regularizers": {"registry", "errors", "streams"},
@@ -56,6 +57,7 @@ ALLOWED = {
             "models", "objectives", "optimizers", "schedules", "regularizers", "updates", "published"},
     "testing": {"analysis", "metrics", "runs"},
     "monitor": {"errors", "layout", "metrics", "data", "objectives", "harness", "config", "runs"},
+    "selftest": {"errors", "layout", "profiling", "harness", "config", "runs"},
     "__init__": {"runs", "harness", "monitor"},
 }
 
