@@ -11,7 +11,7 @@ import pytest
 import torch
 import yaml
 
-from digit_fixtures import digits, extractor  # noqa: F401  (fixtures)
+from helpers.digit_fixtures import digits, extractor  # noqa: F401  (fixtures)
 from ganbench import run
 from ganbench.metrics import diagnosis
 

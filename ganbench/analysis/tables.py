@@ -113,8 +113,8 @@ def key_metrics(table: pd.DataFrame) -> list[str]:
 
 def key_text(summary: pd.DataFrame) -> str:
     """The short table for the terminal, from a summary: per (dataset, variant) the runs
-    that ended ok of all (``ok/N``), the key metrics' mean ± std over the seeds with a
-    value, and what the runs did (``diagnosis``: seeds per label, ``;`` between labels,
+    that ended ok of all (``ok/N``), the key metrics' mean ± std over every seed (a failed
+    or diverged seed counted by the rule of :mod:`ganbench.analysis.seeds`), and what the runs did (``diagnosis``: seeds per label, ``;`` between labels,
     since one label may be two, ``collapsed, oscillating``), aligned."""
     table = aggregate(summary)
     metrics = key_metrics(table)

@@ -2,7 +2,7 @@
 with the diagnosis's labels (unlearned among them)."""
 import pandas as pd
 
-from test_cli import run_cli
+from helpers.cli import run_cli
 
 EVIDENCE = {"unlearned": "unlearned: 8 of 8 modes lost (modes_captured 0: ≥ 2 lost) and G's samples "
                          "fall nearest to 1 modes' worth (modes_effective ≤ 6), but only 0% of its "

@@ -24,8 +24,11 @@ def test_key_text_by_hand():
     assert key_metrics(table) == ["modes_captured", "hq_fraction"]
     head, rule, a, b = key_text(summary()).splitlines()
     assert head.split() == ["dataset", "variant", "ok/N", "modes_captured", "hq_fraction", "diagnosis"]
-    std = math.sqrt(((6 - 7) ** 2 + (8 - 7) ** 2) / 1)          # sample std of 6 and 8: 1.41
-    assert a.split() == ["ring8", "a", "2/3", "7", "±", f"{std:.3g}", "0.6", "±", "0.141",
+    # every seed counts: the failed seed takes the worst value of each metric (0 modes, hq 0)
+    m = (6 + 8 + 0) / 3
+    std = math.sqrt(((6 - m) ** 2 + (8 - m) ** 2 + (0 - m) ** 2) / 2)      # 4.16
+    hq_std = math.sqrt(((0.5 - 0.4) ** 2 + (0.7 - 0.4) ** 2 + 0.4 ** 2) / 2)  # 0.361
+    assert a.split() == ["ring8", "a", "2/3", f"{m:.3g}", "±", f"{std:.3g}", "0.4", "±", f"{hq_std:.3g}",
                          "1", "collapsed,", "oscillating;", "1", "converged"]
     assert b.split() == ["ring8", "b", "3/3", "8", "±", "0", "0.9", "±", "0", "3", "converged"]
     # aligned: every column starts where its header does

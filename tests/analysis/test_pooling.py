@@ -5,13 +5,13 @@ import json
 import pandas as pd
 import pytest
 
-from conftest import TINY
+from helpers.cli import TINY
 from ganbench.analysis.compare import load_summaries
 from ganbench.config.suite import load_suite
 from ganbench.harness.loop import SeedResult
 from ganbench.layout import settings_hash
 from ganbench.runs.store import run_files, write_run
-from test_cli import run_cli
+from helpers.cli import run_cli
 
 
 def specs(tmp_path, text=TINY, name="s.yaml"):
