@@ -125,7 +125,9 @@ def fails(summary: pd.DataFrame, baseline: dict, variants: list[str], outs) -> l
 
 
 def blocks_of(summary: pd.DataFrame, n: int, count: int) -> list[pd.DataFrame]:
+    """The first ``count`` blocks of ``n`` seeds (fewer when the pool holds fewer)."""
     seeds = sorted(summary.seed.unique())
+    count = min(count, len(seeds) // n)
     return [summary[summary.seed.isin(seeds[i * n:(i + 1) * n])] for i in range(count)]
 
 
@@ -197,6 +199,9 @@ def main(argv=None) -> pd.DataFrame:
     ap.add_argument("--baseline", default=str(ROOT / "results" / "baselines" / "ci.yaml"))
     ap.add_argument("--out", default=str(ROOT / "results" / "gate_operating"))
     ap.add_argument("--blocks", type=int, default=20)
+    ap.add_argument("--power-blocks", type=int, default=None,
+                    help="blocks per regression (default --blocks): the first ones of the "
+                         "unchanged pool's seeds")
     ap.add_argument("--first-seed", type=int, default=1000)
     ap.add_argument("--conditions", default=",".join(CONDITIONS))
     ap.add_argument("--lock", default=None, help="a file to flock while training")
@@ -217,13 +222,15 @@ def main(argv=None) -> pd.DataFrame:
         names.insert(0, "unchanged")
     t0 = time.perf_counter()
     pools = {}
+    power = a.blocks if a.power_blocks is None else min(a.power_blocks, a.blocks)
     for name in names:
+        own = seeds if name == "unchanged" else seeds[:power * n]
         folders = [out / name / v for v in condition(raw, name)[0]] if a.analyse_only else \
-            run_pool(raw, name, seeds, out, a.lock, a.executor)
+            run_pool(raw, name, own, out, a.lock, a.executor)
         pools[name] = (load_summaries(folders), folders)
     table = measure(raw, baseline, pools, n, a.blocks, not a.no_rotate)
     head = (f"Gate operating characteristic: {a.suite} ({n} seeds a block, {a.blocks} blocks of "
-            f"fresh seeds {seeds[0]}..{seeds[-1]}) against {a.baseline}; {environment()}; "
+            f"fresh seeds {seeds[0]}..{seeds[-1]}; {power} blocks per regression) against {a.baseline}; {environment()}; "
             f"{time.perf_counter() - t0:.0f} s.")
     md = to_markdown(table, head)
     out.mkdir(parents=True, exist_ok=True)
