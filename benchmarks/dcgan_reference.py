@@ -5,8 +5,8 @@ loop as the PyTorch examples do), on the same data and settings, at equal steps.
 issue 14); ``ganbench_d_batch`` (D with batch norm, real and fake batches apart: the
 default without a gradient penalty). ``--ablate`` adds ``ganbench_d_batch_joint``
 (batch norm, real and fake in one D batch, as ganbench did before the fix),
-``ganbench_d_layer`` and the reference rows below. The numbers as printed are in the
-README ("The DCGAN's discriminator").
+``ganbench_d_layer`` and the reference rows below. The numbers as printed are in
+docs/images.md ("The DCGAN's discriminator").
 
     python benchmarks/dcgan_reference.py                  # the side-by-side check
     python benchmarks/dcgan_reference.py --ablate         # + one difference at a time

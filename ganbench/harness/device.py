@@ -2,7 +2,7 @@
 settings, and what a run records about where it ran (device name, torch, CUDA and
 cuDNN versions) in its config.json.
 
-What is bit-for-bit repeatable (the README's GPU section): the same suite on the same
+What is bit-for-bit repeatable (docs/devices.md, On a GPU): the same suite on the same
 CPU (same torch, same thread count) gives the same numbers; on a GPU, the same GPU
 model, driver, torch/CUDA/cuDNN versions and ``--deterministic`` give the same numbers;
 a CPU run and a GPU run never match (their random streams differ, and their kernels

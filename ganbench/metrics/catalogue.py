@@ -2,7 +2,7 @@
 
 Each module of :mod:`ganbench.metrics` declares the metrics it computes with
 :func:`declare`, next to the functions that compute them: the column name, a one-line
-doc (the README's column table is generated from it, and a test keeps the two in
+doc (docs/guide.md's column table is generated from it, and a test keeps the two in
 sync), the better direction, the column order, the default ``ganbench check`` rule,
 and whether the report draws it as a training curve or in its summary figure.
 It also says what the statistics need (docs/statistics.md): on which kinds of dataset
@@ -161,7 +161,7 @@ def summary_metrics() -> list[str]:
 
 
 def markdown_table() -> str:
-    """The README's column table rows, one per summary column, from the declarations."""
+    """docs/guide.md's column table rows, one per summary column, from the declarations."""
     rows = [f"| `{m.name.replace('{c}', '<c>')}` | {m.doc.replace('|', chr(92) + '|')} |"
             for m in metrics() if m.column]
     return "\n".join(rows) + "\n"

@@ -33,7 +33,7 @@ numbers and the thresholds that triggered it:
 
 A run with no label is ``unconverged``: no failure found, and not shown to be near the
 equilibrium (its evidence says which measure is above its threshold, or that it has
-none). The thresholds are declared once, below (:data:`THRESHOLDS`; the README's table
+none). The thresholds are declared once, below (:data:`THRESHOLDS`; docs/diagnosis.md's table
 is generated from them), and calibrated where the answer is known
 (tests/metrics/test_diagnosis.py, tests/test_diagnosis_runs.py): the Dirac-GAN's
 verdicts and eigenvalues, sample sets drawn from the data itself, from some of its
@@ -70,7 +70,7 @@ class Threshold:
     label: str
     name: str
     value: float
-    rule: str       # how it is used, for the README's table
+    rule: str       # how it is used, for docs/diagnosis.md's table
 
 
 LOST_FRACTION = 0.25       # collapsed / unlearned: modes lost >= this fraction of the modes
@@ -386,7 +386,7 @@ def is_failure(diagnosis, fail_on=FAILURES) -> bool:
 
 
 def thresholds_markdown() -> str:
-    """The README's table of thresholds, from :data:`THRESHOLDS`."""
+    """docs/diagnosis.md's table of thresholds, from :data:`THRESHOLDS`."""
     rows = ["| label | threshold | value | rule |", "|---|---|---|---|"]
     rows += [f"| `{t.label}` | `{t.name}` | {t.value:g} | {t.rule} |" for t in THRESHOLDS]
     return "\n".join(rows) + "\n"
