@@ -94,23 +94,11 @@ DCGAN_LABELS = {
 
 TABLES = [
     suite_table("flagship", "README.md",
-                "| dataset | variant | ok/div/fail | modes_captured | hq_fraction | reverse_kl | fd | jsd | "
+                "| dataset | variant | ok/N | modes_captured | hq_fraction | reverse_kl | fd | jsd | "
                 "d_star_gap | grad_vanish_ratio | nash_gap | osc_amplitude |", "suites/mog.yaml",
                 rows=lambda r: r["dataset"] == "ring8", documented="6 min 52 s"),
-    Table("compare_mog", "docs/guide.md",
-          "| metric | variant | n | mean ± std | 95% CI | rank | p vs nonsaturating | vs reference |",
-          [run_suite("suites/mog.yaml", "mog"),
-           ["ganbench", "compare", "{work}/mog", "--metric", "modes_captured", "--metric", "reverse_kl"]],
-          "stdout", section="ring8", documented="6 min 52 s (the flagship)"),
-    Table("check_ci_lr100", "docs/guide.md",
-          "| dataset | variant | metric | rule | baseline | now | p_value | verdict |",
-          [run_suite("suites/ci.yaml", "ci_lr100", "--set", "defaults.optimizer.lr=0.1"),
-           ["ganbench", "check", "{work}/ci_lr100", "--baseline", "results/baselines/ci.yaml"]],
-          "stdout", ok_codes=(0, 1), documented="1 min 52 s",
-          # the regressions, and the one row that passes (wgan_gp sets its own lr)
-          rows=lambda r: r["verdict"] != "ok" or (r["variant"], r["metric"]) == ("wgan_gp", "modes_captured")),
     suite_table("mog_converged", "docs/suites.md",
-                "| dataset | variant | ok/div/fail | diagnosis | modes_captured | hq_fraction | reverse_kl | "
+                "| dataset | variant | ok/N | diagnosis | modes_captured | hq_fraction | reverse_kl | "
                 "jsd | nash_gap | mode_hops |", "suites/mog_converged.yaml", documented="25 min 37 s"),
     Table("sensitivity", "docs/suites.md",
           "| dataset | variant | success rate [95% CI] | median [IQR] over settings | best setting: modes | "
@@ -129,17 +117,17 @@ TABLES = [
             "modes_captured", "--metric", "hq_fraction", "--metric", "reverse_kl"]],
           "stdout", section="ring8", documented="28 min 37 s"),
     suite_table("digits", "docs/images.md",
-                "| dataset | variant | ok/div/fail | diagnosis | fid | kid | modes_captured | reverse_kl | "
+                "| dataset | variant | ok/N | diagnosis | fid | kid | modes_captured | reverse_kl | "
                 "d_saturation | grad_vanish_ratio |", "suites/digits.yaml", documented="18 min 52 s"),
     suite_table("stacked_digits", "docs/images.md",
-                "| dataset | variant | ok/div/fail | fid | kid | modes_captured | reverse_kl | "
+                "| dataset | variant | ok/N | fid | kid | modes_captured | reverse_kl | "
                 "grad_vanish_ratio | osc_amplitude |", "suites/stacked_digits.yaml",
                 documented="about 12 min (docs/devices.md)"),
     Table("dcgan_reference", "docs/images.md",
           "| run | seed 0: std / fid / classes | seed 1: std / fid / classes |",
           [["python", "benchmarks/dcgan_reference.py", "--ablate", "--out", "{work}/dcgan_reference"]],
           "stdout", labels=DCGAN_LABELS, documented="about 20 min, --ablate about an hour more"),
-    suite_table("dirac", "docs/theory.md", "| variant | ok/div/fail | verdict | eig_max_real | dist_eq_final |",
+    suite_table("dirac", "docs/theory.md", "| variant | ok/N | verdict | eig_max_real | dist_eq_final |",
                 "suites/dirac.yaml", documented="1 min 43 s"),
 ]
 
