@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from ..errors import InputError
-from ..layout import SUMMARY_COLUMNS, is_run_column
+from ..layout import SETTINGS_HASH_COLUMN, SUMMARY_COLUMNS, is_run_column
 from ..metrics.catalogue import direction, is_loss_units, key_metrics, order_key
 from .aggregates import (iqm, mean_prob_improvement, prob_improvement,
                          prob_improvement_interval, summarize)
@@ -68,13 +68,21 @@ def load_summaries(outs: list[Path], warn=None, pool: bool = True) -> pd.DataFra
         missing = [c for c in SUMMARY_COLUMNS if c not in df.columns]
         if missing:
             raise InputError(f"{f}: missing columns {', '.join(missing)}; is this a ganbench summary?")
-        frames.append(df)
+        frames.append(with_settings(df, [out]))
     merged = pd.concat(frames, ignore_index=True)
     dup = merged.run_id.duplicated(keep="first")
+    if dup.any() and not pool:
+        clash = merged[merged.run_id.isin(merged.run_id[dup])].groupby("run_id", sort=False)
+        differ = [rid for rid, g in clash if g[SETTINGS_HASH_COLUMN].dropna().nunique() > 1]
+        if differ:
+            raise InputError(
+                f"{differ[0]}{f' (and {len(differ) - 1} more)' if len(differ) > 1 else ''}: "
+                "the same run id with different settings in two folders; one would hide the "
+                "other. Compare the folders apart, or pass --pool to keep the first folder's.")
     if dup.any() and warn:
         warn(f"{int(dup.sum())} run ids appear in more than one folder "
              f"(e.g. {merged.run_id[dup].iloc[0]}); keeping the first folder's.")
-    merged = with_settings(merged[~dup].reset_index(drop=True), outs)
+    merged = merged[~dup].reset_index(drop=True)
     if not pool:
         refuse_mixed(merged, outs, group_keys(merged))
     return merged

@@ -111,3 +111,17 @@ def test_sweep_settings_stay_separate_groups(tmp_path):
     summary_frame(recs).to_csv(tmp_path / "o" / "summary.csv", index=False)
     merged = load_summaries([tmp_path / "o"], pool=False)
     assert merged.settings_hash.nunique() == 2 and merged.setting.nunique() == 2
+
+
+def test_the_same_run_ids_with_different_settings_are_refused_not_hidden(tmp_path):
+    """Two folders of the same seeds: equal settings keep the first folder's runs (a
+    warning); different settings would hide one folder behind the other: refused."""
+    a = folder(tmp_path / "a", SEEDS5, tmp_path, range(5), "a.yaml")
+    same = folder(tmp_path / "s", SEEDS5, tmp_path, range(5), "s.yaml")
+    warned = []
+    assert len(load_summaries([a, same], warn=warned.append, pool=False)) == 5
+    assert "5 run ids appear in more than one folder" in warned[0]
+    other = folder(tmp_path / "o", SEEDS5.replace("steps: 30", "steps: 40"), tmp_path, range(5), "o.yaml")
+    with pytest.raises(Exception, match="the same run id with different settings in two folders"):
+        load_summaries([a, other], pool=False)
+    assert len(load_summaries([a, other], pool=True)) == 5       # --pool: the first folder's
