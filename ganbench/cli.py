@@ -231,8 +231,8 @@ def sensitivity_cmd(out, metrics, success):
 @cli.command(name="list")
 def list_cmd():
     """Print every registry: datasets, objectives, regularizers, update schemes, models,
-    optimizers, lr schedules, probes, checkpoint probes, feature extractors, executors; and
-    the metrics."""
+    optimizers, lr schedules, probes, checkpoint probes, feature extractors, executors,
+    experiment trackers (--log); and the metrics."""
     from .config.schema import COMPONENT_REGISTRY  # noqa: F401  (registers every component)
     from .data import datasets
     from .harness.checkpoints import checkpoint_probes
@@ -245,9 +245,10 @@ def list_cmd():
     from .regularizers import regularizers
     from .runs.executors import executors
     from .schedules import schedules
+    from .trackers import trackers
     from .updates import updates
     for reg in (datasets, objectives, regularizers, updates, generators, discriminators,
-                optimizers, schedules, probes, checkpoint_probes, extractors, executors):
+                optimizers, schedules, probes, checkpoint_probes, extractors, executors, trackers):
         click.echo(f"{reg.kind}s:")
         for name in reg:
             click.echo(f"  {name:<16} {reg.describe(name)}")

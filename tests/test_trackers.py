@@ -16,27 +16,13 @@ import pytest
 from ganbench.errors import InputError
 from ganbench.trackers import Trackers, parse_names, read_run
 from ganbench.trackers.base import flatten, picture_tag
-from helpers.cli import run_cli
+from helpers.cli import TINY, run_cli
 
 #: 2 variants x 2 seeds on one dataset (4 runs in 2 stacked groups); log_every 5 keeps
 #: steps 5, 10, ..., 30 of the losses, evaluations at 10, 20, 30
-SUITE = """
-name: tiny_log
-seeds: 2
-datasets: [ring8]
-defaults:
-  steps: 30
-  batch_size: 32
-  eval_every: 10
-  log_every: 5
-  n_eval: 200
-  generator: {name: mlp, width: 16, depth: 1, z_dim: 4}
-  discriminator: {name: mlp, width: 16, depth: 1}
-  optimizer: {name: adam, lr: 0.001}
-variants:
-  nonsaturating: {objective: nonsaturating}
-  wgan_gp: {objective: wgan_gp, n_critic: 2}
-"""
+SUITE = (TINY.replace("name: tiny", "name: tiny_log")
+         .replace("datasets: [ring8, {name: moons}]", "datasets: [ring8]")
+         .replace("  eval_every: 10\n", "  eval_every: 10\n  log_every: 5\n"))
 RUNS = [f"ring8__{v}__seed{s}" for v in ("nonsaturating", "wgan_gp") for s in (0, 1)]
 
 
