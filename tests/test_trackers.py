@@ -15,7 +15,7 @@ import pytest
 
 from ganbench.errors import InputError
 from ganbench.trackers import Trackers, parse_names, read_run
-from ganbench.trackers.base import flatten, picture_tag
+from ganbench.trackers.base import flatten, picture_step, picture_tag
 from helpers.cli import TINY, run_cli
 
 #: 2 variants x 2 seeds on one dataset (4 runs in 2 stacked groups); log_every 5 keeps
@@ -249,9 +249,12 @@ def test_settings_flatten_to_dotted_keys_by_hand():
                    "seed": 3}
 
 
-def test_picture_tags_drop_the_step_number():
-    assert [picture_tag(f) for f in ("samples.png", "samples_step000500.png",
-                                      "samples/000500.png", "samples-20.png")] == ["samples"] * 4
+def test_pictures_are_tagged_and_stepped_by_their_declaration_or_file_name():
+    files = ("samples.png", "samples_step000500.png", "samples/000500.png", "samples-step20.png",
+             "vanishing.png", "fig2.png")
+    assert [picture_tag(f) for f in files] == ["samples"] * 4 + ["vanishing", "fig2"]
+    assert [picture_step({"file": f}, 30) for f in files] == [30, 500, 500, 20, 30, 30]
+    assert picture_step({"file": "samples.png", "step": 10}, 30) == 10
 
 
 def _fake_run(out: Path, run_id: str, status: str, pictures: list[dict]) -> None:
@@ -273,8 +276,9 @@ def _fake_run(out: Path, run_id: str, status: str, pictures: list[dict]) -> None
 
 def test_a_picture_declared_at_each_evaluation_is_logged_at_its_step(tmp_path):
     pytest.importorskip("tensorboard", reason="the tensorboard extra is not installed")
-    pics = [{"file": f"samples/step{s:06d}.png", "caption": "samples", "kind": "image", "step": s}
-            for s in (10, 20)] + [{"file": "samples.png", "caption": "samples", "kind": "image"}]
+    pics = [{"file": "samples/000010.png", "caption": "samples", "kind": "image", "step": 10},
+            {"file": "samples_step000020.png", "caption": "samples", "kind": "image"},
+            {"file": "samples.png", "caption": "samples", "kind": "image"}]
     _fake_run(tmp_path, "r_ok", "ok", pics)
     _fake_run(tmp_path, "r_failed", "failed", [])
     logs = Trackers(tmp_path, "fake", ["tensorboard"])

@@ -12,7 +12,8 @@ A tracker is handed runs whose folder is complete (``metrics.json`` written, sta
 - metrics.json's metrics (the final evaluation, the history metrics, the diagnosis) as
   ``final/<name>``;
 - every picture the run declares (metrics.json ``artifacts`` of kind ``image``) at the
-  declaration's ``step``, or at the run's last step when it names none. A run that
+  declaration's ``step``, else the step its file name carries (``samples_step000500.png``,
+  ``samples/000500.png``), else the run's last step (``samples.png``): a run that
   declares a samples picture per evaluation has each logged at its evaluation.
 
 Grouping, as the results folder groups runs: suite, dataset (label), variant and seed,
@@ -119,13 +120,26 @@ def flatten(value, prefix: str = "") -> dict[str, object]:
     return out
 
 
+#: a picture file named for its step: ``samples_step000500.png``, ``samples/000500.png``
+STEP_IN_NAME = re.compile(r"(?:^|[_-])step[_-]?(\d+)$|^(\d+)$")
+
+
 def picture_tag(file: str) -> str:
     """The tag a picture is logged under: its file's name without a step number
     (``samples.png``, ``samples_step000500.png`` and ``samples/000500.png`` are all
     ``samples``), so a backend shows one picture per step under one tag."""
     path = Path(file)
-    stem = re.sub(r"[_-]*(step)?[_-]*\d+$", "", path.stem)
-    return stem or (path.parent.name if path.parent.name else path.stem)
+    stem = STEP_IN_NAME.sub("", path.stem)
+    return stem or path.parent.name or path.stem
+
+
+def picture_step(declared: dict, last: int) -> int:
+    """A declared picture's step: the declaration's ``step``, else the step its file name
+    says (:data:`STEP_IN_NAME`), else the run's last step (``samples.png``)."""
+    if declared.get("step") is not None:
+        return int(declared["step"])
+    m = STEP_IN_NAME.search(Path(declared["file"]).stem)
+    return int(m.group(1) or m.group(2)) if m else last
 
 
 def read_run(out: Path, run_id: str, suite: str) -> FinishedRun | None:
@@ -141,7 +155,7 @@ def read_run(out: Path, run_id: str, suite: str) -> FinishedRun | None:
     hist_file = d / "history.csv"
     history = pd.read_csv(hist_file) if hist_file.is_file() else pd.DataFrame({"step": []})
     steps = int(meta.get("steps") or 0)
-    pictures = [Picture(int(a.get("step", steps)), picture_tag(a["file"]), d / a["file"])
+    pictures = [Picture(picture_step(a, steps), picture_tag(a["file"]), d / a["file"])
                 for a in meta.get("artifacts") or []
                 if a.get("kind") == "image" and (d / a["file"]).is_file()]
     return FinishedRun(suite, run_id, str(meta.get("dataset")), str(meta.get("variant")),
