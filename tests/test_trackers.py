@@ -105,6 +105,18 @@ def test_a_resumed_suite_logs_no_run_twice(logged):
     assert len(mlflow_runs(logged)) == 4
 
 
+def test_with_worker_processes_the_driver_logs_each_run_once(tmp_path):
+    pytest.importorskip("tensorboard", reason="the tensorboard extra is not installed")
+    (tmp_path / "suite.yaml").write_text(SUITE)
+    out = tmp_path / "out"
+    assert run_cli("run", str(tmp_path / "suite.yaml"), "--out", str(out), "--no-progress",
+                   "--executor", "process", "--workers", "2", "--log", "tensorboard") == 0
+    for run_id in RUNS:
+        (events,) = (out / "tb" / run_id).glob("events.*")       # one writer, one file
+        ea = accumulator(events.parent)
+        assert [e.step for e in ea.Scalars("d_loss")] == [5, 10, 15, 20, 25, 30]
+
+
 # --- MLflow -------------------------------------------------------------------------------
 
 def mlflow_client(out):
