@@ -43,12 +43,17 @@ def cli():
                    "OUT/suite.yaml; on resume the runs it changes are rerun.")
 @click.option("--seeds", default=None, metavar="N|LIST",
               help="Override the suite's seeds: a count (3) or a list (0,1,2).")
+@click.option("--log", "log", multiple=True, metavar="TRACKERS",
+              help="Log each finished run to experiment trackers: tensorboard (OUT/tb), wandb "
+                   "(offline in OUT/wandb unless WANDB_MODE=online), mlflow (experiment = suite; "
+                   "MLFLOW_TRACKING_URI, else OUT/mlruns); comma-separated or repeated. Each "
+                   "is an extra: pip install 'ganbench[tensorboard]'.")
 @click.option("--force", is_flag=True, help="Rerun finished runs instead of resuming.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
 @click.option("--deterministic", is_flag=True,
               help="Deterministic GPU kernels (cuDNN, cuBLAS, no TF32): bit-for-bit repeats on "
                    "the same GPU and versions, somewhat slower.")
-def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds, force,
+def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds, log, force,
         no_progress, deterministic):
     """Train every run of SUITE (a YAML file) and write the results folder; print the
     key metrics per dataset and variant (the full table is OUT/table.md).
@@ -64,7 +69,8 @@ def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds
                          "(a new or an existing one).")
     parsed = load(suite, tuple(sets), seeds, list(imports))
     summary = run_suite(parsed, out, device, executor, workers, force, progress=not no_progress,
-                        ray_address=ray_address, echo=main_echo, deterministic=deterministic)
+                        ray_address=ray_address, echo=main_echo, deterministic=deterministic,
+                        log=list(log))
     out = Path(summary.attrs["out"])
     if len(summary):
         click.echo(key_text(summary), nl=False)
@@ -225,8 +231,8 @@ def sensitivity_cmd(out, metrics, success):
 @cli.command(name="list")
 def list_cmd():
     """Print every registry: datasets, objectives, regularizers, update schemes, models,
-    optimizers, lr schedules, probes, checkpoint probes, feature extractors, executors; and
-    the metrics."""
+    optimizers, lr schedules, probes, checkpoint probes, feature extractors, executors,
+    experiment trackers (--log); and the metrics."""
     from .config.schema import COMPONENT_REGISTRY  # noqa: F401  (registers every component)
     from .data import datasets
     from .harness.checkpoints import checkpoint_probes
@@ -239,9 +245,10 @@ def list_cmd():
     from .regularizers import regularizers
     from .runs.executors import executors
     from .schedules import schedules
+    from .trackers import trackers
     from .updates import updates
     for reg in (datasets, objectives, regularizers, updates, generators, discriminators,
-                optimizers, schedules, probes, checkpoint_probes, extractors, executors):
+                optimizers, schedules, probes, checkpoint_probes, extractors, executors, trackers):
         click.echo(f"{reg.kind}s:")
         for name in reg:
             click.echo(f"  {name:<16} {reg.describe(name)}")

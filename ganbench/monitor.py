@@ -23,12 +23,18 @@ PyTorch's DCGAN tutorial) or a critic's scores: the form is detected at the firs
 evaluation (:mod:`ganbench.harness.d_output`), or given (``d_output``), and recorded
 in config.json.
 
-``log`` keeps the values as tensors on their device (no host sync per step); they are
+``log="tensorboard"`` (or ``"wandb"``, ``"mlflow"``, a comma list or a list) logs the
+run to experiment trackers when it is closed, from the run folder just written, as
+``ganbench run --log`` does (:mod:`ganbench.trackers`; suite = the folder's name);
+each tracker is checked when the Monitor is made.
+
+:meth:`Monitor.log` keeps the values as tensors on their device (no host sync per step); they are
 read at ``evaluate`` and ``close``.
 """
 from __future__ import annotations
 
 import copy
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -50,6 +56,7 @@ from .harness.probes import Evaluation, applicable
 from .harness.recorder import Recorder
 from .runs.api import write_results_summary
 from .runs.store import run_files, write_run
+from .trackers import Trackers, parse_names
 
 #: the seed of the fixed real sample every evaluation compares against
 REAL_SEED = 12345
@@ -100,13 +107,17 @@ class Monitor:
     the first evaluation (``probability=False`` says a critic). ``n_eval``: real samples
     every evaluation compares against (default: the dataset's, 2500 on 2D sets).
     ``features``: the FID extractor on image data (default: the dataset's, as in a suite).
+    ``log``: experiment trackers the run is logged to at :meth:`close` (``"tensorboard"``,
+    ``"wandb"``, ``"mlflow"``, a comma list or a list; :mod:`ganbench.trackers`), each
+    checked here (not installed or unreachable: InputError with the install line).
     """
 
     def __init__(self, out, dataset="ring8", variant: str = "mine", seed: int = 0,
                  run_id: str | None = None, probability: bool = True, n_eval: int | None = None,
                  min_hq: int = 1, features=None, label: str | None = None,
-                 d_output: str | None = None):
+                 d_output: str | None = None, log: str | list[str] | None = None):
         self.out = Path(out)
+        names = parse_names(log, "log")
         spec = {"name": dataset} if isinstance(dataset, str) else dict(dataset)
         self.ds = datasets.build(spec, "dataset")
         self.label = label or spec["name"]
@@ -125,6 +136,8 @@ class Monitor:
         self._t0 = time.perf_counter()
         self._device = "cpu"
         self.closed = False
+        self.trackers = Trackers(self.out, self.out.name, names,
+                                 lambda msg: print(msg, file=sys.stderr))
 
     # -- during training ------------------------------------------------------------
     def log(self, step: int, d_loss=None, g_loss=None, G: torch.nn.Module | None = None,
@@ -243,6 +256,9 @@ class Monitor:
         write_run(self.out, files)
         write_results_summary(self.out)
         self.closed = True
+        if self.trackers:
+            self.trackers.log([self.run_id])
+            self.trackers.close()
         return files.meta
 
     def __enter__(self) -> "Monitor":

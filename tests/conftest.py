@@ -37,6 +37,8 @@ E2E = [
     "tests/test_readme.py::test_the_readmes_test_command_runs_every_test_but_the_slow_ones",
     "tests/test_selftest.py::test_the_cpu_selftest_runs_every_part_and_reports",   # the CPU self-test
     "tests/test_readme_tables.py::test_a_tiny_table_is_regenerated_written_and_recorded",
+    "tests/test_trackers.py::test_wandb_offline_runs_read_back_from_their_transaction_logs",  # wandb-core
+    "tests/test_trackers.py::test_with_worker_processes_the_driver_logs_each_run_once",
 ]
 
 

@@ -140,7 +140,8 @@ def test_list_prints_every_registry(capsys):
     assert run_cli("list") == 0
     out = capsys.readouterr().out
     for word in ["datasets:", "ring8", "grid25", "objectives:", "wgan_gp", "regularizers:", "r1",
-                 "generators:", "optimizers:", "rmsprop", "probes:", "coverage"]:
+                 "generators:", "optimizers:", "rmsprop", "probes:", "coverage", "trackers:",
+                 "tensorboard", "mlflow", "wandb"]:
         assert word in out
 
 

@@ -8,7 +8,8 @@ nothing else of ganbench), published (the papers' numbers as data files and thei
 < data, models, objectives, regularizers, optimizers, game, updates (the game pieces)
 < harness < config < runs < cli, testing, monitor (a user's own loop, written as a run
 folder), selftest; analysis reads results files and the metric catalogue (and the published
-numbers) only (no torch, no harness).
+numbers) only (no torch, no harness); trackers (experiment trackers) read finished run
+folders (layout) and sit below runs and monitor, which hand them the runs they wrote.
 
 Inside, data flows one way too: config resolves a suite into RunSpecs, each with a typed
 RunConfig (defined in harness/run_config.py, the harness's input; made by
@@ -51,12 +52,15 @@ ALLOWED = {
     "config": {"errors", "registry", "layout", "data", "models", "objectives", "regularizers",
                "optimizers", "schedules", "updates", "harness", "published"},
     "analysis": {"errors", "layout", "metrics", "published"},
+    "trackers": {"errors", "registry", "layout"},
     "runs": {"errors", "interrupts", "registry", "layout", "metrics", "data", "objectives", "updates",
-             "harness", "config", "analysis"},
+             "harness", "config", "analysis", "trackers"},
     "cli": {"errors", "interrupts", "layout", "metrics", "runs", "analysis", "config", "harness", "data",
-            "models", "objectives", "optimizers", "schedules", "regularizers", "updates", "published"},
+            "models", "objectives", "optimizers", "schedules", "regularizers", "updates", "published",
+            "trackers"},
     "testing": {"analysis", "metrics", "runs"},
-    "monitor": {"errors", "layout", "metrics", "data", "objectives", "harness", "config", "runs"},
+    "monitor": {"errors", "layout", "metrics", "data", "objectives", "harness", "config", "runs",
+                "trackers"},
     "selftest": {"errors", "layout", "profiling", "harness", "config", "runs"},
     "__init__": {"runs", "harness", "monitor"},
 }

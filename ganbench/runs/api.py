@@ -23,6 +23,7 @@ from ..harness.device import make_deterministic
 from ..interrupts import Interrupted, deferred, handled
 from ..harness.features import build_extractor, mode_classifier
 from ..layout import FINISHED, atomic_write, run_dir, write_text
+from ..trackers import Trackers, parse_names
 from .executors import Job, executors
 from .groups import pending_groups
 from .store import folder_lock, summary_frame, write_suite, write_summary
@@ -80,7 +81,8 @@ def _suite(suite, imports) -> Suite:
 def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device: str = "auto",
         executor: str = "auto", workers: int | None = None, force: bool = False,
         progress: bool = False, imports: tuple[str, ...] = (), ray_address: str | None = None,
-        echo: Callable[[str], None] | None = None, deterministic: bool = False) -> pd.DataFrame:
+        echo: Callable[[str], None] | None = None, deterministic: bool = False,
+        log: str | list[str] | None = None) -> pd.DataFrame:
     """Train every unfinished run of ``suite`` (a YAML path, a dict of the same content,
     or a parsed Suite) into ``out`` (default ``results/<suite name>``); returns the
     summary (one row per run). Bad input raises InputError before any work.
@@ -88,6 +90,7 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
     (:func:`ganbench.harness.device.make_deterministic`)."""
     say = echo or (lambda msg: None)
     s = _suite(suite, imports)
+    names = parse_names(log)                    # an unknown tracker: before any folder is made
     dev = resolve_device(device)
     execute = executors.build(executor, "--executor")
     execute.check_device(dev)                   # e.g. Ray refuses a named GPU
@@ -98,21 +101,27 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
         raise InputError(f"--out {out}: cannot create the results folder ({e.strerror}); "
                          "choose a writable folder.") from None
     with folder_lock(out), handled():
+        logs = Trackers(out, s.name, names, echo or main_echo)   # each checked here
         prepare_features(s)
         write_suite(out, s.resolved)
         groups = pending_groups(out, s.specs, force)
         done = len(s.specs) - sum(len(g.specs) for g in groups)
         say(f"ganbench: {s.name}: {len(s.specs)} runs ({done} already finished) on {dev} -> {out}")
+        for line in logs.where():
+            say(f"ganbench: --log: {line}")
         if deterministic:
             make_deterministic()
         try:
             execute.run(Job(out, s.specs, groups, dev, s.resolved["imports"],
                         s.path.parent if s.path else None, workers, progress=progress,
-                        ray_address=ray_address, deterministic=deterministic))
+                        ray_address=ray_address, deterministic=deterministic,
+                        trackers=logs))
         except (Interrupted, OutputError) as e:
             e.out, e.total = out, len(s.specs)
             e.finished = _keep_finished(out, s)
             raise
+        finally:
+            logs.close()
         summary = _write_results(out, s)
     summary.attrs.update(out=str(out), suite=s.name)
     return summary

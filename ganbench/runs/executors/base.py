@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ...config.suite import RunSpec
 from ...harness.recorder import SeedResult
@@ -33,6 +33,9 @@ class Job:
     ray_address: str | None = None
     #: --deterministic: deterministic kernels in every worker (ganbench.harness.device)
     deterministic: bool = False
+    #: --log: the experiment trackers each finished group is logged to, from its run
+    #: folders, by this process (ganbench.trackers)
+    trackers: Any = None
 
     def progress_display(self) -> Progress:
         return Progress(len(self.specs), sum(len(g.specs) for g in self.groups), self.progress)
@@ -47,6 +50,9 @@ class Job:
                 write_run_files(self.out, f)
             records = [mark_finished(self.out, f) for f in files]
             write_summary(self.out, self.specs)
+        if self.trackers:       # the folders are complete: hand them to the trackers
+            with deferred():    # (a signal waits, so no tracker run is left half-logged)
+                self.trackers.log([f.run_id for f in files])
         return records
 
     def record_death(self, group: Group, how: str, step: int | None) -> list[dict]:
