@@ -14,7 +14,8 @@ cheap), and checks each block against the baseline exactly as `ganbench check` d
 
 - unchanged: the suite as it is. A block that fails the gate is a false alarm.
 - r1: nonsaturating_r1 without its R1 penalty (the variant alone).
-- lr3, lr10, lr100: every variant's learning rate times 3, 10, 100.
+- lr3, lr10, lr100: the learning rate times 3, 10, 100 (every variant's, or those of
+  `--lr-variants`).
 - packing: pacgan2's D without packing (a plain MLP of the same size; the variant alone).
 
 A regression's block is detected when the gate fails on a group it changed. Besides the
@@ -50,6 +51,8 @@ from ganbench.analysis.check import baseline_from, check, load_baseline  # noqa:
 from ganbench.analysis.compare import load_summaries  # noqa: E402
 
 CONDITIONS = ("unchanged", "r1", "lr3", "lr10", "lr100", "packing")
+#: the variants whose learning rate the lr conditions raise (--lr-variants; all when empty)
+LR_VARIANTS: list[str] = []
 
 
 def _lr(variant: dict, defaults: dict, k: float) -> dict:
@@ -72,7 +75,8 @@ def condition(raw: dict, name: str) -> tuple[dict, list[str]]:
         return {"nonsaturating_r1": v}, ["nonsaturating_r1"]
     if name.startswith("lr"):
         k = float(name[2:])
-        return {n: _lr(v, defaults, k) for n, v in variants.items()}, list(variants)
+        changed = [n for n in variants if n in LR_VARIANTS] or list(variants)
+        return {n: _lr(variants[n], defaults, k) for n in changed}, changed
     if name == "packing":
         v = copy.deepcopy(variants["pacgan2"])
         d = {k: x for k, x in v["discriminator"].items() if k != "packing"}
@@ -202,6 +206,8 @@ def main(argv=None) -> pd.DataFrame:
     ap.add_argument("--power-blocks", type=int, default=None,
                     help="blocks per regression (default --blocks): the first ones of the "
                          "unchanged pool's seeds")
+    ap.add_argument("--lr-variants", default="",
+                    help="comma list: the variants the lr conditions change (default: all)")
     ap.add_argument("--first-seed", type=int, default=1000)
     ap.add_argument("--conditions", default=",".join(CONDITIONS))
     ap.add_argument("--lock", default=None, help="a file to flock while training")
@@ -209,6 +215,7 @@ def main(argv=None) -> pd.DataFrame:
     ap.add_argument("--analyse-only", action="store_true", help="check the pools already run")
     ap.add_argument("--no-rotate", action="store_true")
     a = ap.parse_args(argv)
+    LR_VARIANTS[:] = [v.strip() for v in a.lr_variants.split(",") if v.strip()]
     raw = yaml.safe_load(Path(a.suite).read_text())
     suite_seeds = raw["seeds"] if isinstance(raw["seeds"], list) else list(range(raw["seeds"]))
     n = len(suite_seeds)
