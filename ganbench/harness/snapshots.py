@@ -4,7 +4,8 @@ the run's folder), so a run shows how G got where it ended, not only where (samp
 - 2D data: the generated points (blue) over the data (grey) on the dataset's frame,
   mode centres as red crosses beneath; SIZE pixels on the longer side.
 - Image data: the first IMAGES generated images (the same evaluation noise at every
-  evaluation, so the grid shows the same images forming) as a square grid.
+  evaluation, so the grid shows the same images forming) as a square grid, its pixels
+  repeated to at least MIN_SIDE pixels a side (8 × 8 digits: 3 ×).
 
 Drawn with numpy and Pillow, not matplotlib: a picture is made at every evaluation of
 every stacked seed, and a matplotlib scatter figure costs some 60 ms against about
@@ -21,6 +22,8 @@ import numpy as np
 SIZE = 128
 #: generated images in an image run's picture (a 4 × 4 grid)
 IMAGES = 16
+#: an image grid smaller than this (pixels a side) is enlarged by a whole factor
+MIN_SIDE = 96
 #: the folder (inside the run's folder) of the pictures, and a picture's name there
 FOLDER = "samples"
 
@@ -105,7 +108,9 @@ def image_grid(flat: np.ndarray, image_shape, n: int = 64, padding: int = 1) -> 
 def snapshot(dataset, real: np.ndarray | None, fake: np.ndarray) -> bytes | None:
     """The PNG of one evaluation's samples (None for data that is neither 2D nor images)."""
     if dataset.is_image:
-        return png(image_grid(fake, dataset.image_shape, IMAGES))
+        grid = image_grid(fake, dataset.image_shape, IMAGES)
+        k = int(np.ceil(MIN_SIDE / max(grid.shape[:2])))
+        return png(grid.repeat(k, 0).repeat(k, 1) if k > 1 else grid)
     if dataset.dim == 2:
         return png(points_picture(dataset, real if real is not None else np.zeros((0, 2)), fake))
     return None
