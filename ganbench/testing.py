@@ -28,10 +28,11 @@ def run_suite(suite: str | Path, out: str | Path, device: str = "auto", executor
     CPU) and ``executor="auto"`` (worker processes, one per CPU core with cores/workers
     torch threads each, on a CPU with several cores; else this process), ``workers``
     None (that default count). On a small CPU this is the fast way: the small matmuls
-    of 2D GANs use two threads poorly and two processes well (a 3-seed gate suite on 2
-    cores: see docs/guide.md, "In your own tests"). ``executor="local"`` trains in
-    this process, one group after another (no worker start-up: the quicker choice for
-    a suite of a few seconds)."""
+    of 2D GANs use two threads poorly and two processes well (the CI suite at 3 seeds
+    on a busy 2-core CPU: 48–54 s with these defaults, 41–65 s through the CLI, 214–267 s
+    in this process with 2 threads, the defaults before; docs/guide.md, "In your own
+    tests"). ``executor="local"`` trains in this process, one group after another (no
+    worker start-up: the quicker choice for a suite of a few seconds)."""
     from .runs.api import run
     summary = run(suite, out, device, executor, workers, imports=tuple(imports))
     failed = summary[summary.status == "failed"]

@@ -8,9 +8,11 @@ the run's folder), so a run shows how G got where it ended, not only where (samp
   repeated to at least MIN_SIDE pixels a side (8 × 8 digits: 3 ×).
 
 Drawn with numpy and Pillow, not matplotlib: a picture is made at every evaluation of
-every stacked seed, and a matplotlib scatter figure costs some 60 ms against about
-1 ms here, while a thumbnail needs no axes or legend (the report's strip captions
-each picture with its step). A 2D picture is 1–3 kB, an image grid 5–20 kB.
+every stacked seed, and a thumbnail needs no axes or legend (the report's strip
+captions each picture with its step). Measured on a busy 2-core CPU, 2,500 points: a
+bare matplotlib scatter figure 61 ms, samples.png 385 ms, this picture 6 ms (2 ms to
+draw, 3 ms to encode; Pillow's ``optimize`` would add 18 ms for 8% fewer bytes). A 2D
+picture is 1–4 kB, a 4 × 4 grid of digits about 3 kB.
 """
 from __future__ import annotations
 
@@ -46,8 +48,7 @@ def png(rgb: np.ndarray) -> bytes:
     """An (H, W, 3) array in [0, 1] as PNG bytes."""
     from PIL import Image
     buf = io.BytesIO()
-    Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8)).save(buf, "PNG",
-                                                                                optimize=True)
+    Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8)).save(buf, "PNG")
     return buf.getvalue()
 
 
