@@ -10,7 +10,8 @@
     mon.close()
 
 It writes the run folder the harness writes (``OUT/runs/<run_id>/config.json,
-history.csv, metrics.json, samples.png, discriminator.npz``, the probe's files) and
+history.csv, metrics.json, samples.png, discriminator.npz``, a picture of the samples
+of each evaluation in ``samples/``, the probe's files) and
 the folder's ``summary.csv`` and ``table.md``, so ``ganbench report``, ``diagnose``,
 ``compare`` and ``check`` read it like a suite's results. Monitor is an adapter: what
 you log, evaluate and probe goes into the harness's own run recorder
@@ -180,7 +181,7 @@ class Monitor:
         chosen = [p for p in applicable(self.ds, objective)
                   if not p.final_only and (D is not None or not p.needs_d)]
         row = measure(ev, chosen)
-        self.recorder.evaluation(step, [row])
+        self.recorder.evaluation(step, [row], [fake], [ev.real])
         if row is None:
             return {}
         self._last = {"step": int(step), "ev": ev, "D": D}

@@ -19,12 +19,22 @@ from .analysis.check import baseline_of, check_folder, regressions, to_markdown,
 from .metrics.catalogue import default_rules
 
 
-def run_suite(suite: str | Path, out: str | Path, device: str = "cpu", executor: str = "local",
-              imports: tuple[str, ...] = ()) -> Path:
-    """Run a suite (resuming into ``out``) as ``ganbench run`` does; returns ``out``.
-    Raises AssertionError when a run failed."""
+def run_suite(suite: str | Path, out: str | Path, device: str = "auto", executor: str = "auto",
+              imports: tuple[str, ...] = (), workers: int | None = None) -> Path:
+    """Run a suite (resuming into ``out``) as ``ganbench run`` does, with its defaults;
+    returns ``out``. Raises AssertionError when a run failed.
+
+    The defaults are the CLI's: ``device="auto"`` (CUDA when there is one, else the
+    CPU) and ``executor="auto"`` (worker processes, one per CPU core with cores/workers
+    torch threads each, on a CPU with several cores; else this process), ``workers``
+    None (that default count). On a small CPU this is the fast way: the small matmuls
+    of 2D GANs use two threads poorly and two processes well (the CI suite at 3 seeds
+    on a busy 2-core CPU: 48–54 s with these defaults, 41–65 s through the CLI, 214–267 s
+    in this process with 2 threads, the defaults before; docs/guide.md, "In your own
+    tests"). ``executor="local"`` trains in this process, one group after another (no
+    worker start-up: the quicker choice for a suite of a few seconds)."""
     from .runs.api import run
-    summary = run(suite, out, device, executor, imports=tuple(imports))
+    summary = run(suite, out, device, executor, workers, imports=tuple(imports))
     failed = summary[summary.status == "failed"]
     if len(failed):
         raise AssertionError(f"ganbench run {suite}: {len(failed)} runs failed "

@@ -28,6 +28,11 @@ img{max-width:100%;height:auto;border:1px solid #eee}
 .vgroups{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start}
 .vgroup{border:1px solid #ddd;border-radius:4px;padding:3px 5px;max-width:100%}
 .vname{font-weight:600;font-size:13px;margin-bottom:2px}
+.strips{display:flex;flex-direction:column;gap:6px}
+.strip{border:1px solid #ddd;border-radius:4px;padding:3px 5px;max-width:100%}
+.strip .row{display:flex;flex-wrap:nowrap;gap:4px;overflow-x:auto;max-width:100%}
+.strip figure{margin:0;width:120px;flex:none}.strip img{image-rendering:pixelated}
+.sub{font-weight:400;font-size:11px;color:#555}
 .nopic{width:190px;height:190px;display:flex;align-items:center;justify-content:center;
   background:#f6f6f6;color:#666;font-size:12px}
 figcaption{font-size:11px;color:#444;overflow-wrap:anywhere}
@@ -39,10 +44,11 @@ def esc(x) -> str:
     return html.escape(str(x))
 
 
-def img_tag(data: bytes, alt: str, width: int | None = None) -> str:
-    """An <img> with the PNG embedded (``width``: its display width in CSS pixels)."""
+def img_tag(data: bytes, alt: str, width: int | None = None, mime: str = "image/png") -> str:
+    """An <img> with the picture (a PNG, or ``mime``) embedded (``width``: its display
+    width in CSS pixels)."""
     size = f' width="{width}"' if width else ""
-    return (f'<img alt="{esc(alt)}"{size} src="data:image/png;base64,'
+    return (f'<img alt="{esc(alt)}"{size} src="data:{mime};base64,'
             f'{base64.b64encode(data).decode()}">')
 
 

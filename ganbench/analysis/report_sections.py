@@ -14,6 +14,7 @@ from .curve_figures import loss_curves_figure, objectives, shared_curves_figure,
 from .diagnose import OUTCOMES, board
 from .figures import discriminator_figure, key_metrics, key_metrics_figure, trajectories_figure
 from .html import details, esc, figure, img_tag, table
+from .sample_strips import strips_html
 from .tables import table_rows
 
 #: how the board colours an outcome
@@ -30,12 +31,13 @@ def representative(g: pd.DataFrame) -> pd.Series:
 
 
 def declared_artifacts(d: Path) -> list[dict]:
-    """The files a run declares in its metrics.json (``artifacts``), that exist."""
+    """The files (and folders: ``image_series``) a run declares in its metrics.json
+    (``artifacts``), that exist."""
     try:
         meta = json.loads((d / "metrics.json").read_text())
     except (OSError, ValueError):
         return []
-    return [a for a in meta.get("artifacts") or [] if (d / a["file"]).is_file()]
+    return [a for a in meta.get("artifacts") or [] if (d / a["file"]).exists()]
 
 
 def board_html(runs: pd.DataFrame) -> str:
@@ -151,9 +153,15 @@ def top_screen(out: Path, ds: str, runs: pd.DataFrame, hist: dict) -> list[str]:
 
 
 def training_section(out: Path, ds: str, runs: pd.DataFrame, hist: dict) -> list[str]:
-    """A dataset's training curves, D against D* and the other images its runs declare
-    (e.g. the vanishing probe's curves), for each variant's representative run."""
+    """A dataset's samples over training, its training curves, D against D* and the
+    other images its runs declare (e.g. the vanishing probe's curves), for each
+    variant's representative run."""
     parts = [f"<h2>{esc(ds)}: training, D against D*</h2>"]
+    reps = [(var, representative(g)) for var, g in runs.groupby("variant", sort=False)]
+    strips = strips_html([(str(var), run_dir(out, r.run_id), str(r.run_id), str(r["diagnosis"]),
+                           declared_artifacts(run_dir(out, r.run_id))) for var, r in reps])
+    if strips:
+        parts.append(strips)
     colours = variant_colours(runs.variant)
     fig = shared_curves_figure(ds, runs, hist, colours)
     if fig:
@@ -169,8 +177,7 @@ def training_section(out: Path, ds: str, runs: pd.DataFrame, hist: dict) -> list
         if traj:
             parts.append(img_tag(traj, f"{ds} Dirac-GAN trajectories"))
     cells = []
-    for var, g in runs.groupby("variant", sort=False):
-        r = representative(g)
+    for var, r in reps:
         d = run_dir(out, r.run_id)
         imgs = []
         for a in declared_artifacts(d):

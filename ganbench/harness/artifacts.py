@@ -3,7 +3,9 @@ each declared with a caption and a kind, so the report shows whatever a run decl
 (the declarations are written into the run's metrics.json as ``artifacts``).
 
 Kinds: ``image`` (a PNG shown as is), ``table`` (a CSV, linked), ``d_map`` (an .npz
-of D and D* on a grid over the plane, drawn by the report).
+of D and D* on a grid over the plane, drawn by the report), ``image_series`` (a
+folder of PNGs, one per evaluation, ``step_000400.png``: the report draws a strip of
+them over training, :mod:`ganbench.harness.snapshots`).
 """
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-KINDS = ("image", "table", "d_map")
+from . import snapshots
+
+KINDS = ("image", "table", "d_map", "image_series")
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ class Artifact:
 MODEL_FILE = "model.pt"
 SAMPLES = Artifact("samples.png", "samples", "image")
 D_MAP = Artifact("discriminator.npz", "D and D*", "d_map")
+#: the samples of each evaluation, one picture per step in the folder samples/
+SAMPLES_OVER_TRAINING = Artifact(snapshots.FOLDER, "samples over training", "image_series")
 
 
 def run_artifacts(result, dataset, checkpoint_probes: list, title: str) -> tuple[dict, list[dict]]:
@@ -45,6 +51,9 @@ def run_artifacts(result, dataset, checkpoint_probes: list, title: str) -> tuple
         files[SAMPLES.file] = draw(dataset, result.real, result.fake,
                                    f"{title} ({result.status}, step {result.steps})")
         declared.append(SAMPLES)
+    if result.pictures:
+        files.update({snapshots.file_name(k): pic for k, pic in sorted(result.pictures.items())})
+        declared.append(SAMPLES_OVER_TRAINING)
     if result.d_map is not None:
         buf = io.BytesIO()
         np.savez_compressed(buf, **result.d_map)

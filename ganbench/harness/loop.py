@@ -97,8 +97,8 @@ class Loop:
                 checked = done
                 t0 = time.perf_counter()
                 rows = self.evaluator.evaluate(final=done == steps)
+                rec.evaluation(done, rows, self.evaluator.last_fake, self.evaluator.real_np)
                 self.timings["final" if done == steps else "eval"] += time.perf_counter() - t0
-                rec.evaluation(done, rows)
                 if on_steps:
                     on_steps(done)
                 if not rec.alive.any():

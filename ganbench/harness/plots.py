@@ -9,6 +9,7 @@ import numpy as np  # noqa: E402
 
 from ..layout import png_bytes  # noqa: E402,F401  (checkpoint probes draw with it too)
 from ..metrics.coverage import mode_assignment  # noqa: E402
+from .snapshots import image_grid  # noqa: E402,F401  (benchmarks draw grids with it too)
 
 
 def missed_modes(dataset, fake: np.ndarray) -> np.ndarray:
@@ -46,16 +47,6 @@ def samples_png(dataset, real: np.ndarray, fake: np.ndarray | None, title: str) 
         handle.set_sizes([30])     # one marker size in the legend, whatever the plot's
     fig.tight_layout()
     return png_bytes(fig)
-
-
-def image_grid(flat: np.ndarray, image_shape, n: int = 64) -> np.ndarray:
-    """Up to ``n`` flattened images in [-1, 1] as one (H', W', 3) grid in [0, 1]."""
-    import torch
-    from torchvision.utils import make_grid
-    x = torch.as_tensor(flat[:n], dtype=torch.float32).reshape(-1, *image_shape)
-    nrow = int(np.ceil(np.sqrt(len(x))))
-    grid = make_grid((x.clamp(-1, 1) + 1) / 2, nrow=nrow, padding=1, pad_value=1.0)
-    return grid.permute(1, 2, 0).numpy()
 
 
 def image_samples_png(dataset, real: np.ndarray, fake: np.ndarray | None, title: str) -> bytes:

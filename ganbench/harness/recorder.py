@@ -9,14 +9,16 @@ under :class:`ganbench.Monitor`). The harness's loop and Monitor feed it the sam
   one given and the step where a seed diverged are kept for history.csv;
   A loop of one's own hands :meth:`Recorder.rows`, one mapping of named numbers a step;
 - :meth:`Recorder.evaluation`: an evaluation's (numbers, tracks) per seed, None for a
-  seed whose samples blew up (``diverged`` at that step);
+  seed whose samples blew up (``diverged`` at that step), and its samples, kept as a
+  small picture per seed (:mod:`ganbench.harness.snapshots`);
   :meth:`Recorder.amend` adds numbers to an evaluation (e.g. end-of-run ones);
 - :meth:`Recorder.probe`: a checkpoint probe's table per seed.
 
 :meth:`Recorder.results` turns it into one :class:`SeedResult` per seed: the status,
 history.csv (kept steps, evaluations merged in, cut where the seed diverged), the
 metrics (the last evaluation, the history metrics, the probes' summaries) and the
-run's files (samples.png, discriminator.npz, the probes' tables and plots, model.pt).
+run's files (samples.png, a picture per evaluation in samples/, discriminator.npz, the
+probes' tables and plots, model.pt).
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ import torch
 
 from ..metrics.series import history_metrics
 from .artifacts import run_artifacts
+from .snapshots import snapshot
 
 #: |value| above this, logged or generated, counts as exploding (the run is ``diverged``)
 EXPLODE = 1e6
@@ -56,6 +59,9 @@ class SeedResult:
     d_map: dict | None = None
     #: the end-of-run checkpoint (model.pt: ganbench.harness.saved), unless checkpoint: false
     model: bytes | None = None
+    #: a picture of the samples of each evaluation before it diverged, by step
+    #: (ganbench.harness.snapshots)
+    pictures: dict = field(default_factory=dict)
     #: the run folder's files besides config.json, history.csv and metrics.json (name ->
     #: bytes or text), and their declarations (ganbench.harness.artifacts)
     artifacts: dict = field(default_factory=dict)
@@ -82,6 +88,8 @@ class Recorder:
         self._rows: list[tuple[list[str], torch.Tensor]] = []
         self._steps: list[int] = []
         self._evals: dict[int, list] = {}
+        #: per seed: the picture of each evaluation's samples, by step
+        self._pictures: list[dict[int, bytes]] = [{} for _ in self.seeds]
         self._probes = {p.name: p for p in probes}
         self._frames: dict[str, list[list[pd.DataFrame]]] = {p.name: [[] for _ in self.seeds]
                                                              for p in probes}
@@ -133,12 +141,19 @@ class Recorder:
             given[idx, 0, j] = True
         self.steps(steps, values, given, cols)
 
-    def evaluation(self, step: int, rows: list[tuple[dict, dict] | None]) -> None:
+    def evaluation(self, step: int, rows: list[tuple[dict, dict] | None],
+                   fake: Sequence[np.ndarray] | None = None,
+                   real: Sequence[np.ndarray] | None = None) -> None:
         """An evaluation at ``step``: per seed (numbers, tracks), or None where the
-        samples blew up."""
+        samples blew up; ``fake[s]`` (and ``real[s]``, the data drawn beneath 2D samples):
+        seed s's samples on the host, kept as a small picture while it trains sanely."""
         for s, row in enumerate(rows):
             if row is None:
                 self._diverge(s, step)
+            elif fake is not None and self.alive[s]:
+                pic = snapshot(self.dataset, None if real is None else real[s], fake[s])
+                if pic is not None:
+                    self._pictures[s][int(step)] = pic
         self._evals[int(step)] = list(rows)
 
     def amend(self, step: int, numbers: list[dict]) -> None:
@@ -211,6 +226,7 @@ class Recorder:
             tables = {name: pd.concat(frames[s], ignore_index=True)
                       for name, frames in self._frames.items() if frames[s]}
             model = models[s] if models is not None else None
+            pictures = {k: self._pictures[s][k] for k, _ in kept if k in self._pictures[s]}
             if self.alive[s]:
                 metrics = dict(kept[-1][1][0]) if kept else {}
                 metrics.update(history_metrics(df, tracks))
@@ -221,6 +237,7 @@ class Recorder:
             else:
                 r = SeedResult(seed, "diverged", done, {}, df, real[s], None,
                                diverged_at=self.diverged_at[s], probe_tables=tables, model=model)
+            r.pictures = pictures
             r.artifacts, r.declared = run_artifacts(r, self.dataset, list(self._probes.values()),
                                                     self.names[s])
             out.append(r)

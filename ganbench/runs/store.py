@@ -2,7 +2,8 @@
 
     OUT/suite.yaml, summary.csv, table.md, table.csv
     OUT/runs/<run_id>/config.json, history.csv, metrics.json, and the files the run
-                      declares (samples.png, ...: ganbench.harness.artifacts)
+                      declares (samples.png, samples/step_000400.png, ...:
+                      ganbench.harness.artifacts)
 
 Every file is written to a temporary name and renamed (:mod:`ganbench.layout`), and
 ``metrics.json`` is written last: a run is finished exactly when its metrics.json
@@ -127,8 +128,21 @@ def write_run_files(out: Path, files: RunFiles) -> None:
     write_text(d / "config.json", json.dumps(files.config, indent=2))
     if files.history_csv is not None:
         write_text(d / "history.csv", files.history_csv)
+    _remove_stale_pictures(d, files.artifacts)
     for name, data in files.artifacts.items():
         (write_text if isinstance(data, str) else write_bytes)(d / name, data)
+
+
+def _remove_stale_pictures(d: Path, artifacts: dict) -> None:
+    """Files in the run folder's subfolders (samples/) that the new files do not replace:
+    a rerun with other evaluation steps leaves no picture of the old run behind."""
+    for sub in [p for p in d.iterdir() if p.is_dir()]:
+        for old in sub.glob("*"):
+            if old.is_file() and old.relative_to(d).as_posix() not in artifacts:
+                try:
+                    old.unlink()
+                except OSError:
+                    pass
 
 
 def mark_finished(out: Path, files: RunFiles) -> dict:
@@ -185,7 +199,8 @@ def _remove_stale_temporaries(out: Path) -> None:
     """Delete the temporary files a killed writer left (``atomic_write`` renames a
     ``.NAME.*.tmp`` into place; a kill -9 between the two leaves it). Called with the
     folder's lock held, so no live writer owns one."""
-    for tmp in list(out.glob(".*.tmp")) + list(out.glob("runs/*/.*.tmp")):
+    for tmp in (list(out.glob(".*.tmp")) + list(out.glob("runs/*/.*.tmp")) +
+                list(out.glob("runs/*/*/.*.tmp"))):
         try:
             tmp.unlink()
         except OSError:

@@ -84,18 +84,21 @@ variants:
 
 
 def test_check_passes_an_unchanged_rerun_and_catches_a_broken_variant(tiny_suite, tmp_path, capsys):
-    good = run_suite(tiny_suite(SUITE.replace("LR", "0.002"), "good.yaml"), tmp_path / "good")
+    good = run_suite(tiny_suite(SUITE.replace("LR", "0.002"), "good.yaml"), tmp_path / "good",
+                     executor="local")
     baseline = tmp_path / "baseline.yaml"
     assert run_cli("check", str(good), "--baseline", str(baseline), "--update") == 0
     stored = yaml.safe_load(baseline.read_text())
     assert len(stored["groups"]["ring8/nonsaturating"]["values"]["modes_captured"]) == 5
-    again = run_suite(tiny_suite(SUITE.replace("LR", "0.002"), "again.yaml"), tmp_path / "again")
+    again = run_suite(tiny_suite(SUITE.replace("LR", "0.002"), "again.yaml"), tmp_path / "again",
+                      executor="local")
     capsys.readouterr()
     assert run_cli("check", str(again), "--baseline", str(baseline)) == 0
     assert "REGRESSED" not in capsys.readouterr().out
     assert_no_regression(again, baseline)
     # the same variant with a 100x learning rate
-    broken = run_suite(tiny_suite(SUITE.replace("LR", "0.2"), "broken.yaml"), tmp_path / "broken")
+    broken = run_suite(tiny_suite(SUITE.replace("LR", "0.2"), "broken.yaml"), tmp_path / "broken",
+                       executor="local")
     assert run_cli("check", str(broken), "--baseline", str(baseline)) == 1
     captured = capsys.readouterr()
     assert "REGRESSED" in captured.out and "ganbench: check: REGRESSED: ring8/nonsaturating" in captured.err

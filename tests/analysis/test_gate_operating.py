@@ -46,7 +46,7 @@ def test_conditions_change_what_they_say():
 def test_the_measurement_on_a_tiny_gate(tmp_path):
     suite = tmp_path / "gate.yaml"
     suite.write_text(SUITE)
-    base_out = run_suite(suite, tmp_path / "base")
+    base_out = run_suite(suite, tmp_path / "base", executor="local")
     baseline = tmp_path / "baseline.yaml"
     write_baseline(baseline, baseline_of(base_out, default_rules()))
     table = gate_operating.main(["--suite", str(suite), "--baseline", str(baseline), "--out",

@@ -156,6 +156,48 @@ def test_key_metrics_figure_draws_failed_and_diverged_seeds():
     assert key_metrics_figure("ring8", runs)[:4] == b"\x89PNG"
 
 
+def test_each_variant_shows_its_samples_over_training(report):
+    """The training section shows each ring8 variant's representative run at each of its
+    evaluations (steps 20 and 40), captioned with the step, and animated; Dirac-GAN runs
+    keep no pictures and show no strip."""
+    page = (report / "report.html").read_text()
+    def section(ds):
+        start = page.index(f"<h2>{ds}: training")
+        return page[start:page.index("<h2>", start + 4)]
+    assert "<h3>Samples over training</h3>" in section("ring8")
+    for var in ("nonsaturating", "lsgan"):
+        strip = section("ring8").split(f"<div class='vname'>{var} ", 1)[1].split("</div></div>", 1)[0]
+        steps = re.findall(r'<img alt="ring8__' + var + r'__seed\d samples at step (\d+)"', strip)
+        assert steps == ["20", "40"]
+        assert re.findall(r"<figcaption>([^<]*)</figcaption>", strip) == \
+            ["step 20", "step 40", "animated, 2 evaluations"]
+        gif = re.search(r'src="data:image/gif;base64,([^"]+)"', strip).group(1)
+        assert base64.b64decode(gif)[:6] == b"GIF89a"
+    assert "Samples over training" not in section("dirac")
+    run = report / "runs" / "ring8__lsgan__seed0"
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["step_000020.png", "step_000040.png"]
+
+
+def test_strip_spaces_its_pictures_evenly_and_skips_the_gif_without_imageio(tmp_path, monkeypatch):
+    from ganbench.analysis import sample_strips
+    assert sample_strips.evenly(3, 8) == [0, 1, 2]
+    assert sample_strips.evenly(20, 8) == [0, 3, 5, 8, 11, 14, 16, 19]    # round(19 k / 7)
+    assert sample_strips.evenly(9, 5) == [0, 2, 4, 6, 8]
+    from PIL import Image
+    for k in range(12):
+        (tmp_path / "samples").mkdir(exist_ok=True)
+        Image.new("RGB", (64, 64), (k * 20, 0, 0)).save(tmp_path / "samples" / f"step_{k * 10:06d}.png")
+    declared = [{"file": "samples", "caption": "samples over training", "kind": "image_series"}]
+    pics = sample_strips.series(tmp_path, declared)
+    assert [k for k, _ in pics] == list(range(0, 120, 10))
+    page = sample_strips.strips_html([("v", tmp_path, "r", "ok", declared)])
+    assert page.count("<figure>") == 9 and "image/gif" in page
+    monkeypatch.setitem(__import__("sys").modules, "imageio.v3", None)   # imageio not installed
+    page = sample_strips.strips_html([("v", tmp_path, "r", "ok", declared)])
+    assert page.count("<figure>") == 8 and "image/gif" not in page and "animated" not in page
+    assert sample_strips.strips_html([("v", tmp_path, "r", "ok", [])]) == ""
+
+
 def test_discriminator_map_holds_d_and_d_star(report):
     m = np.load(report / "runs" / "ring8__nonsaturating__seed0" / "discriminator.npz")
     assert m["d"].shape == m["d_star"].shape == (80, 80)

@@ -38,7 +38,8 @@ class Job:
     trackers: Any = None
 
     def progress_display(self) -> Progress:
-        return Progress(len(self.specs), sum(len(g.specs) for g in self.groups), self.progress)
+        return Progress(len(self.specs), sum(len(g.specs) for g in self.groups), self.progress,
+                        self.groups)
 
     def record(self, files: list[RunFiles]) -> list[dict]:
         """Write a finished group's run folders, then summary.csv. Every run's files come
