@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+
 from ganbench.errors import InputError
+from ganbench.layout import run_dir
 from ganbench.trackers import Trackers, parse_names, read_run
 from ganbench.trackers.base import flatten, picture_step, picture_tag
 from helpers.cli import TINY, run_cli
@@ -84,6 +86,10 @@ def test_tensorboard_holds_each_run_apart_with_its_history_finals_and_picture(lo
         assert "settings/text_summary" in tags["tensors"]
         (img,) = ea.Images("samples")
         assert img.step == 30 and img.width > 100
+        # the samples at every evaluation, each at its step
+        series = sorted((run_dir(logged, run_id) / "samples").glob("step_*.png"))
+        assert series and [e.step for e in ea.Images("samples_evaluations")] == \
+            [int(f.stem.split("_")[1]) for f in series]
 
 
 def test_tensorboard_hparams_carry_the_grouping_and_the_settings(logged):

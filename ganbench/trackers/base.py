@@ -155,9 +155,15 @@ def read_run(out: Path, run_id: str, suite: str) -> FinishedRun | None:
     hist_file = d / "history.csv"
     history = pd.read_csv(hist_file) if hist_file.is_file() else pd.DataFrame({"step": []})
     steps = int(meta.get("steps") or 0)
+    declared = meta.get("artifacts") or []
     pictures = [Picture(picture_step(a, steps), picture_tag(a["file"]), d / a["file"])
-                for a in meta.get("artifacts") or []
-                if a.get("kind") == "image" and (d / a["file"]).is_file()]
+                for a in declared if a.get("kind") == "image" and (d / a["file"]).is_file()]
+    # the samples at every evaluation (an ``image_series`` folder of step_000400.png ...),
+    # each at its step under one tag of their own
+    pictures += [Picture(picture_step({"file": f"{a['file']}/{f.name}"}, steps),
+                         f"{picture_tag(a['file'])}_evaluations", f)
+                 for a in declared if a.get("kind") == "image_series" and (d / a["file"]).is_dir()
+                 for f in sorted((d / a["file"]).glob("*.png"))]
     return FinishedRun(suite, run_id, str(meta.get("dataset")), str(meta.get("variant")),
                        int(meta.get("seed", 0)), meta["status"], steps, record, history,
                        dict(meta.get("metrics") or {}), meta.get("setting"),
