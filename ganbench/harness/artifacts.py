@@ -3,7 +3,8 @@ each declared with a caption and a kind, so the report shows whatever a run decl
 (the declarations are written into the run's metrics.json as ``artifacts``).
 
 Kinds: ``image`` (a PNG shown as is), ``table`` (a CSV, linked), ``d_map`` (an .npz
-of D and D* on a grid over the plane, drawn by the report).
+of D and D* on a grid over the plane, drawn by the report), ``text`` (plain text, e.g.
+a failed run's ``error.txt``: its full traceback)).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-KINDS = ("image", "table", "d_map")
+KINDS = ("image", "table", "d_map", "text")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,15 @@ class Artifact:
 MODEL_FILE = "model.pt"
 SAMPLES = Artifact("samples.png", "samples", "image")
 D_MAP = Artifact("discriminator.npz", "D and D*", "d_map")
+#: a failed run's full traceback (or a dead worker's stderr)
+ERROR = Artifact("error.txt", "the error that failed the run, with its traceback", "text")
+
+
+def error_artifact(result) -> tuple[dict, list[dict]]:
+    """A failed run's error.txt (its traceback) and its declaration; none without one."""
+    if not getattr(result, "traceback", None):
+        return {}, []
+    return {ERROR.file: result.traceback}, [ERROR.record()]
 
 
 def run_artifacts(result, dataset, checkpoint_probes: list, title: str) -> tuple[dict, list[dict]]:

@@ -27,6 +27,7 @@ from ..config import sweep as sweeps
 from ..config.schema import RUN_FIELDS
 from ..config.suite import RunSpec
 from ..errors import InputError, OutputError
+from ..harness.artifacts import ERROR, error_artifact
 from ..layout import (FINISHED, SETTING_COLUMN, SETTINGS_HASH_COLUMN, SUMMARY_COLUMNS, atomic_write,
                       run_dir, settings_hash, write_bytes, write_text)
 from ..metrics import diagnosis
@@ -100,6 +101,8 @@ def run_files(spec: RunSpec, result, wall_s: float, group_size: int, device: str
         meta["diverged_at"] = result.diverged_at
     if result.error:
         meta["error"] = result.error
+    files, errors = error_artifact(result)      # error.txt: a failed run's traceback
+    artifacts, declared = {**(artifacts or {}), **files}, list(declared or []) + errors
     if declared:
         meta["artifacts"] = list(declared)
     history = result.history.to_csv(index=False) if result.history is not None else None
@@ -129,6 +132,11 @@ def write_run_files(out: Path, files: RunFiles) -> None:
         write_text(d / "history.csv", files.history_csv)
     for name, data in files.artifacts.items():
         (write_text if isinstance(data, str) else write_bytes)(d / name, data)
+    if ERROR.file not in files.artifacts:       # a rerun that did not fail: no old error
+        try:
+            (d / ERROR.file).unlink(missing_ok=True)
+        except OSError as e:
+            raise OutputError(d / ERROR.file, e) from None
 
 
 def mark_finished(out: Path, files: RunFiles) -> dict:
