@@ -33,6 +33,8 @@ class Job:
     ray_address: str | None = None
     #: --deterministic: deterministic kernels in every worker (ganbench.harness.device)
     deterministic: bool = False
+    #: --debug: a run's exception propagates (local executor) instead of failing the run
+    debug: bool = False
 
     def progress_display(self) -> Progress:
         return Progress(len(self.specs), sum(len(g.specs) for g in self.groups), self.progress)
