@@ -18,8 +18,9 @@ of what it wrote, never with a guess; :func:`replay` passes the files of workers
 lived on to this process's stderr.
 
 Written by hand because multiprocessing has no switch for either: ``_launch`` is
-``multiprocessing.popen_spawn_posix.Popen._launch`` (unchanged since Python 3.8) with
-the preparation data filtered and the command line's program prefixed.
+CPython 3.11's ``multiprocessing.popen_spawn_posix.Popen._launch`` with the preparation
+data filtered and the command line's program prefixed (tests/runs/test_plain_script.py
+checks both on the Python in use).
 """
 from __future__ import annotations
 
