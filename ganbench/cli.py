@@ -53,8 +53,11 @@ def cli():
 @click.option("--deterministic", is_flag=True,
               help="Deterministic GPU kernels (cuDNN, cuBLAS, no TF32): bit-for-bit repeats on "
                    "the same GPU and versions, somewhat slower.")
+@click.option("--debug", is_flag=True,
+              help="Train in this process (the local executor) and stop at the first error "
+                   "with its traceback, instead of recording failed runs.")
 def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds, log, force,
-        no_progress, deterministic):
+        no_progress, deterministic, debug):
     """Train every run of SUITE (a YAML file) and write the results folder; print the
     key metrics per dataset and variant (the full table is OUT/table.md).
 
@@ -70,7 +73,7 @@ def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds
     parsed = load(suite, tuple(sets), seeds, list(imports))
     summary = run_suite(parsed, out, device, executor, workers, force, progress=not no_progress,
                         ray_address=ray_address, echo=main_echo, deterministic=deterministic,
-                        log=list(log))
+                        log=list(log), debug=debug)
     out = Path(summary.attrs["out"])
     if len(summary):
         click.echo(key_text(summary), nl=False)
@@ -79,6 +82,10 @@ def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds
                f"{len(summary)} runs; full table: {out / 'table.md'}, per run: "
                f"{out / 'summary.csv'}", err=True)
     if counts.get("failed"):
+        first = summary.run_id[summary.status == "failed"].iloc[0]
+        click.echo(f"ganbench: each failed run's traceback is in its error.txt (e.g. "
+                   f"{out / 'runs' / first / 'error.txt'}); --debug stops at the first error "
+                   "with its traceback", err=True)
         sys.exit(1)
 
 

@@ -24,9 +24,13 @@ from .errors import at
 
 
 class Registry:
+    #: every registry made, in order (e.g. to find entries a script registered)
+    instances: list["Registry"] = []
+
     def __init__(self, kind: str):
         self.kind = kind
         self._entries: dict[str, Callable[..., Any]] = {}
+        Registry.instances.append(self)
 
     def register(self, name: str, factory: Callable[..., Any] | None = None):
         """Add ``factory`` under ``name``; usable as ``@registry.register("name")``."""

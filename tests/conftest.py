@@ -21,6 +21,7 @@ torch.set_num_threads(1)
 E2E = [
     "tests/runs/test_faults.py",                    # signals, kill -9, a full disk, the folder lock
     "tests/runs/test_worker_death.py",              # a pool worker killed mid-group
+    "tests/runs/test_plain_script.py",              # ganbench.run from a script, worker processes
     "tests/runs/test_ray_worker_death.py",          # a Ray worker killed mid-task
     "tests/test_cli_usage.py",                      # 33 command lines through the entry point
     "tests/test_cli.py::test_unknown_objective_exits_2_with_one_line_and_no_traceback",

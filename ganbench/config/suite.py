@@ -20,6 +20,7 @@ import yaml
 from ..data import datasets
 from ..errors import InputError, at
 from ..harness.build import build_parts
+from ..harness.contract import DRY_RUNS, check_game
 from ..harness.run_config import RunConfig
 from ..harness.stacking import MAX_SLICES
 from . import limits, sweep as sweeps
@@ -249,8 +250,10 @@ def for_dataset(cfg: RunConfig, dataset) -> RunConfig:
 
 
 def _dry_build(dataset, cfg: RunConfig, path: str) -> None:
-    """Build every part once (one seed, CPU) so bad settings fail before training (nothing
-    is trained: feature extractors are loaded by :func:`prepare_features`)."""
+    """Build every part once (a few stacked runs, CPU) and check the loss contract on a
+    tiny batch (:mod:`ganbench.harness.contract`), so bad settings and a loss that does
+    not return one value per run fail before training (nothing is trained: feature
+    extractors are loaded by :func:`prepare_features`)."""
     import torch
-    g = [torch.Generator().manual_seed(0)]
-    build_parts(dataset, cfg, g, g, "cpu", path)
+    g = [torch.Generator().manual_seed(s) for s in range(DRY_RUNS)]
+    check_game(build_parts(dataset, cfg, g, g, "cpu", path), cfg, path)

@@ -5,7 +5,8 @@ each declared with a caption and a kind, so the report shows whatever a run decl
 Kinds: ``image`` (a PNG shown as is), ``table`` (a CSV, linked), ``d_map`` (an .npz
 of D and D* on a grid over the plane, drawn by the report), ``image_series`` (a
 folder of PNGs, one per evaluation, ``step_000400.png``: the report draws a strip of
-them over training, :mod:`ganbench.harness.snapshots`).
+them over training, :mod:`ganbench.harness.snapshots`), ``text`` (plain text, e.g. a
+failed run's ``error.txt``: its full traceback).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from . import snapshots
 
-KINDS = ("image", "table", "d_map", "image_series")
+KINDS = ("image", "table", "d_map", "image_series", "text")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,15 @@ SAMPLES = Artifact("samples.png", "samples", "image")
 D_MAP = Artifact("discriminator.npz", "D and D*", "d_map")
 #: the samples of each evaluation, one picture per step in the folder samples/
 SAMPLES_OVER_TRAINING = Artifact(snapshots.FOLDER, "samples over training", "image_series")
+#: a failed run's full traceback (or a dead worker's stderr)
+ERROR = Artifact("error.txt", "the error that failed the run, with its traceback", "text")
+
+
+def error_artifact(result) -> tuple[dict, list[dict]]:
+    """A failed run's error.txt (its traceback) and its declaration; none without one."""
+    if not getattr(result, "traceback", None):
+        return {}, []
+    return {ERROR.file: result.traceback}, [ERROR.record()]
 
 
 def run_artifacts(result, dataset, checkpoint_probes: list, title: str) -> tuple[dict, list[dict]]:

@@ -11,6 +11,7 @@ seed going to NaN marks only that seed ``diverged``.
 from __future__ import annotations
 
 import time
+import traceback
 from typing import Callable, Sequence
 
 import torch
@@ -157,9 +158,11 @@ class Loop:
 
 def train_seeds(dataset_spec, config: RunConfig | list[RunConfig], seeds: list[int], device="cpu",
                 on_steps: Callable[[int], None] | None = None, names: Sequence[str] | None = None,
-                dataset: Dataset | None = None) -> tuple[list[SeedResult], float]:
+                dataset: Dataset | None = None, reraise: bool = False
+                ) -> tuple[list[SeedResult], float]:
     """Train ``seeds`` together (one config, or one per seed; names and a built dataset:
-    see :class:`Loop`); an exception marks every seed ``failed`` with its message.
+    see :class:`Loop`); an exception marks every seed ``failed`` with its message and
+    its traceback (``reraise``: it propagates instead, ``ganbench run --debug``).
 
     Returns the per-seed results and the wall time in seconds.
     """
@@ -167,6 +170,9 @@ def train_seeds(dataset_spec, config: RunConfig | list[RunConfig], seeds: list[i
     try:
         results = Loop(dataset_spec, config, seeds, device, names, dataset).run(on_steps)
     except Exception as e:  # noqa: BLE001 - any error in a run is recorded, the suite goes on
+        if reraise:
+            raise
         msg = f"{type(e).__name__}: {e}".splitlines()[0]
-        results = [SeedResult(s, "failed", 0, error=msg) for s in seeds]
+        tb = traceback.format_exc()
+        results = [SeedResult(s, "failed", 0, error=msg, traceback=tb) for s in seeds]
     return results, time.perf_counter() - t0

@@ -53,6 +53,8 @@ class SeedResult:
     fake: np.ndarray | None = None
     diverged_at: int | None = None
     error: str | None = None
+    #: a failed run's full traceback (written as error.txt: ganbench.harness.artifacts)
+    traceback: str | None = None
     #: checkpoint probes' tables by probe name
     probe_tables: dict = field(default_factory=dict)
     #: D (and D*) on a grid over the plane, 2D datasets (written as discriminator.npz)

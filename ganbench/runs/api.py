@@ -82,17 +82,19 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
         executor: str = "auto", workers: int | None = None, force: bool = False,
         progress: bool = False, imports: tuple[str, ...] = (), ray_address: str | None = None,
         echo: Callable[[str], None] | None = None, deterministic: bool = False,
-        log: str | list[str] | None = None) -> pd.DataFrame:
+        log: str | list[str] | None = None, debug: bool = False) -> pd.DataFrame:
     """Train every unfinished run of ``suite`` (a YAML path, a dict of the same content,
     or a parsed Suite) into ``out`` (default ``results/<suite name>``); returns the
     summary (one row per run). Bad input raises InputError before any work.
     ``deterministic`` sets deterministic kernels here and in every worker
-    (:func:`ganbench.harness.device.make_deterministic`)."""
+    (:func:`ganbench.harness.device.make_deterministic`). ``debug`` trains in this
+    process (the local executor, whatever ``executor`` says) and re-raises the first
+    exception a run raises, with its traceback, instead of recording the run failed."""
     say = echo or (lambda msg: None)
     s = _suite(suite, imports)
     names = parse_names(log)                    # an unknown tracker: before any folder is made
     dev = resolve_device(device)
-    execute = executors.build(executor, "--executor")
+    execute = executors.build("local" if debug else executor, "--executor")
     execute.check_device(dev)                   # e.g. Ray refuses a named GPU
     out = Path(out) if out is not None else Path("results") / s.name
     try:
@@ -115,7 +117,7 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
             execute.run(Job(out, s.specs, groups, dev, s.resolved["imports"],
                         s.path.parent if s.path else None, workers, progress=progress,
                         ray_address=ray_address, deterministic=deterministic,
-                        trackers=logs))
+                        trackers=logs, debug=debug))
         except (Interrupted, OutputError) as e:
             e.out, e.total = out, len(s.specs)
             e.finished = _keep_finished(out, s)

@@ -28,6 +28,7 @@ from ..config import sweep as sweeps
 from ..config.schema import RUN_FIELDS
 from ..config.suite import RunSpec
 from ..errors import InputError, OutputError
+from ..harness.artifacts import ERROR, error_artifact
 from ..layout import (FINISHED, SETTING_COLUMN, SETTINGS_HASH_COLUMN, SUMMARY_COLUMNS, atomic_write,
                       run_dir, settings_hash, write_bytes, write_text)
 from ..metrics import diagnosis
@@ -101,6 +102,8 @@ def run_files(spec: RunSpec, result, wall_s: float, group_size: int, device: str
         meta["diverged_at"] = result.diverged_at
     if result.error:
         meta["error"] = result.error
+    files, errors = error_artifact(result)      # error.txt: a failed run's traceback
+    artifacts, declared = {**(artifacts or {}), **files}, list(declared or []) + errors
     if declared:
         meta["artifacts"] = list(declared)
     history = result.history.to_csv(index=False) if result.history is not None else None
@@ -131,6 +134,11 @@ def write_run_files(out: Path, files: RunFiles) -> None:
     _remove_stale_pictures(d, files.artifacts)
     for name, data in files.artifacts.items():
         (write_text if isinstance(data, str) else write_bytes)(d / name, data)
+    if ERROR.file not in files.artifacts:       # a rerun that did not fail: no old error
+        try:
+            (d / ERROR.file).unlink(missing_ok=True)
+        except OSError as e:
+            raise OutputError(d / ERROR.file, e) from None
 
 
 def _remove_stale_pictures(d: Path, artifacts: dict) -> None:

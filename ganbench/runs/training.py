@@ -26,10 +26,12 @@ def prepare_worker(threads: int, imports: list[str], base: Path | None,
         import_plugins(imports, base)
 
 
-def train_stack(specs: list[RunSpec], device: str, on_steps=None) -> tuple[list, float]:
+def train_stack(specs: list[RunSpec], device: str, on_steps=None,
+                reraise: bool = False) -> tuple[list, float]:
     """Train ``specs`` as one stacked model. When that fails with an exception (e.g. one
     variant's own loss raises) and the stack holds several variants or settings, each of
-    them is trained apart, so one broken variant fails only its own runs."""
+    them is trained apart, so one broken variant fails only its own runs (``reraise``:
+    the exception propagates instead, ``ganbench run --debug``)."""
     first = specs[0]
     try:                    # once for the group (a failure: train_seeds records it per run)
         ds = datasets.build(first.dataset_spec(), "dataset")
@@ -39,7 +41,7 @@ def train_stack(specs: list[RunSpec], device: str, on_steps=None) -> tuple[list,
     def train(idx: list[int]):
         return train_seeds(first.dataset_spec(), [specs[i].config for i in idx],
                            [specs[i].seed for i in idx], device, on_steps,
-                           [specs[i].run_id for i in idx], ds)
+                           [specs[i].run_id for i in idx], ds, reraise)
     results, wall = train(list(range(len(specs))))
     parts: dict[tuple, list[int]] = {}
     for i, s in enumerate(specs):
@@ -54,10 +56,11 @@ def train_stack(specs: list[RunSpec], device: str, on_steps=None) -> tuple[list,
     return results, wall
 
 
-def train_group(group: Group, device: str,
-                on_steps: Callable[[int], None] | None = None) -> list[RunFiles]:
-    """Train one group; return its runs' files (written by the caller, where OUT is)."""
-    results, wall = train_stack(group.specs, device, on_steps)
+def train_group(group: Group, device: str, on_steps: Callable[[int], None] | None = None,
+                reraise: bool = False) -> list[RunFiles]:
+    """Train one group; return its runs' files (written by the caller, where OUT is);
+    ``reraise``: a run's exception propagates (``ganbench run --debug``)."""
+    results, wall = train_stack(group.specs, device, on_steps, reraise)
     env = environment(device)
     return [run_files(spec, res, wall, len(group.specs), device, res.artifacts, res.declared, env)
             for spec, res in zip(group.specs, results)]

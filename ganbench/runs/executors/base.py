@@ -36,6 +36,8 @@ class Job:
     #: --log: the experiment trackers each finished group is logged to, from its run
     #: folders, by this process (ganbench.trackers)
     trackers: Any = None
+    #: --debug: a run's exception propagates (local executor) instead of failing the run
+    debug: bool = False
 
     def progress_display(self) -> Progress:
         return Progress(len(self.specs), sum(len(g.specs) for g in self.groups), self.progress,
@@ -56,12 +58,20 @@ class Job:
                 self.trackers.log([f.run_id for f in files])
         return records
 
-    def record_death(self, group: Group, how: str, step: int | None) -> list[dict]:
+    def record_death(self, group: Group, how: str, step: int | None,
+                     said: str | None = None) -> list[dict]:
         """Record each run of ``group`` ``failed``: its worker died (``how``: what killed
-        it) after evaluating ``step`` (None: before its first evaluation)."""
+        it) after evaluating ``step`` (None: before its first evaluation); ``said``: the
+        end of the worker's stderr (None: unknown), whose last line the message quotes
+        (all of it goes to each run's error.txt)."""
         at = f" after step {step} (its last evaluation)" if step else " before its first evaluation"
-        msg = (f"WorkerDied: the {how}{at}; run the same command again to retry these runs")
-        return self.record([run_files(spec, SeedResult(spec.seed, "failed", 0, error=msg), 0.0,
+        last = next((ln.strip() for ln in reversed((said or "").splitlines()) if ln.strip()), "")
+        quote = f"; its stderr ends: {last[:300]} (more in error.txt)" if last else \
+            ("; it wrote nothing to stderr" if said is not None else "")
+        msg = f"WorkerDied: the {how}{at}{quote}; run the same command again to retry these runs"
+        text = f"{msg}\n\nThe end of the worker's stderr:\n{said}\n" if said else None
+        return self.record([run_files(spec, SeedResult(spec.seed, "failed", 0, error=msg,
+                                                       traceback=text), 0.0,
                                       len(group.specs), self.device) for spec in group.specs])
 
 

@@ -4,8 +4,12 @@ cuda`` and several GPUs, one per GPU, worker slot i on ``cuda:i``). On a small C
 is the fast way: the small matmuls of 2D GANs use two threads poorly, two processes
 well. And ``auto``: this on a CPU with several cores, else ``local``.
 
-A worker that dies (killed, out of memory, a crash) fails its own group, recorded with
-what killed it; the groups the broken pool cut short run again in a new pool.
+Workers never run the user's ``__main__`` (so a plain script may call ``ganbench.run``
+without an ``if __name__ == "__main__":`` guard; entries registered in the script itself
+make the suite train in this process instead) and write their stderr to files of their
+own (:mod:`.spawning`). A worker that dies (killed, a crash, an error before it could
+start) fails its own group, recorded with its exit code or signal and the end of its
+stderr; the groups the broken pool cut short run again in a new pool.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import multiprocessing as mp
 import os
 import queue
 import signal
+import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -24,6 +29,7 @@ from ..progress import Progress
 from ..store import RunFiles
 from .base import Executor, Job, cpu_cores, executors
 from .local import Local
+from .spawning import WorkerContext, registered_in_main, replay, stderr_tail
 
 
 # --- worker processes ---------------------------------------------------------------
@@ -56,16 +62,20 @@ def _worker_run(slot: int, group: Group, device: str) -> list[RunFiles]:
 
 
 def how_it_died(proc) -> str:
-    """What killed a worker process, from its exit code."""
+    """What ended a worker process, from its exit code (what the worker said comes from
+    its stderr, :mod:`.spawning`): never a guess."""
     code = getattr(proc, "exitcode", None)
     if code is not None and code < 0:
         try:
-            how = f"was killed by signal {signal.Signals(-code).name}"
+            name = signal.Signals(-code).name
         except ValueError:
-            how = f"was killed by signal {-code}"
+            name = str(-code)
+        how = f"was killed by signal {name}"
+        if -code == signal.SIGKILL:
+            how += " (kill -9, or the kernel's out-of-memory killer: dmesg says which)"
     else:
         how = f"exited with code {code}" if code is not None else "died"
-    return f"worker process training this group {how} (out of memory, a crash or a kill)"
+    return f"worker process training this group {how}"
 
 
 def gpu_count() -> int:
@@ -92,6 +102,14 @@ class Processes(Executor):
     """Groups spread over worker processes (--workers, default one per CPU core)."""
 
     def run(self, job: Job) -> None:
+        own = registered_in_main()
+        if own and job.groups:
+            warnings.warn(f"{', '.join(own)} is registered in your script (__main__), which "
+                          "worker processes do not run: training in this process. Register it "
+                          "in a module named under the suite's 'imports:' to use workers.",
+                          stacklevel=2)
+            Local().run(job)
+            return
         run_processes(job)
 
 
@@ -104,11 +122,14 @@ def run_processes(job: Job) -> None:
     threads = max(1, cpu_cores() // configured)
     workers = max(1, min(configured, len(job.groups)))
     n_gpus = gpu_count() if job.device == "cuda" else 0
-    ctx = mp.get_context("spawn")  # fork is unsafe once torch's OpenMP threads exist
+    # spawn (fork is unsafe once torch's OpenMP threads exist), without the user's
+    # __main__ and with each worker's stderr kept (.spawning)
+    ctx = WorkerContext()
     steps_q = ctx.Queue()
     progress = job.progress_display()
     pending = longest_first(job.groups)
-    seen: dict = {"pid": {}, "step": {}}          # per slot: its worker's pid, its last step
+    # per slot: its worker's pid, its last step; the workers whose stderr was passed on
+    seen: dict = {"pid": {}, "step": {}, "replayed": set()}
     try:
         while pending:     # a new pool after a worker died; the groups it cut short go on
             pending = _pool_round(job, pending, workers, threads, n_gpus, ctx, steps_q,
@@ -116,6 +137,7 @@ def run_processes(job: Job) -> None:
     finally:
         progress.close()
         steps_q.close()
+        ctx.close()
 
 
 def _pool_round(job: Job, pending: list, workers: int, threads: int, n_gpus: int, ctx, steps_q,
@@ -156,7 +178,9 @@ def _pool_round(job: Job, pending: list, workers: int, threads: int, n_gpus: int
         # rather than wait for their groups, whose results would be lost anyway
         stop_workers(pool)
         raise
+    procs = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=True)
+    replay(procs, seen["replayed"])
     return []
 
 
@@ -185,7 +209,7 @@ def _after_death(job: Job, pool, running: dict, pending: list, progress: Progres
     pool.shutdown(wait=True, cancel_futures=True)
     for p in procs.values():
         p.join(timeout=30)
-    retry = []
+    retry, quoted = [], set()
     for slot, group in running.values():
         proc = procs.get(seen["pid"].get(slot))
         code = getattr(proc, "exitcode", None)
@@ -196,9 +220,22 @@ def _after_death(job: Job, pool, running: dict, pending: list, progress: Progres
             retry.append(group)
             progress.finish(slot, group, [], retried=True)
             continue
+        if proc is None:        # died before it took the group: one that did not start
+            proc = _died_unassigned(procs, seen, quoted)
+        quoted.add(getattr(proc, "pid", None))
         progress.finish(slot, group, job.record_death(group, how_it_died(proc),
-                                                      seen["step"].get(slot)))
+                                                      seen["step"].get(slot), stderr_tail(proc)))
     return retry + pending
+
+
+def _died_unassigned(procs: dict, seen: dict, quoted: set):
+    """A worker of the pool that ended on its own (not terminated by the pool) without
+    having taken a group (it died starting: importing, initialising), or None."""
+    assigned = set(seen["pid"].values())
+    dead = [p for pid, p in procs.items() if pid not in assigned
+            and p.exitcode is not None and p.exitcode != -signal.SIGTERM]
+    fresh = [p for p in dead if p.pid not in quoted]
+    return (fresh or dead or [None])[0]
 
 
 def _drain(q, progress: Progress, seen: dict | None = None) -> None:
