@@ -59,12 +59,12 @@ def suite(tmp_path, module: str, code: str, variant: dict):
 
 
 def test_a_loss_reduced_with_mean_is_exit_2_naming_it_before_training(tmp_path, capsys):
-    s = suite(tmp_path, "my_losses", MEAN_LOSS, {"objective": "mean_all"})
+    s = suite(tmp_path, "contract_mean_losses", MEAN_LOSS, {"objective": "mean_all"})
     out = tmp_path / "out"
     assert run_cli("run", str(s), "--out", str(out), "--no-progress") == 2
     err = capsys.readouterr().err.strip()
     assert err.splitlines() == [err], err
-    assert ("variants.mine.objective: objective 'mean_all' (module my_losses): d_loss returned "
+    assert ("variants.mine.objective: objective 'mean_all' (module contract_mean_losses): d_loss returned "
             "shape () — a loss returns one value per run, shape (3,) here; reduce over the "
             "samples with .mean(-1), not .mean().") in err, err
     assert not out.exists()         # nothing trained, no folder made
