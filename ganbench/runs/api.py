@@ -23,6 +23,7 @@ from ..harness.device import make_deterministic
 from ..interrupts import Interrupted, deferred, handled
 from ..harness.features import build_extractor, mode_classifier
 from ..layout import FINISHED, atomic_write, run_dir, write_text
+from ..metrics import catalogue
 from ..trackers import Trackers, parse_names
 from .executors import Job, executors
 from .groups import pending_groups
@@ -125,6 +126,11 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
         finally:
             logs.close()
         summary = _write_results(out, s)
+    missing = [c for c in catalogue.columns() if c not in summary]
+    if missing and not summary.status.isin(FINISHED).any():
+        # no run finished (every one failed): the metric columns are there, empty, so the
+        # caller's next line reads NaN and the status column rather than a KeyError
+        summary = summary.reindex(columns=list(summary.columns) + missing)
     summary.attrs.update(out=str(out), suite=s.name)
     return summary
 

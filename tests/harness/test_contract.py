@@ -151,3 +151,11 @@ def test_debug_trains_in_process_and_reraises(tmp_path):
         run_cli("run", str(s), "--out", str(out), "--no-progress", "--debug",
                 "--executor", "process")
     assert not (out / "runs" / "ring8__mine__seed0" / "metrics.json").exists()
+
+
+def test_the_api_returns_the_metric_columns_even_when_every_run_failed(tmp_path):
+    import ganbench
+    s = suite(tmp_path, "gives_up_3", RAISES_IN_TRAINING, {"objective": "gives_up_3"})
+    summary = ganbench.run(s, out=tmp_path / "out", device="cpu", executor="local")
+    assert set(summary.status) == {"failed"}
+    assert summary[["modes_captured", "hq_fraction"]].isna().all().all()   # no KeyError
