@@ -108,7 +108,7 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
         try:
             execute.run(Job(out, s.specs, groups, dev, s.resolved["imports"],
                         s.path.parent if s.path else None, workers, progress=progress,
-                        ray_address=ray_address, deterministic=deterministic))
+                        ray_address=ray_address, deterministic=deterministic, force=force))
         except (Interrupted, OutputError) as e:
             e.out, e.total = out, len(s.specs)
             e.finished = _keep_finished(out, s)

@@ -9,11 +9,13 @@ from typing import Protocol
 
 from ...config.suite import RunSpec
 from ...harness.recorder import SeedResult
+from ...harness.resume import ResumePoint, remove as remove_checkpoint
 from ...interrupts import deferred
 from ...registry import Registry
 from ..groups import Group
 from ..progress import Progress
-from ..store import RunFiles, mark_finished, run_files, write_run_files, write_summary
+from ..store import (RunFiles, mark_finished, resume_point, run_files, write_run_files,
+                     write_summary)
 
 executors = Registry("executor")
 
@@ -33,20 +35,30 @@ class Job:
     ray_address: str | None = None
     #: --deterministic: deterministic kernels in every worker (ganbench.harness.device)
     deterministic: bool = False
+    #: --force: every group trains from step 0, whatever training checkpoint it left
+    force: bool = False
+
+    def resume_point(self, group: Group) -> ResumePoint:
+        """Where ``group`` keeps its training checkpoint (OUT/checkpoints/), for executors
+        whose workers see OUT (local, process)."""
+        return resume_point(self.out, group.specs, self.device, fresh=self.force)
 
     def progress_display(self) -> Progress:
         return Progress(len(self.specs), sum(len(g.specs) for g in self.groups), self.progress)
 
-    def record(self, files: list[RunFiles]) -> list[dict]:
+    def record(self, files: list[RunFiles], group: Group | None = None) -> list[dict]:
         """Write a finished group's run folders, then summary.csv. Every run's files come
         first, then the runs' metrics.json markers, so a write that fails part-way (a full
         disk) leaves the group unfinished as a whole, to train again as the same group; a
-        signal waits until the group is written."""
+        signal waits until the group is written. Then ``group``'s training checkpoint
+        (if it left one) is deleted."""
         with deferred():
             for f in files:
                 write_run_files(self.out, f)
             records = [mark_finished(self.out, f) for f in files]
             write_summary(self.out, self.specs)
+            if group is not None:
+                remove_checkpoint(self.resume_point(group).path)
         return records
 
     def record_death(self, group: Group, how: str, step: int | None) -> list[dict]:

@@ -14,7 +14,8 @@ class Local(Executor):
         try:
             for group in job.groups:
                 progress.start(0, group)
-                files = training.train_group(group, job.device, lambda n: progress.steps(0, n))
-                progress.finish(0, group, job.record(files))
+                files = training.train_group(group, job.device, lambda n: progress.steps(0, n),
+                                             job.resume_point(group))
+                progress.finish(0, group, job.record(files, group))
         finally:
             progress.close()
