@@ -25,7 +25,8 @@ from ..harness.features import build_extractor, mode_classifier
 from ..layout import FINISHED, atomic_write, run_dir, write_text
 from .executors import Job, executors
 from .groups import pending_groups
-from .store import folder_lock, summary_frame, write_suite, write_summary
+from .store import (folder_lock, prune_checkpoints, resume_point, summary_frame, write_suite,
+                    write_summary)
 
 
 def resolve_device(name: str) -> str:
@@ -101,6 +102,7 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
         prepare_features(s)
         write_suite(out, s.resolved)
         groups = pending_groups(out, s.specs, force)
+        prune_checkpoints(out, [resume_point(out, g.specs, dev).path for g in groups])
         done = len(s.specs) - sum(len(g.specs) for g in groups)
         say(f"ganbench: {s.name}: {len(s.specs)} runs ({done} already finished) on {dev} -> {out}")
         if deterministic:

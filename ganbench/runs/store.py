@@ -85,6 +85,21 @@ def resume_point(out: Path, specs: list[RunSpec], device: str, fresh: bool = Fal
                        hashlib.sha256(key.encode()).hexdigest(), fresh)
 
 
+def prune_checkpoints(out: Path, keep: Iterable[Path]) -> None:
+    """Delete the training checkpoints in OUT/checkpoints/ that no pending group can use
+    (their runs finished, or changed), and the folder when it is empty. Called with the
+    folder's lock held."""
+    keep = {Path(p).name for p in keep}
+    folder = Path(out) / CHECKPOINTS_DIR
+    for f in folder.glob("*.pt"):
+        if f.name not in keep:
+            f.unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass            # checkpoints remain, or there is no folder
+
+
 @dataclass
 class RunFiles:
     """Everything a run's folder holds, made where the run trained (a worker process, a
