@@ -63,8 +63,9 @@ class Job:
 
     def record_death(self, group: Group, how: str, step: int | None) -> list[dict]:
         """Record each run of ``group`` ``failed``: its worker died (``how``: what killed
-        it) after evaluating ``step`` (None: before its first evaluation)."""
-        at = f" after step {step} (its last evaluation)" if step else " before its first evaluation"
+        it) after evaluating or checkpointing ``step`` (None: before its first evaluation)."""
+        at = f" after step {step} (its last evaluation or checkpoint)" if step else \
+            " before its first evaluation"
         msg = (f"WorkerDied: the {how}{at}; run the same command again to retry these runs")
         return self.record([run_files(spec, SeedResult(spec.seed, "failed", 0, error=msg), 0.0,
                                       len(group.specs), self.device) for spec in group.specs])
