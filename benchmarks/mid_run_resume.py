@@ -2,7 +2,9 @@
 with log_every, the G average and an lr schedule) run uninterrupted, the same suite
 killed (SIGKILL to the driver and its workers) at about 60% of that wall time and run
 again with the same command, and the same suite without checkpoints (the overhead of
-writing them). Prints the diff of the resumed folder against the uninterrupted one
+writing them). The killed run is stopped as soon as its checkpoint reaches the given
+share of the steps (so the steps lost to the kill are those after that checkpoint: none
+here, at most checkpoint_every - 1 in general). Prints the diff of the resumed folder against the uninterrupted one
 (summary.csv without wall_s, every history.csv and metrics.json without the wall
 times and resumed_at), the step it resumed at, the wall times and the checkpoint's size.
 
@@ -21,6 +23,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import torch
 
 SUITE = """name: resume_measure
 seeds: 3
@@ -44,7 +47,7 @@ sweep: {{optimizer.lr: [0.0003, 0.001, 0.003, 0.01]}}
 
 def cli(suite: Path, out: Path, executor: str) -> list[str]:
     return [sys.executable, "-m", "ganbench.cli", "run", str(suite), "--out", str(out),
-            "--no-progress", "--executor", executor]
+            "--no-progress", "--executor", executor, "--workers", "2"]
 
 
 def timed(cmd: list[str]) -> float:
@@ -73,8 +76,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--every", type=int, default=100, help="checkpoint_every")
-    ap.add_argument("--executor", default="local")
-    ap.add_argument("--kill-at", type=float, default=0.6, help="share of the uninterrupted wall time")
+    ap.add_argument("--executor", default="process",
+                    help="process (default: its workers compute with one thread each, which "
+                         "a busy machine disturbs least) or local")
+    ap.add_argument("--kill-at", type=float, default=0.6, help="share of the steps")
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
     root = a.out or Path(tempfile.mkdtemp(prefix="resume_measure_"))
@@ -90,8 +95,13 @@ def main() -> None:
     t0 = time.perf_counter()
     p = subprocess.Popen(cli(suite, killed, a.executor), stdout=subprocess.DEVNULL,
                          start_new_session=True)
-    time.sleep(a.kill_at * t_whole)
-    size = max((f.stat().st_size for f in killed.glob("checkpoints/*.pt")), default=0)
+    step, seen, size = 0, None, 0
+    while step < a.kill_at * a.steps and p.poll() is None:
+        time.sleep(0.05)
+        files = list(killed.glob("checkpoints/*.pt"))
+        if files and files[0].stat().st_mtime_ns != seen:
+            seen, size = files[0].stat().st_mtime_ns, files[0].stat().st_size
+            step = torch.load(files[0], map_location="cpu", weights_only=False)["step"]
     os.killpg(p.pid, signal.SIGKILL)
     p.wait()
     t_killed = time.perf_counter() - t0
@@ -103,7 +113,8 @@ def main() -> None:
           f"checkpoint_every {a.every}, executor {a.executor}; folder {root}")
     print(f"uninterrupted, no checkpoints:   {t_plain:7.1f} s")
     print(f"uninterrupted, checkpoints:      {t_whole:7.1f} s  (overhead {t_whole - t_plain:+.1f} s)")
-    print(f"killed after:                    {t_killed:7.1f} s  ({a.kill_at:.0%} of the uninterrupted)")
+    print(f"killed after:                    {t_killed:7.1f} s  (its checkpoint at step {step} of "
+          f"{a.steps}: {step / a.steps:.0%})")
     print(f"same command again (resumed):    {t_resume:7.1f} s  (resumed at step {resumed_at})")
     print(f"killed + resumed:                {t_killed + t_resume:7.1f} s")
     print(f"wall time saved by the resume:   {t_whole - t_resume:7.1f} s "

@@ -125,7 +125,7 @@ class Loop:
                 if not rec.alive.any():
                     break
             if every and done % every == 0 and done < steps:
-                if on_steps:
+                if on_steps and done % eval_every:          # (after an evaluation: said)
                     on_steps(done)
                 wall = self.earlier_wall + time.perf_counter() - self._started
                 resumed.save(resume, resumed.capture(self, done, checked, recent, theory, wall,
