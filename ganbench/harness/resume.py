@@ -16,6 +16,8 @@ resumed run equals an uninterrupted one bit for bit (tests/harness/test_resume.p
   every evaluation's numbers and tracks, the probes' tables, which seeds diverged where),
   the logged steps since the last evaluation (not yet checked for divergence) and the
   numbers measured on the initial players for the end of the run (``eig_max_real``).
+  The evaluator keeps nothing between evaluations (its fixed noise and data sample are
+  drawn anew from the seeds; its last samples are made again by the final evaluation).
 
 It is written with ``torch.save`` to a temporary file renamed into place
 (:func:`ganbench.layout.atomic_write`): a kill leaves the previous checkpoint or the new
