@@ -2,6 +2,7 @@
 
     OUT/suite.yaml, summary.csv, table.md, table.csv
     OUT/runs/<run_id>/config.json, history.csv, metrics.json, samples.png, ...
+    OUT/checkpoints/<group>.pt   a training group's last checkpoint, while it trains
 
 Every file is written to a temporary name and renamed (:func:`atomic_write`), so no
 reader ever sees half a file. This module imports neither torch nor the harness:
@@ -33,7 +34,10 @@ SETTING_COLUMN = "setting"
 RUN_FIELD_NAMES = ("objective", "regularizers", "generator", "discriminator", "optimizer",
                    "g_optimizer", "d_optimizer", "update", "n_critic", "steps", "batch_size",
                    "eval_every", "n_eval", "min_hq", "checkpoint_probes", "features", "ema",
-                   "log_every", "checkpoint")
+                   "log_every", "checkpoint", "checkpoint_every")
+#: run settings that change how a run is kept, not what it computes: left out of the
+#: settings hash and of the "same settings" test of resume (changing them retrains nothing)
+NOT_SETTINGS = ("checkpoint_every",)
 
 
 #: summary.csv: a hash of the run's resolved settings with the seed left out (the dataset
@@ -49,6 +53,8 @@ def settings_hash(record: dict) -> str:
     config.json, or the record it is written from), as canonical JSON: the same for
     every seed of one setting, on any machine."""
     keep = {k: record[k] for k in SETTINGS_FIELDS if record.get(k) is not None}
+    if isinstance(keep.get("config"), dict):
+        keep["config"] = {k: v for k, v in keep["config"].items() if k not in NOT_SETTINGS}
     text = json.dumps(json.loads(json.dumps(keep)), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -102,6 +108,17 @@ def write_bytes(path: Path, data: bytes) -> None:
 
 def run_dir(out: Path, run_id: str) -> Path:
     return Path(out) / "runs" / run_id
+
+
+#: OUT/checkpoints/: the training checkpoints of groups still training (mid-run resume)
+CHECKPOINTS_DIR = "checkpoints"
+
+
+def group_checkpoint_path(out: Path, run_ids: list[str]) -> Path:
+    """OUT/checkpoints/<16 hex digits>.pt: the training checkpoint of the stacked group of
+    these runs (named by their ids, so the same group finds it again)."""
+    name = hashlib.sha256(json.dumps(sorted(run_ids)).encode()).hexdigest()[:16]
+    return Path(out) / CHECKPOINTS_DIR / f"{name}.pt"
 
 
 def png_bytes(fig) -> bytes:

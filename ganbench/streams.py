@@ -65,6 +65,20 @@ class SeedStreams:
         entry[1] += 1
         return out
 
+    def state(self) -> dict:
+        """Where every seed's stream is: its generator's state, and the blocks drawn ahead
+        with the next draw of each (on the host; for a training checkpoint)."""
+        return {"generators": [g.get_state() for g in self.generators],
+                "blocks": {k: (b.cpu(), i) for k, (b, i) in self._blocks.items()}}
+
+    def load_state(self, state: dict) -> None:
+        """Continue from :meth:`state`: the next draws are those that would have followed."""
+        if len(state["generators"]) != len(self.generators):
+            raise ValueError(f"a state of {len(state['generators'])} seeds for {len(self)} streams")
+        for g, st in zip(self.generators, state["generators"]):
+            g.set_state(st)
+        self._blocks = {k: [b.to(self.device), i] for k, (b, i) in state["blocks"].items()}
+
     def randn(self, *shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         """(S, *shape) standard normal numbers, seed s's from its own generator."""
         return self.draw(("randn", shape, dtype), shape, lambda g, k: torch.randn(

@@ -23,6 +23,7 @@ E2E = [
     "tests/runs/test_worker_death.py",              # a pool worker killed mid-group
     "tests/runs/test_plain_script.py",              # ganbench.run from a script, worker processes
     "tests/runs/test_ray_worker_death.py",          # a Ray worker killed mid-task
+    "tests/runs/test_mid_run_resume.py",            # kill -9 mid-group, resumed from its checkpoint
     "tests/test_cli_usage.py",                      # 33 command lines through the entry point
     "tests/test_cli.py::test_unknown_objective_exits_2_with_one_line_and_no_traceback",
     "tests/test_cli.py::test_process_executor_gives_the_same_summary_as_local",

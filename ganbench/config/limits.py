@@ -17,6 +17,7 @@ BOUNDS = {
     "n_critic": (1000, "a thousand D steps per G step"),
     "min_hq": (10**7, "the largest n_eval"),
     "log_every": (10**8, "the largest steps value"),
+    "checkpoint_every": (10**8, "the largest steps value"),
 }
 MAX_SEEDS = 10_000
 MAX_RUNS = 1_000_000

@@ -48,6 +48,9 @@ RUN_FIELDS: dict[str, tuple[Any, str]] = {
     "ema": (None, "ema"),                  # G weight averaging {decay, start, evaluate}; None: off
     "log_every": (1, "positive_int"),      # history.csv keeps every log_every-th step (and evaluations)
     "checkpoint": (True, "bool"),          # model.pt (G, D, averaged G) in each run folder
+    # a training checkpoint of the stacked group every this many steps (mid-run resume:
+    # ganbench.harness.resume); None: none. Not a result setting (layout.NOT_SETTINGS)
+    "checkpoint_every": (None, "positive_int_or_null"),
 }
 COMPONENT_REGISTRY: dict[str, tuple[Registry, set[str]]] = {
     # field -> (registry, arguments the harness supplies)
@@ -78,6 +81,10 @@ def unknown_field(path: str, key: str, allowed: list[str]) -> InputError:
 
 
 def _check_kind(path: str, value: Any, kind: str) -> Any:
+    if kind == "positive_int_or_null":
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise at(path, f"expected a whole number of steps >= 1, or null (none), got {value!r}.")
+        return value
     if kind == "positive_int":
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise at(path, f"expected a whole number >= 1, got {value!r}.")

@@ -10,6 +10,7 @@ seed going to NaN marks only that seed ``diverged``.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from typing import Callable, Sequence
@@ -24,7 +25,9 @@ from .build import build_parts, fresh_critic, players_of, probe_seeds, seed_stre
 from .equilibrium import distance_to_equilibrium, eig_max_real, has_equilibrium
 from .evaluation import Evaluator
 from .features import prepared
+from . import resume as resumed
 from .recorder import Recorder, SeedResult
+from .resume import ResumePoint, ResumeFailed
 from .run_config import RunConfig
 from .saved import model_bytes
 
@@ -51,6 +54,10 @@ class Loop:
 
     def __init__(self, dataset_spec, config: RunConfig | list[RunConfig], seeds: list[int],
                  device="cpu", names: Sequence[str] | None = None, dataset: Dataset | None = None):
+        self._started = time.perf_counter()
+        #: wall seconds spent before the checkpoint this run resumed from (0: none), and
+        #: the step it resumed at (None: it trained from step 0)
+        self.earlier_wall, self.resumed_at = 0.0, None
         device = torch.device(device)
         configs = list(config) if isinstance(config, list) else [config] * len(seeds)
         self.config, self.configs, self.seeds = configs[0], configs, list(seeds)
@@ -78,17 +85,31 @@ class Loop:
         #: evaluation and the D maps), for benchmarks
         self.timings = {"eval": 0.0, "final": 0.0}
 
-    def run(self, on_steps: Callable[[int], None] | None = None) -> list[SeedResult]:
+    def run(self, on_steps: Callable[[int], None] | None = None,
+            resume: ResumePoint | None = None) -> list[SeedResult]:
+        """Train to the end (or until every seed diverged) and return each seed's result.
+        ``on_steps(n)`` is called after each evaluation (n steps done) and before each
+        training checkpoint. ``resume``: where this group's training checkpoint lives;
+        with ``checkpoint_every`` set, training continues from the checkpoint there (one
+        that is whole and made for these runs) and writes one every ``checkpoint_every``
+        steps (:mod:`ganbench.harness.resume`)."""
         steps, eval_every = self.config.steps, self.config.eval_every
+        every = self.config.checkpoint_every if resume is not None else None
         pl, rec = self.players, self.recorder
-        theory = {"eig_max_real": eig_max_real(pl)} if has_equilibrium(pl.G, pl.D) else {}
         # the steps since the last evaluation, on the device (each is checked for
         # divergence there, and some are kept for the history)
         recent = torch.full((min(eval_every, steps), len(self.seeds), len(self.columns)),
                             float("nan"), device=pl.device)
-        done = checked = 0
-        self._checkpoint(0)
-        for step in range(steps):
+        state = resumed.load(resume) if every and not resume.fresh else None
+        if state is not None:
+            done, checked, since, theory, self.earlier_wall = resumed.restore(self, state)
+            recent[:len(since)] = since
+            self.resumed_at = done
+        else:
+            theory = {"eig_max_real": eig_max_real(pl)} if has_equilibrium(pl.G, pl.D) else {}
+            done = checked = 0
+            self._checkpoint(0)
+        for step in range(done, steps):
             self.step(step, recent, step - checked)
             done = step + 1
             self._after_step(done)
@@ -104,6 +125,12 @@ class Loop:
                     on_steps(done)
                 if not rec.alive.any():
                     break
+            if every and done % every == 0 and done < steps:
+                if on_steps and done % eval_every:          # (after an evaluation: said)
+                    on_steps(done)
+                wall = self.earlier_wall + time.perf_counter() - self._started
+                resumed.save(resume, resumed.capture(self, done, checked, recent, theory, wall,
+                                                     resume.key))
         rec.amend(done, [{k: v[s] for k, v in theory.items()} for s in range(len(self.seeds))])
         return self._results(done)
 
@@ -153,26 +180,38 @@ class Loop:
         self.timings["final"] += time.perf_counter() - t0
         models = [self._model(s, "ok" if alive[s] else "diverged", done)
                   for s in range(len(self.seeds))]
-        return self.recorder.results(done, real, fake, maps, models)
+        results = self.recorder.results(done, real, fake, maps, models)
+        for r in results:
+            r.resumed_at = self.resumed_at
+        return results
 
 
 def train_seeds(dataset_spec, config: RunConfig | list[RunConfig], seeds: list[int], device="cpu",
                 on_steps: Callable[[int], None] | None = None, names: Sequence[str] | None = None,
-                dataset: Dataset | None = None, reraise: bool = False
-                ) -> tuple[list[SeedResult], float]:
-    """Train ``seeds`` together (one config, or one per seed; names and a built dataset:
-    see :class:`Loop`); an exception marks every seed ``failed`` with its message and
-    its traceback (``reraise``: it propagates instead, ``ganbench run --debug``).
+                dataset: Dataset | None = None, resume: ResumePoint | None = None,
+                reraise: bool = False) -> tuple[list[SeedResult], float]:
+    """Train ``seeds`` together (one config, or one per seed; names, a built dataset and
+    ``resume``, where the group's training checkpoint lives: see :class:`Loop`); an
+    exception marks every seed ``failed`` with its message and its traceback
+    (``reraise``: it propagates instead, ``ganbench run --debug``).
 
-    Returns the per-seed results and the wall time in seconds.
+    Returns the per-seed results and the wall time in seconds (with a resumed run's,
+    the time its checkpoint had taken).
     """
     t0 = time.perf_counter()
     try:
-        results = Loop(dataset_spec, config, seeds, device, names, dataset).run(on_steps)
+        try:
+            loop = Loop(dataset_spec, config, seeds, device, names, dataset)
+            results = loop.run(on_steps, resume)
+        except ResumeFailed:            # half restored: built anew, from step 0
+            loop = Loop(dataset_spec, config, seeds, device, names, dataset)
+            results = loop.run(on_steps, dataclasses.replace(resume, fresh=True))
+        earlier = loop.earlier_wall
     except Exception as e:  # noqa: BLE001 - any error in a run is recorded, the suite goes on
         if reraise:
             raise
         msg = f"{type(e).__name__}: {e}".splitlines()[0]
         tb = traceback.format_exc()
         results = [SeedResult(s, "failed", 0, error=msg, traceback=tb) for s in seeds]
-    return results, time.perf_counter() - t0
+        earlier = 0.0
+    return results, time.perf_counter() - t0 + earlier

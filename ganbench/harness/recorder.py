@@ -68,6 +68,8 @@ class SeedResult:
     #: bytes or text), and their declarations (ganbench.harness.artifacts)
     artifacts: dict = field(default_factory=dict)
     declared: list = field(default_factory=list)
+    #: the step its training resumed at from a training checkpoint (None: from step 0)
+    resumed_at: int | None = None
 
 
 class Recorder:
@@ -176,6 +178,21 @@ class Recorder:
     def last_step(self) -> int:
         """The last step logged or evaluated (0: none)."""
         return max([*self._steps[-1:], *self._evals], default=0)
+
+    # --- a training checkpoint (ganbench.harness.resume) -------------------------------
+    def state(self) -> dict:
+        """Everything recorded so far, the logged values on the host (picklable)."""
+        return {"columns": list(self.columns), "alive": self.alive.copy(),
+                "diverged_at": list(self.diverged_at), "steps": list(self._steps),
+                "rows": [(list(c), v.cpu()) for c, v in self._rows],
+                "evals": self._evals, "frames": self._frames}
+
+    def load_state(self, state: dict, device) -> None:
+        """Continue from :meth:`state` (the logged values back on ``device``)."""
+        self.columns, self.alive = list(state["columns"]), np.array(state["alive"], dtype=bool)
+        self.diverged_at, self._steps = list(state["diverged_at"]), list(state["steps"])
+        self._rows = [(c, v.to(device)) for c, v in state["rows"]]
+        self._evals, self._frames = state["evals"], state["frames"]
 
     # --- what it becomes ------------------------------------------------------------
     def _logged(self) -> np.ndarray:

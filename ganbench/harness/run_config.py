@@ -49,6 +49,8 @@ class RunConfig:
     ema: dict | None
     log_every: int
     checkpoint: bool
+    #: steps between a stacked group's training checkpoints (mid-run resume), or None
+    checkpoint_every: int | None
 
     @classmethod
     def from_dict(cls, settings: dict[str, Any]) -> "RunConfig":

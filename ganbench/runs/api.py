@@ -27,7 +27,8 @@ from ..metrics import catalogue
 from ..trackers import Trackers, parse_names
 from .executors import Job, executors
 from .groups import pending_groups
-from .store import folder_lock, summary_frame, write_suite, write_summary
+from .store import (folder_lock, prune_checkpoints, resume_point, summary_frame, write_suite,
+                    write_summary)
 
 
 def resolve_device(name: str) -> str:
@@ -108,6 +109,7 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
         prepare_features(s)
         write_suite(out, s.resolved)
         groups = pending_groups(out, s.specs, force)
+        prune_checkpoints(out, [resume_point(out, g.specs, dev).path for g in groups])
         done = len(s.specs) - sum(len(g.specs) for g in groups)
         say(f"ganbench: {s.name}: {len(s.specs)} runs ({done} already finished) on {dev} -> {out}")
         for line in logs.where():
@@ -118,7 +120,7 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
             execute.run(Job(out, s.specs, groups, dev, s.resolved["imports"],
                         s.path.parent if s.path else None, workers, progress=progress,
                         ray_address=ray_address, deterministic=deterministic,
-                        trackers=logs, debug=debug))
+                        trackers=logs, debug=debug, force=force))
         except (Interrupted, OutputError) as e:
             e.out, e.total = out, len(s.specs)
             e.finished = _keep_finished(out, s)

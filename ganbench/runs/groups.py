@@ -55,13 +55,17 @@ def longest_first(groups: list[Group]) -> list[Group]:
 def pending_groups(out: Path, specs: list[RunSpec], force: bool = False,
                    max_slices: int = MAX_SLICES) -> list[Group]:
     """The unfinished runs (all with ``force``) in stacked groups of at most
-    ``max_slices`` runs: one dataset, one stack key."""
+    ``max_slices`` runs: one dataset, one stack key. The chunks are cut from all of the
+    suite's runs of a dataset and key, then the finished runs are left out: an
+    interrupted suite's groups are the groups it had (the same runs stack together, and
+    a group finds its training checkpoint again)."""
     groups: dict[tuple, list[RunSpec]] = {}
     keys: dict[str, str] = {}       # a config (as JSON) -> its stack key, made once
     for s in specs:
-        if force or not is_finished(out, s):
-            cfg = json.dumps(s.config.as_dict(), sort_keys=True, default=str)
-            if cfg not in keys:
-                keys[cfg] = stack_key(s.config)
-            groups.setdefault((s.dataset["label"], keys[cfg]), []).append(s)
-    return [Group(c) for v in groups.values() for c in chunks(v, max_slices)]
+        cfg = json.dumps(s.config.as_dict(), sort_keys=True, default=str)
+        if cfg not in keys:
+            keys[cfg] = stack_key(s.config)
+        groups.setdefault((s.dataset["label"], keys[cfg]), []).append(s)
+    pending = [[s for s in chunk if force or not is_finished(out, s)]
+               for v in groups.values() for chunk in chunks(v, max_slices)]
+    return [Group(c) for c in pending if c]

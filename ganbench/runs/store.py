@@ -13,6 +13,7 @@ suite reruns it).
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import math
 import os
@@ -29,7 +30,9 @@ from ..config.schema import RUN_FIELDS
 from ..config.suite import RunSpec
 from ..errors import InputError, OutputError
 from ..harness.artifacts import ERROR, error_artifact
-from ..layout import (FINISHED, SETTING_COLUMN, SETTINGS_HASH_COLUMN, SUMMARY_COLUMNS, atomic_write,
+from ..harness.resume import ResumePoint
+from ..layout import (CHECKPOINTS_DIR, FINISHED, NOT_SETTINGS, SETTING_COLUMN,
+                      SETTINGS_HASH_COLUMN, SUMMARY_COLUMNS, atomic_write, group_checkpoint_path,
                       run_dir, settings_hash, write_bytes, write_text)
 from ..metrics import diagnosis
 from ..metrics.catalogue import order_key
@@ -61,9 +64,42 @@ def is_finished(out: Path, spec: RunSpec) -> bool:
         return False
     if isinstance(cfg.get("config"), dict):   # written before a run field existed: its default
         cfg["config"] = {**{k: v for k, (v, _) in RUN_FIELDS.items()}, **cfg["config"]}
-    same = {k: cfg.get(k) for k in ("dataset", "variant", "seed", "config")} == \
-        json.loads(json.dumps({k: spec_record(spec)[k] for k in ("dataset", "variant", "seed", "config")}))
+    same = _comparable(cfg) == _comparable(json.loads(json.dumps(spec_record(spec))))
     return meta.get("status") in FINISHED and same
+
+
+def _comparable(record: dict) -> dict:
+    """What of a run record must match for a finished run to count: its dataset, variant,
+    seed and config, without the settings that change no result (layout.NOT_SETTINGS)."""
+    out = {k: record.get(k) for k in ("dataset", "variant", "seed", "config")}
+    if isinstance(out["config"], dict):
+        out["config"] = {k: v for k, v in out["config"].items() if k not in NOT_SETTINGS}
+    return out
+
+
+def resume_point(out: Path, specs: list[RunSpec], device: str, fresh: bool = False) -> ResumePoint:
+    """Where the stacked group of ``specs`` keeps its training checkpoint, and the key it
+    must carry: the runs, each one's settings hash and seed, and the device kind (a
+    checkpoint made on the CPU is not continued on a GPU)."""
+    runs = [[s.run_id, s.seed, settings_hash(spec_record(s))] for s in specs]
+    key = json.dumps({"runs": runs, "device": str(device).split(":")[0]}, sort_keys=True)
+    return ResumePoint(group_checkpoint_path(out, [s.run_id for s in specs]),
+                       hashlib.sha256(key.encode()).hexdigest(), fresh)
+
+
+def prune_checkpoints(out: Path, keep: Iterable[Path]) -> None:
+    """Delete the training checkpoints in OUT/checkpoints/ that no pending group can use
+    (their runs finished, or changed), and the folder when it is empty. Called with the
+    folder's lock held."""
+    keep = {Path(p).name for p in keep}
+    folder = Path(out) / CHECKPOINTS_DIR
+    for f in folder.glob("*.pt"):
+        if f.name not in keep:
+            f.unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass            # checkpoints remain, or there is no folder
 
 
 @dataclass
@@ -104,6 +140,8 @@ def run_files(spec: RunSpec, result, wall_s: float, group_size: int, device: str
         meta["error"] = result.error
     files, errors = error_artifact(result)      # error.txt: a failed run's traceback
     artifacts, declared = {**(artifacts or {}), **files}, list(declared or []) + errors
+    if getattr(result, "resumed_at", None) is not None:   # continued from a training checkpoint
+        meta["resumed_at"] = result.resumed_at
     if declared:
         meta["artifacts"] = list(declared)
     history = result.history.to_csv(index=False) if result.history is not None else None
@@ -207,8 +245,8 @@ def _remove_stale_temporaries(out: Path) -> None:
     """Delete the temporary files a killed writer left (``atomic_write`` renames a
     ``.NAME.*.tmp`` into place; a kill -9 between the two leaves it). Called with the
     folder's lock held, so no live writer owns one."""
-    for tmp in (list(out.glob(".*.tmp")) + list(out.glob("runs/*/.*.tmp")) +
-                list(out.glob("runs/*/*/.*.tmp"))):
+    for tmp in [*out.glob(".*.tmp"), *out.glob("runs/*/.*.tmp"), *out.glob("runs/*/*/.*.tmp"),
+                *out.glob(f"{CHECKPOINTS_DIR}/.*.tmp")]:
         try:
             tmp.unlink()
         except OSError:

@@ -10,6 +10,7 @@ from ..config.suite import RunSpec, import_plugins
 from ..data import datasets
 from ..harness.device import environment, make_deterministic
 from ..harness.loop import train_seeds
+from ..harness.resume import ResumePoint
 from .groups import Group
 from .store import RunFiles, run_files
 
@@ -27,22 +28,24 @@ def prepare_worker(threads: int, imports: list[str], base: Path | None,
 
 
 def train_stack(specs: list[RunSpec], device: str, on_steps=None,
-                reraise: bool = False) -> tuple[list, float]:
-    """Train ``specs`` as one stacked model. When that fails with an exception (e.g. one
-    variant's own loss raises) and the stack holds several variants or settings, each of
-    them is trained apart, so one broken variant fails only its own runs (``reraise``:
-    the exception propagates instead, ``ganbench run --debug``)."""
+                resume: ResumePoint | None = None, reraise: bool = False) -> tuple[list, float]:
+    """Train ``specs`` as one stacked model (continuing from, and writing, the training
+    checkpoint at ``resume`` when the runs set ``checkpoint_every``). When that fails with
+    an exception (e.g. one variant's own loss raises) and the stack holds several
+    variants or settings, each of them is trained apart (from step 0, without
+    checkpoints), so one broken variant fails only its own runs (``reraise``: the
+    exception propagates instead, ``ganbench run --debug``)."""
     first = specs[0]
     try:                    # once for the group (a failure: train_seeds records it per run)
         ds = datasets.build(first.dataset_spec(), "dataset")
     except Exception:  # noqa: BLE001
         ds = None
 
-    def train(idx: list[int]):
+    def train(idx: list[int], point: ResumePoint | None = None):
         return train_seeds(first.dataset_spec(), [specs[i].config for i in idx],
                            [specs[i].seed for i in idx], device, on_steps,
-                           [specs[i].run_id for i in idx], ds, reraise)
-    results, wall = train(list(range(len(specs))))
+                           [specs[i].run_id for i in idx], ds, point, reraise)
+    results, wall = train(list(range(len(specs))), resume)
     parts: dict[tuple, list[int]] = {}
     for i, s in enumerate(specs):
         parts.setdefault((s.variant, s.setting_label), []).append(i)
@@ -57,10 +60,11 @@ def train_stack(specs: list[RunSpec], device: str, on_steps=None,
 
 
 def train_group(group: Group, device: str, on_steps: Callable[[int], None] | None = None,
-                reraise: bool = False) -> list[RunFiles]:
-    """Train one group; return its runs' files (written by the caller, where OUT is);
+                resume: ResumePoint | None = None, reraise: bool = False) -> list[RunFiles]:
+    """Train one group; return its runs' files (written by the caller, where OUT is).
+    ``resume``: where the group keeps its training checkpoint (None: it keeps none);
     ``reraise``: a run's exception propagates (``ganbench run --debug``)."""
-    results, wall = train_stack(group.specs, device, on_steps, reraise)
+    results, wall = train_stack(group.specs, device, on_steps, resume, reraise)
     env = environment(device)
     return [run_files(spec, res, wall, len(group.specs), device, res.artifacts, res.declared, env)
             for spec, res in zip(group.specs, results)]

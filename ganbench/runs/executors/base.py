@@ -9,11 +9,13 @@ from typing import Any, Protocol
 
 from ...config.suite import RunSpec
 from ...harness.recorder import SeedResult
+from ...harness.resume import ResumePoint, remove as remove_checkpoint
 from ...interrupts import deferred
 from ...registry import Registry
 from ..groups import Group
 from ..progress import Progress
-from ..store import RunFiles, mark_finished, run_files, write_run_files, write_summary
+from ..store import (RunFiles, mark_finished, resume_point, run_files, write_run_files,
+                     write_summary)
 
 executors = Registry("executor")
 
@@ -38,21 +40,31 @@ class Job:
     trackers: Any = None
     #: --debug: a run's exception propagates (local executor) instead of failing the run
     debug: bool = False
+    #: --force: every group trains from step 0, whatever training checkpoint it left
+    force: bool = False
+
+    def resume_point(self, group: Group) -> ResumePoint:
+        """Where ``group`` keeps its training checkpoint (OUT/checkpoints/), for executors
+        whose workers see OUT (local, process)."""
+        return resume_point(self.out, group.specs, self.device, fresh=self.force)
 
     def progress_display(self) -> Progress:
         return Progress(len(self.specs), sum(len(g.specs) for g in self.groups), self.progress,
                         self.groups)
 
-    def record(self, files: list[RunFiles]) -> list[dict]:
+    def record(self, files: list[RunFiles], group: Group | None = None) -> list[dict]:
         """Write a finished group's run folders, then summary.csv. Every run's files come
         first, then the runs' metrics.json markers, so a write that fails part-way (a full
         disk) leaves the group unfinished as a whole, to train again as the same group; a
-        signal waits until the group is written."""
+        signal waits until the group is written. Then ``group``'s training checkpoint
+        (if it left one) is deleted."""
         with deferred():
             for f in files:
                 write_run_files(self.out, f)
             records = [mark_finished(self.out, f) for f in files]
             write_summary(self.out, self.specs)
+            if group is not None:
+                remove_checkpoint(self.resume_point(group).path)
         if self.trackers:       # the folders are complete: hand them to the trackers
             with deferred():    # (a signal waits, so no tracker run is left half-logged)
                 self.trackers.log([f.run_id for f in files])
@@ -61,10 +73,11 @@ class Job:
     def record_death(self, group: Group, how: str, step: int | None,
                      said: str | None = None) -> list[dict]:
         """Record each run of ``group`` ``failed``: its worker died (``how``: what killed
-        it) after evaluating ``step`` (None: before its first evaluation); ``said``: the
-        end of the worker's stderr (None: unknown), whose last line the message quotes
-        (all of it goes to each run's error.txt)."""
-        at = f" after step {step} (its last evaluation)" if step else " before its first evaluation"
+        it) after evaluating or checkpointing ``step`` (None: before its first evaluation);
+        ``said``: the end of the worker's stderr (None: unknown), whose last line the
+        message quotes (all of it goes to each run's error.txt)."""
+        at = f" after step {step} (its last evaluation or checkpoint)" if step else \
+            " before its first evaluation"
         last = next((ln.strip() for ln in reversed((said or "").splitlines()) if ln.strip()), "")
         quote = f"; its stderr ends: {last[:300]} (more in error.txt)" if last else \
             ("; it wrote nothing to stderr" if said is not None else "")

@@ -49,7 +49,7 @@ def _worker_init(parent: int, threads: int, imports: list[str], base: Path | Non
     _STEPS = steps_queue
 
 
-def _worker_run(slot: int, group: Group, device: str) -> list[RunFiles]:
+def _worker_run(slot: int, group: Group, device: str, resume=None) -> list[RunFiles]:
     def report(n: int) -> None:
         if os.getppid() != _PARENT:  # the suite was killed: stop, leave no orphan training
             os._exit(1)
@@ -58,7 +58,7 @@ def _worker_run(slot: int, group: Group, device: str) -> list[RunFiles]:
     if _STEPS is not None:
         _STEPS.put((slot, "pid", os.getpid()))   # who trains this slot, should it die
     bind(device)        # this process's GPU (a process serves one GPU: see _pool_round)
-    return training.train_group(group, device, report)
+    return training.train_group(group, device, report, resume)
 
 
 def how_it_died(proc) -> str:
@@ -161,7 +161,8 @@ def _pool_round(job: Job, pending: list, workers: int, threads: int, n_gpus: int
                 seen["pid"].pop(slot, None)
                 seen["step"].pop(slot, None)
                 dev = slot_device(job.device, slot, n_gpus)
-                running[pool.submit(_worker_run, slot, group, dev)] = (slot, group)
+                running[pool.submit(_worker_run, slot, group, dev, job.resume_point(group))] = \
+                    (slot, group)
             done, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
             _drain(steps_q, progress, seen)
             for fut in done:
@@ -171,7 +172,7 @@ def _pool_round(job: Job, pending: list, workers: int, threads: int, n_gpus: int
                 except BrokenProcessPool:
                     running[fut] = (slot, group)
                     return _after_death(job, pool, running, pending, progress, seen)
-                progress.finish(slot, group, job.record(files))
+                progress.finish(slot, group, job.record(files, group))
                 free_slots.append(slot)
     except BaseException:
         # interrupted (a signal), or the results cannot be written: stop the workers now
