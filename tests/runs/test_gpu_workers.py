@@ -42,7 +42,7 @@ if in_worker():
     from ganbench.runs import training
     from ganbench.runs.store import run_files
 
-    def train_group(group, device, on_steps=None):
+    def train_group(group, device, on_steps=None, resume=None, reraise=False):
         start = time.time()
         time.sleep(2.0)   # long enough for the two workers to overlap
         info = {"pid": os.getpid(), "device": device, "current": state["current"],
