@@ -30,9 +30,9 @@ PAGE = """# A page
 
 Intro.
 
-| dataset | variant | ok/div/fail | fd |
+| dataset | variant | ok/N | fd |
 |---|---|---|---|
-| old | row | 0/0/0 | 1 |
+| old | row | 0/0 | 1 |
 
 After the table.
 """
@@ -43,7 +43,7 @@ def test_a_tiny_table_is_regenerated_written_and_recorded(tmp_path):
     (root / "suites").mkdir(parents=True)
     (root / "suites" / "tiny.yaml").write_text(TINY)
     (root / "page.md").write_text(PAGE)
-    table = rt.Table("tiny", "page.md", "| dataset | variant | ok/div/fail | fd |",
+    table = rt.Table("tiny", "page.md", "| dataset | variant | ok/N | fd |",
                      [rt.run_suite("suites/tiny.yaml", "tiny")], "tiny/table.md",
                      rows=lambda r: r["dataset"] == "ring8", documented="1 s")
     work, record = tmp_path / "work", tmp_path / "record.json"
@@ -53,8 +53,8 @@ def test_a_tiny_table_is_regenerated_written_and_recorded(tmp_path):
     (_, head, rows), = rt.md_tables((work / "tiny" / "table.md").read_text())
     source = {tuple(r[:2]): r for r in rows}
     fd = head.index("fd")
-    want = [f"| ring8 | {v} | 2/0/0 | {source[('ring8', v)][fd]} |" for v in ("nonsaturating", "wgan_gp")]
-    assert page.startswith("# A page\n\nIntro.\n\n| dataset | variant | ok/div/fail | fd |\n|---|---|---|---|\n"
+    want = [f"| ring8 | {v} | 2/2 | {source[('ring8', v)][fd]} |" for v in ("nonsaturating", "wgan_gp")]
+    assert page.startswith("# A page\n\nIntro.\n\n| dataset | variant | ok/N | fd |\n|---|---|---|---|\n"
                            + "\n".join(want) + "\n\n<sub>`python benchmarks/readme_tables.py --only tiny` on ")
     line = page.splitlines()[9]
     assert "(ganbench run suites/tiny.yaml; " in line and f"torch {torch.__version__}" in line
