@@ -110,6 +110,22 @@ def run_dir(out: Path, run_id: str) -> Path:
     return Path(out) / "runs" / run_id
 
 
+def image_series(run: Path, declared: list[dict]) -> list[tuple[int, Path]]:
+    """(step, picture) of each evaluation that a run's ``image_series`` artifacts hold
+    (``samples/step_000400.png``, written by ganbench.harness.snapshots), by step; read
+    by the report's strips and by the experiment trackers."""
+    out = []
+    for a in declared:
+        if a.get("kind") != "image_series":
+            continue
+        for p in (Path(run) / a["file"]).glob("step_*.png"):
+            try:
+                out.append((int(p.stem.removeprefix("step_")), p))
+            except ValueError:
+                continue
+    return sorted(out)
+
+
 #: OUT/checkpoints/: the training checkpoints of groups still training (mid-run resume)
 CHECKPOINTS_DIR = "checkpoints"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..layout import image_series
 from .html import esc, figure, img_tag
 
 #: pictures in a strip (fewer when the run has fewer evaluations)
@@ -19,20 +20,6 @@ GIF_FRAMES = 48
 FRAME_MS, LAST_MS = 350, 1500
 #: a picture's width on the page, CSS pixels
 WIDTH = 120
-
-
-def series(d: Path, declared: list[dict]) -> list[tuple[int, Path]]:
-    """(step, picture) of each evaluation a run's ``image_series`` artifact holds, by step."""
-    out = []
-    for a in declared:
-        if a.get("kind") != "image_series":
-            continue
-        for p in (d / a["file"]).glob("step_*.png"):
-            try:
-                out.append((int(p.stem.removeprefix("step_")), p))
-            except ValueError:
-                continue
-    return sorted(out)
 
 
 def evenly(n: int, k: int) -> list[int]:
@@ -78,7 +65,7 @@ def strips_html(out_runs: list[tuple[str, Path, str, str, list[dict]]]) -> str:
     artifacts) whose run keeps a picture per evaluation ("" when none does)."""
     strips = []
     for name, d, run_id, said, declared in out_runs:
-        pics = series(d, declared)
+        pics = image_series(d, declared)
         if pics:
             strips.append(strip_html(name, run_id, said, pics))
     if not strips:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..layout import FINISHED, run_dir
+from ..layout import FINISHED, image_series, run_dir
 
 
 @dataclass
@@ -158,12 +158,9 @@ def read_run(out: Path, run_id: str, suite: str) -> FinishedRun | None:
     declared = meta.get("artifacts") or []
     pictures = [Picture(picture_step(a, steps), picture_tag(a["file"]), d / a["file"])
                 for a in declared if a.get("kind") == "image" and (d / a["file"]).is_file()]
-    # the samples at every evaluation (an ``image_series`` folder of step_000400.png ...),
-    # each at its step under one tag of their own
-    pictures += [Picture(picture_step({"file": f"{a['file']}/{f.name}"}, steps),
-                         f"{picture_tag(a['file'])}_evaluations", f)
-                 for a in declared if a.get("kind") == "image_series" and (d / a["file"]).is_dir()
-                 for f in sorted((d / a["file"]).glob("*.png"))]
+    # the samples at every evaluation, each at its step under a tag of their own
+    pictures += [Picture(step, f"{f.parent.name}_evaluations", f)
+                 for step, f in image_series(d, declared)]
     return FinishedRun(suite, run_id, str(meta.get("dataset")), str(meta.get("variant")),
                        int(meta.get("seed", 0)), meta["status"], steps, record, history,
                        dict(meta.get("metrics") or {}), meta.get("setting"),

@@ -188,7 +188,8 @@ def test_strip_spaces_its_pictures_evenly_and_skips_the_gif_without_imageio(tmp_
         (tmp_path / "samples").mkdir(exist_ok=True)
         Image.new("RGB", (64, 64), (k * 20, 0, 0)).save(tmp_path / "samples" / f"step_{k * 10:06d}.png")
     declared = [{"file": "samples", "caption": "samples over training", "kind": "image_series"}]
-    pics = sample_strips.series(tmp_path, declared)
+    from ganbench.layout import image_series
+    pics = image_series(tmp_path, declared)
     assert [k for k, _ in pics] == list(range(0, 120, 10))
     page = sample_strips.strips_html([("v", tmp_path, "r", "ok", declared)])
     assert page.count("<figure>") == 9 and "image/gif" in page
