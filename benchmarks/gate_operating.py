@@ -34,7 +34,6 @@ import argparse
 import copy
 import fcntl
 import math
-import platform
 import sys
 import time
 from contextlib import contextmanager
@@ -172,17 +171,11 @@ def measure(raw: dict, baseline: dict, pools: dict, n: int, count: int, rotate: 
 
 
 def environment() -> str:
-    import torch
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    """'torch X, CPU model, N cores' (the CPU's name as runs record it)."""
     import os
-    return f"torch {torch.__version__}, {cpu}, {os.cpu_count()} cores"
+    from ganbench.harness.device import environment as run_environment
+    env = run_environment("cpu")
+    return f"torch {env['torch']}, {env['device_name']}, {os.cpu_count()} cores"
 
 
 def to_markdown(table: pd.DataFrame, head: str) -> str:
