@@ -20,8 +20,6 @@ class Group:
     (ganbench.harness.stacking)."""
 
     specs: list[RunSpec]
-    #: already run again once after a worker died before it could report
-    retried: bool = False
 
     @property
     def label(self) -> str:
