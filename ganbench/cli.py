@@ -237,9 +237,21 @@ def sensitivity_cmd(out, metrics, success):
 
 @cli.command(name="list")
 def list_cmd():
-    """Print every registry: datasets, objectives, regularizers, update schemes, models,
+    """Print the shipped suites (ganbench run NAME) with their runs and measured wall
+    time; every registry: datasets, objectives, regularizers, update schemes, models,
     optimizers, lr schedules, probes, checkpoint probes, feature extractors, executors,
     experiment trackers (--log); and the metrics."""
+    from .config.shipped import WALL_TIMES, listing
+    from .runs.progress import duration
+    click.echo(f"suites (ganbench run NAME; wall time: a whole run on a 2-core CPU, from "
+               f"{WALL_TIMES} beside them):")
+    for row in listing():
+        runs = f"{row['runs']} runs" if row["runs"] is not None else "? runs"
+        wall = (f"{duration(row['wall_s'])} ({row['machine']})" if row["wall_s"] else
+                row["note"] or "not measured")
+        if row["changed"]:
+            wall += "; its settings changed since"
+        click.echo(f"  {row['name']:<16} {runs:>9}  {wall}")
     from .config.schema import COMPONENT_REGISTRY  # noqa: F401  (registers every component)
     from .data import datasets
     from .harness.checkpoints import checkpoint_probes

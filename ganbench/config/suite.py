@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from ..harness.run_config import RunConfig
 from ..harness.stacking import MAX_SLICES
 from . import limits, sweep as sweeps
 from .published import check_published
+from .shipped import names_hint, suite_path
 from .schema import (NAME_RE, TOP_FIELDS, resolve_component, resolve_config, run_settings,
                      unknown_field)
 
@@ -127,11 +129,33 @@ def import_plugins(modules: list[str], base: Path | None, given: int | None = No
             raise at(path, f"importing {mod!r} raised {type(e).__name__}: {e}")
 
 
+# --- reading YAML -------------------------------------------------------------------
+
+#: a float written with an exponent and no dot or no exponent sign, as people write
+#: learning rates (``1e-3``, ``5E4``, ``1.0e3``, ``.5e-3``): YAML 1.1, PyYAML's dialect,
+#: reads these as strings
+_EXPONENT_FLOAT = re.compile(r"^[-+]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)[eE][-+]?\d+$")
+
+
+class SuiteLoader(yaml.SafeLoader):
+    """How suites and ``--set`` values are read: PyYAML's safe YAML 1.1, except that
+    ``1e-3`` is a number, as in YAML 1.2 and JSON."""
+
+
+SuiteLoader.add_implicit_resolver("tag:yaml.org,2002:float", _EXPONENT_FLOAT,
+                                  list("-+0123456789."))
+
+
+def parse_yaml(text: str) -> Any:
+    """YAML text as suites are read (:class:`SuiteLoader`); raises yaml.YAMLError."""
+    return yaml.load(text, Loader=SuiteLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 # --- the whole suite --------------------------------------------------------------
 
 def load_suite(path: str | Path, extra_imports: list[str] = ()) -> Suite:
-    """Read, validate and expand a suite file."""
-    path = Path(path)
+    """Read, validate and expand a suite file (or a shipped suite, by name)."""
+    path = suite_path(path)
     raw = read_suite(path)
     try:
         return parse_suite(raw, default_name=path.stem, base=path.parent, extra_imports=extra_imports,
@@ -146,7 +170,7 @@ def read_suite(path: Path) -> Any:
         raise InputError(f"{path}: a folder, not a suite file; give a suite YAML file (e.g. "
                          "suites/mog.yaml); to resume a results folder, give the suite it ran.")
     if not path.is_file():
-        raise InputError(f"{path}: suite file not found; check the path (e.g. suites/mog.yaml).")
+        raise InputError(f"{path}: suite file not found; give a suite file's path{names_hint()}.")
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as e:
@@ -154,7 +178,7 @@ def read_suite(path: Path) -> Any:
     except OSError as e:
         raise InputError(f"{path}: cannot read the suite ({e.strerror}); check the path.") from None
     try:
-        return yaml.safe_load(text)
+        return parse_yaml(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
