@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import InputError
 from ..layout import atomic_write, write_text
 from ..metrics import catalogue
 from .against_published import published_html
@@ -32,6 +33,19 @@ from .report_sections import tables_section, top_screen, training_section
 from .sensitivity import has_sweep, sensitivity, without_sweep
 from .sweep_figures import sensitivity_html
 from .tables import aggregate
+
+
+def check_results_folder(out: Path) -> None:
+    """A report is of a results folder (its summary.csv): anything else is bad input."""
+    if (out / "summary.csv").is_file():
+        return
+    if (out / "metrics.json").is_file():
+        raise InputError(f"{out}: one run's folder; a report covers a results folder: give the "
+                         f"folder that holds summary.csv ({out.parent.parent}?), or see this "
+                         f"run's diagnosis with 'ganbench diagnose {out}'.")
+    what = "no such folder" if not out.exists() else "no summary.csv here"
+    raise InputError(f"{out}: not a results folder ({what}); give a folder written by "
+                     "'ganbench run' (e.g. results/mog).")
 
 
 def comparison_html(pooled: pd.DataFrame) -> str:
@@ -86,6 +100,7 @@ def build_html(out: Path) -> tuple[str, bytes]:
 
 def write_report(out: Path, output: Path | None = None) -> tuple[Path, Path]:
     out = Path(out)
+    check_results_folder(out)
     page, png = build_html(out)
     html_path = Path(output) if output else out / "report.html"
     png_path = html_path.with_suffix(".png")

@@ -147,6 +147,8 @@ class Loop:
         (tests/harness/test_host_syncs.py)."""
         pl = self.players
         pl.progress = step / self.config.steps
+        # where training is, should this step fail: train_seeds keeps the steps before it
+        self.at, self.window = step, hist
         logged: StepLog = self.update.step(pl)
         hist[step if row is None else row] = torch.stack(list(logged) + list(trace(pl).values()), 1)
 
@@ -199,6 +201,7 @@ def train_seeds(dataset_spec, config: RunConfig | list[RunConfig], seeds: list[i
     the time its checkpoint had taken).
     """
     t0 = time.perf_counter()
+    loop = None
     try:
         try:
             loop = Loop(dataset_spec, config, seeds, device, names, dataset)
@@ -211,7 +214,22 @@ def train_seeds(dataset_spec, config: RunConfig | list[RunConfig], seeds: list[i
         if reraise:
             raise
         msg = f"{type(e).__name__}: {e}".splitlines()[0]
-        tb = traceback.format_exc()
-        results = [SeedResult(s, "failed", 0, error=msg, traceback=tb) for s in seeds]
+        results = failed(loop, seeds, msg, traceback.format_exc())
         earlier = 0.0
     return results, time.perf_counter() - t0 + earlier
+
+
+def failed(loop: Loop | None, seeds: list[int], error: str, tb: str) -> list[SeedResult]:
+    """Every seed ``failed`` with ``error``; once training had begun, each keeps the steps
+    done before the failure: its history (the logged steps since the last evaluation
+    included) and their count as its ``steps`` (the failure was in step ``steps + 1``)."""
+    at = getattr(loop, "at", None)          # the step (from 0) in progress when it failed
+    if at is None:
+        return [SeedResult(s, "failed", 0, error=error, traceback=tb) for s in seeds]
+    rec = loop.recorder
+    checked = rec.last_step                 # recorded up to here; the rest is in the window
+    if at > checked:
+        rec.steps(range(checked + 1, at + 1), loop.window[:at - checked])
+    done = max(at, rec.last_step)
+    return [SeedResult(seed, "failed", done, history=rec.history(s), error=error, traceback=tb)
+            for s, seed in enumerate(seeds)]

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..config.suite import Suite, load_suite, parse_suite
 from ..errors import InputError, OutputError, at
+from ..harness import resume as resumed
 from ..harness.device import make_deterministic
 from ..interrupts import Interrupted, deferred, handled
 from ..harness.features import build_extractor, mode_classifier
@@ -72,6 +73,23 @@ def prepare_features(suite: Suite) -> None:
             raise at(f"datasets[{spec.dataset['label']}]", str(e)) from None
 
 
+def checkpointed(out: Path, groups: list, device: str) -> list[str]:
+    """'ring8/ns at step 1200 of 2500' per pending group that will continue from its
+    training checkpoint. A checkpoint it cannot use is said here (harness.resume) and
+    deleted, so that the group, which trains from step 0, does not say it again."""
+    said = []
+    for g in groups:
+        point = resume_point(out, g.specs, device)
+        if not point.path.exists():
+            continue
+        state = resumed.load(point)
+        if state is None:
+            resumed.remove(point.path)
+        else:
+            said.append(f"{g.label} at step {state['step']} of {g.steps}")
+    return said
+
+
 def _suite(suite, imports) -> Suite:
     if isinstance(suite, Suite):
         return suite
@@ -112,6 +130,9 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
         prune_checkpoints(out, [resume_point(out, g.specs, dev).path for g in groups])
         done = len(s.specs) - sum(len(g.specs) for g in groups)
         say(f"ganbench: {s.name}: {len(s.specs)} runs ({done} already finished) on {dev} -> {out}")
+        resuming = [] if force else checkpointed(out, groups, dev)
+        if resuming:
+            say(f"ganbench: resuming from training checkpoints: {'; '.join(resuming)}")
         for line in logs.where():
             say(f"ganbench: --log: {line}")
         if deterministic:
