@@ -105,7 +105,7 @@ def run_processes(job: Job) -> None:
         try:
             for slot in range(min(configured, len(pending))):
                 start(slot)
-            while slots:
+            while any(s.group is not None for s in slots.values()):
                 wait([s.worker.conn for s in slots.values() if s.worker.open]
                      + [s.worker.process.sentinel for s in slots.values()], timeout=0.5)
                 for slot, s in list(slots.items()):
@@ -116,6 +116,11 @@ def run_processes(job: Job) -> None:
                         s.close(job, progress)
                         if pending:
                             start(slot)
+            # every group is done: the workers, idle since their last group, stop now
+            for s in slots.values():
+                s.worker.finish()
+            for s in slots.values():
+                s.close(job, progress)
         except BaseException:
             # interrupted (a signal), or the results cannot be written: stop the workers
             # now rather than wait for their groups, whose results would be lost anyway
@@ -152,12 +157,13 @@ class Slot:
             progress.finish(self.worker.slot, group, job.record(body, group))
             if pending:
                 self.take(pending.pop(0), progress)
-        # ready, or done: the next group, or None to stop
-        self.worker.send((self.group, job.resume_point(self.group)) if self.group else None)
+        if self.group is not None:  # ready, or done and given the next group (else idle)
+            self.worker.send((self.group, job.resume_point(self.group)))
 
     def close(self, job: Job, progress: Progress) -> None:
-        """The worker has ended: told to stop (its stderr goes to ours), or dead, and
-        then its group is recorded ``failed`` with how it died and what it wrote."""
+        """The worker has ended: told to stop or idle (its stderr goes to ours), or dead
+        while it had a group, which is then recorded ``failed`` with how it died and
+        what it wrote."""
         self.worker.conn.close()
         if self.group is None:
             self.worker.replay()

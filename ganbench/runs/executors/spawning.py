@@ -106,6 +106,16 @@ class Worker:
     def ended(self) -> bool:
         return self.process.exitcode is not None
 
+    def finish(self, grace: float = 60.0) -> None:
+        """Tell the worker to stop (it is idle) and wait until it has; SIGTERM after
+        ``grace`` seconds."""
+        try:
+            self.send(None)
+        except OSError:         # it is gone already
+            pass
+        self.process.join(grace)
+        self.stop()
+
     def stop(self, grace: float = 10.0) -> None:
         """SIGTERM, then SIGKILL after ``grace`` seconds; returns once it is gone."""
         if self.process.is_alive():
