@@ -7,7 +7,7 @@ pyproject.toml declares its YAML files package data), found through
 editable) they are read from its ``suites/`` folder beside ``ganbench/``: the same
 files, and the ones this checkout holds even when another ganbench is installed.
 
-A suite's name is its file name without ``.yaml``. A path that exists is always a path
+A suite's name is its file name without ``.yaml``. A file that exists is always a path
 (``ganbench run suites/mog.yaml`` works as before); a bare name is looked up here.
 
 ``suites/wall_times.yaml`` records each suite's measured wall time: a whole
@@ -56,11 +56,12 @@ def suites() -> dict[str, Path]:
 
 
 def suite_path(given: str | Path) -> Path:
-    """A suite argument as a file: a path that exists, else the shipped suite of that
-    name (``mog``, ``mog.yaml``), else the path as given (whose reading then fails,
-    naming the shipped suites)."""
+    """A suite argument as a file: a file that exists, else the shipped suite of that
+    name (``mog``, ``mog.yaml``; a folder of that name, say the results of ``--out mog``,
+    does not hide it), else the path as given (whose reading then fails, naming the
+    shipped suites)."""
     path = Path(given)
-    if path.exists() or len(path.parts) != 1:
+    if path.is_file() or len(path.parts) != 1:
         return path
     return suites().get(path.name.removesuffix(".yaml"), path)
 

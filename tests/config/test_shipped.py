@@ -29,6 +29,8 @@ def test_a_name_is_a_shipped_suite_and_a_path_that_exists_wins(tmp_path, monkeyp
     (tmp_path / "ci.yaml").write_text("mine: true\n")
     assert shipped.suite_path("ci.yaml") == Path("ci.yaml")          # the file here
     assert shipped.suite_path("suites/nope.yaml") == Path("suites/nope.yaml")
+    (tmp_path / "mog").mkdir()                    # a results folder: --out mog
+    assert shipped.suite_path("mog") == ROOT / "suites/mog.yaml"
     with pytest.raises(InputError, match=r"nope: suite file not found; give a suite file's path "
                                          r"or a shipped suite's name \(ci, "):
         load("nope")
