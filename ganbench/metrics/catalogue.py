@@ -63,6 +63,11 @@ class Metric:
     #: ``math.inf``, or ``"log(<column>)"``: the log of another column, e.g. log K);
     #: None: no worst (no better direction), such seeds are left out and counted
     worst: float | str | None = None
+    #: defined for some variants only, by what their D outputs or how it is built
+    #: (``nash_gap``, ``d_saturation``: a probability D; ``d_star_gap``: an unpacked one): a
+    #: variant none of whose ok runs has a value does not have it (left empty), where any
+    #: other metric counts such seeds at its worst value
+    variant_specific: bool = False
 
     @property
     def direction(self) -> int:
@@ -144,6 +149,12 @@ def group_of(column: str) -> str:
     """The report table a column belongs to (undeclared columns: dynamics)."""
     m = lookup(column)
     return m.group if m and m.group else "dynamics"
+
+
+def is_variant_specific(column: str) -> bool:
+    """Whether only some variants have the metric at all (``Metric.variant_specific``)."""
+    m = lookup(column)
+    return bool(m and m.variant_specific)
 
 
 def in_table(column: str) -> bool:
