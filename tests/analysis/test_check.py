@@ -200,3 +200,37 @@ def test_a_swept_suite_is_gated_per_setting(tmp_path):
     table = check(now, base)
     bad = table[table.verdict != "ok"]
     assert list(bad.variant) == ["ns [lr=1e-3]"] and list(bad.metric) == ["modes_captured"]
+
+
+def test_the_settings_note_names_the_group_and_field_in_a_swept_suite(tmp_path, capsys):
+    """Each setting of a swept suite is its own group with its own settings hash: an
+    unchanged folder gets no settings note (each group used to be told its settings
+    differ), and a changed one is told which field, per group."""
+    from ganbench.analysis.check import baseline_of, check_folder, write_baseline
+    from ganbench.config.suite import load_suite
+    from ganbench.harness.loop import SeedResult
+    from ganbench.runs.store import run_files, summary_frame, write_run
+    from helpers.cli import TINY
+
+    def folder(name, text):
+        (tmp_path / f"{name}.yaml").write_text(text.replace("seeds: 2", "seeds: 5") +
+                                               "sweep:\n  optimizer.lr: [0.001, 0.002]\n")
+        specs = [s for s in load_suite(tmp_path / f"{name}.yaml").specs
+                 if s.dataset["label"] == "ring8" and s.variant == "nonsaturating"]
+        recs = [write_run(tmp_path / name, run_files(s, SeedResult(s.seed, "ok", 30, {
+            "modes_captured": 8.0, "modes_total": 8, "fd": 0.1 + 0.01 * s.seed}), 1.0, 1, "cpu"))
+            for s in specs]
+        summary_frame(recs).to_csv(tmp_path / name / "summary.csv", index=False)
+        return tmp_path / name
+    base = folder("base", TINY)
+    baseline = tmp_path / "baseline.yaml"
+    write_baseline(baseline, baseline_of(base, {"fd": {"better": "lower", "margin": 0.1}}))
+    assert len(yaml.safe_load(baseline.read_text())["groups"]) == 2
+    assert check_folder(folder("again", TINY), baseline).attrs["settings_changed"] == []
+    notes = check_folder(folder("longer", TINY.replace("steps: 30", "steps: 40")),
+                         baseline).attrs["settings_changed"]
+    assert len(notes) == 2 and all("(steps: 30 vs 40)" in n for n in notes)
+    assert notes[0].startswith("ring8/nonsaturating/") and notes[0] != notes[1]
+    capsys.readouterr()
+    assert run_cli("check", str(tmp_path / "longer"), "--baseline", str(baseline)) == 0
+    assert "settings differ from the baseline's in ring8/nonsaturating/" in capsys.readouterr().err
