@@ -6,7 +6,7 @@ the gated metrics (every seed counted, :mod:`.seeds`), the runs and how many fin
 ``ok``, and per metric a rule:
 
     rules:
-      modes_captured: {better: higher, noise_margin: 0.5, alpha: 0.01}
+      modes_captured: {better: higher, noise_margin: 0.25, alpha: 0.01}
       fd: {better: lower, margin: 0.0125, rel_margin: 0.125, alpha: 0.01}
 
 Per group and gated metric (:func:`.gate_rules.regressed`): now's values, moved by the
@@ -40,7 +40,8 @@ from .baseline import (OK_ALPHA, baseline_from, load_baseline, settings_of,  # n
                        suite_name, write_baseline)
 from .compare import load_summaries
 from .gate_estimate import estimate
-from .gate_rules import CANNOT, REGRESSED, as_stored, regressed, runs_verdict, statuses
+from .gate_rules import (CANNOT, REGRESSED, as_stored, margin_of, regressed, runs_verdict,
+                         statuses)
 from .pooling import differing_fields, read_config
 from .seeds import counted, worst_values
 from .stats import clean
@@ -50,7 +51,9 @@ CHECK_COLUMNS = ["dataset", "variant", "metric", "rule", "baseline", "now", "n",
                  "p_value", "verdict", "note"]
 
 
-def _rule_text(rule: dict) -> str:
+def _rule_text(rule: dict, base=()) -> str:
+    """'higher, margin 0.25 seed spread (δ 0.371), exact p<0.01': the rule, and the margin
+    it gives this group's baseline seeds."""
     parts = [rule["better"]]
     if "margin" in rule:
         parts.append(f"margin {rule['margin']:g}")
@@ -58,6 +61,8 @@ def _rule_text(rule: dict) -> str:
         parts.append(f"margin {100 * rule['rel_margin']:g}% of median")
     if "noise_margin" in rule:
         parts.append(f"margin {rule['noise_margin']:g} seed spread")
+    if len(clean(base)) and ({"rel_margin", "noise_margin"} & set(rule)):
+        parts[-1] += f" (δ {fmt(margin_of(rule, base))})"
     parts.append(f"exact p<{rule['alpha']:g}" if "alpha" in rule else "means (no test)")
     return ", ".join(parts)
 
@@ -100,7 +105,7 @@ def _metric_row(ds, var, m: str, rule: dict, base: list, now: list, worst) -> di
     base = [math.nan if v is None else float(v) for v in base]
     verdict, p, p_min, note = regressed(rule, base, now, worst)
     nb, nn = len(clean(base)), len(clean(now))
-    return {"dataset": ds, "variant": var, "metric": m, "rule": _rule_text(rule),
+    return {"dataset": ds, "variant": var, "metric": m, "rule": _rule_text(rule, base),
             "baseline": _mean_std(base), "now": _mean_std(now) or note, "n": f"{nn} vs {nb}",
             "p_min": p_min, "p_value": p, "verdict": verdict,
             "note": "" if note == "no values now" else note}
@@ -200,7 +205,7 @@ def baseline_of(out: Path, rules: dict, pool: bool = False) -> dict:
 
 def update(out: Path, path: Path, pool: bool = False) -> tuple[dict, list[str]]:
     """Write the baseline file ``path`` from the results folder ``out``, with the rules of
-    the file already there (else the catalogue's: margins of half each group's seed
+    the file already there (else the catalogue's: margins of a quarter of each group's seed
     spread) and the error rates they give, estimated from its seeds
     (:mod:`.gate_estimate`); returns it and the rows that would CANNOT TEST."""
     out = Path(out)

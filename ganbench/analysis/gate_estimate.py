@@ -70,7 +70,8 @@ def _worsened(v: np.ndarray, by: float, rule: dict, worst: float | None) -> np.n
 
 
 def estimate(baseline: dict, worsts: dict, draws: int = DRAWS, seed: int = 0) -> dict:
-    """{how, false_alarms, power: {metric: {worse by k spreads: rate}}} of ``baseline``'s
+    """{how, false_alarms, of_which_cannot_test, power: {metric: {worse by k spreads:
+    rate}}} of ``baseline``'s
     rules; ``worsts``: per dataset, each metric's worst value (:func:`.seeds.worst_values`)."""
     rng = np.random.default_rng(seed)
     rules, ok_alpha = baseline["rules"], baseline.get("ok_alpha", 0.01)
@@ -99,14 +100,13 @@ def estimate(baseline: dict, worsts: dict, draws: int = DRAWS, seed: int = 0) ->
                 ib, inow = rng.integers(0, n, n), rng.integers(0, n, n)
                 now = _worsened(v[inow], k * spread(v), rule, w.get(m))
                 hits += regressed(rule, v[ib], now, w.get(m), explain=False)[0] == REGRESSED
-            power[m][f"worse by {k:g} seed spread"] = rate_text(hits, draws)
+            power[m][f"worse by {k:g} seed spread{'' if k == 1 else 's'}"] = rate_text(hits, draws)
     n_text = "/".join(str(n) for n in sorted(set(sizes)))
     return {"how": (f"estimated from the seeds below: {draws} pairs of {n_text}-seed blocks per "
                     "group drawn with replacement play baseline and now, every rule applied as "
                     "check applies it (ganbench/analysis/gate_estimate.py)"),
-            "false_alarms": (f"{rate_text(regressed_ + cannot, draws)} of the pairs fail the gate "
-                             f"(unchanged code): {rate_text(regressed_, draws)} on a regression, "
-                             f"{rate_text(cannot, draws)} on CANNOT TEST alone"),
+            "false_alarms": rate_text(regressed_ + cannot, draws),
+            "of_which_cannot_test": rate_text(cannot, draws),
             "power": power}
 
 
@@ -116,6 +116,7 @@ def operating_text(op: dict) -> str:
     power = "; ".join(f"{m} " + ", ".join(f"{k}: {v.split(' [')[0].split(' = ')[-1]}"
                                           for k, v in ks.items())
                       for m, ks in op["power"].items())
-    return (f"false alarms {op['false_alarms']}; power of each metric's row against one "
+    return (f"false alarms {op['false_alarms']} of the pairs of unchanged blocks (CANNOT TEST "
+            f"alone: {op['of_which_cannot_test']}); power of each metric's row against one "
             f"group worse by 1 or 2 of its seed spreads: {power or 'none (no spread)'} "
             f"({op['how']})")

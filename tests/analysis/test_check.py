@@ -108,16 +108,15 @@ variants:
 def test_check_passes_an_unchanged_rerun_and_catches_a_broken_variant(tiny_suite, tmp_path, capsys):
     good = run_suite(tiny_suite(SUITE.replace("LR", "0.002"), "good.yaml"), tmp_path / "good",
                      executor="local")
-    # a new baseline: the catalogue's rules, margins of half each group's seed spread, and
-    # the error rates they give, estimated from its seeds; this tiny suite's seeds mostly
-    # hold no mode, so its coverage rows cannot test, and --update says so
+    # a new baseline: the catalogue's rules (margins of a quarter of each group's seed
+    # spread) and the error rates they give, estimated from its seeds
     defaults = tmp_path / "defaults.yaml"
     assert run_cli("check", str(good), "--baseline", str(defaults), "--update") == 0
     err = capsys.readouterr().err
     assert "false alarms" in err and "power of each metric's row" in err
     written = yaml.safe_load(defaults.read_text())
-    assert written["rules"]["fd"] == {"better": "lower", "noise_margin": 0.5, "alpha": 0.01}
-    assert set(written["operating"]) == {"how", "false_alarms", "power"}
+    assert written["rules"]["fd"] == {"better": "lower", "noise_margin": 0.25, "alpha": 0.01}
+    assert set(written["operating"]) == {"how", "false_alarms", "of_which_cannot_test", "power"}
     assert len(written["groups"]["ring8/nonsaturating"]["values"]["modes_captured"]) == 5
     # a baseline file's own rules are kept by --update: here fd only
     baseline = tmp_path / "baseline.yaml"
