@@ -78,7 +78,7 @@ def build_html(out: Path) -> tuple[str, bytes]:
         parts.append("<p>A hyperparameter sweep: the tables and the comparison pool every setting "
                      "of a variant; see each dataset's Sensitivity section.</p>")
     parts += tables_section(summary, aggregate(pooled), comparison_html(pooled))
-    png = summary_figure(summary)
+    png = summary_figure(summary, [out])
     parts += [details("Summary figure (report.png)", img_tag(png, "summary figure")),
               "</body></html>"]
     return "\n".join(parts), png
