@@ -76,7 +76,7 @@ def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds
                         log=list(log), debug=debug)
     out = Path(summary.attrs["out"])
     if len(summary):
-        click.echo(key_text(summary), nl=False)
+        click.echo(key_text(summary, [out]), nl=False)
     counts = summary.status.value_counts().to_dict()
     click.echo(f"ganbench: {', '.join(f'{v} {k}' for k, v in counts.items())} of "
                f"{len(summary)} runs; full table: {out / 'table.md'}, per run: "
