@@ -57,3 +57,20 @@ def test_a_baseline_with_seeds_at_the_worst_says_its_gate_cannot_test():
 
 def test_rate_text():
     assert rate_text(0, 20) == "0/20 = 0% [0, 17]" and rate_text(6, 10) == "6/10 = 60% [26, 88]"
+
+
+def test_the_noise_margin_benchmark_prints_a_row_per_width(tmp_path, capsys):
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import noise_margin
+    rng = np.random.default_rng(0)
+    pd.DataFrame([dict(run_id=f"r{v}{s}", dataset="ring8", variant=v, seed=s, status="ok",
+                       steps=1, wall_s=1.0, modes_total=8, modes_captured=float(rng.integers(6, 9)),
+                       hq_fraction=rng.random(), reverse_kl=rng.random(), fd=rng.random())
+                  for v in "ab" for s in range(8)]).to_csv(tmp_path / "summary.csv", index=False)
+    noise_margin.main([str(tmp_path), "--widths", "0", "0.25", "--draws", "20"])
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4 and lines[2].startswith("| 0 | ") and lines[3].startswith("| 0.25 | ")
