@@ -180,18 +180,20 @@ def markdown_table() -> str:
 
 def statistics_table() -> str:
     """docs/statistics.md's table of what the statistics read from each declaration: the
-    better direction, where it is a key metric, loss units, and its worst value."""
+    better direction, where it is a key metric, loss units, its worst value, and whether
+    only some variants have it."""
     def worst(m):
         if m.worst is None:
             return "none (left out)"
         if isinstance(m.worst, str):
             return m.worst
         return {math.inf: "+inf", math.log(2): "log 2"}.get(m.worst, f"{m.worst:g}")
-    rows = ["| metric | better | key metric on | loss units | worst (a seed without a value) |",
-            "|---|---|---|---|---|"]
+    rows = ["| metric | better | key metric on | loss units | worst (a seed without a value) "
+            "| only some variants |", "|---|---|---|---|---|---|"]
     rows += [f"| `{m.name.replace('{c}', '<c>')}` | {m.better or '-'} | "
              f"{', '.join(m.key) + (f' (unless {m.key_unless})' if m.key_unless else '') or '-'}"
-             f" | {'yes' if m.loss_units else ''} | {worst(m)} |"
+             f" | {'yes' if m.loss_units else ''} | {worst(m)} | "
+             f"{'yes' if m.variant_specific else ''} |"
              for m in metrics() if m.column and m.table]
     return "\n".join(rows) + "\n"
 
