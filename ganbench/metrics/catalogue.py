@@ -64,7 +64,8 @@ class Metric:
     #: None: no worst (no better direction), such seeds are left out and counted
     worst: float | str | None = None
     #: defined for some variants only, by what their D outputs or how it is built
-    #: (``nash_gap``, ``d_saturation``: a probability D; ``d_star_gap``: an unpacked one): a
+    #: (``nash_gap``, ``d_saturation``: a probability D; ``d_star_gap``: an unpacked one;
+    #: ``eig_max_real``, ``dist_eq_final``: players with a known equilibrium): a
     #: variant none of whose ok runs has a value does not have it (left empty), where any
     #: other metric counts such seeds at its worst value
     variant_specific: bool = False
