@@ -196,7 +196,8 @@ def check_cmd(out, baseline, update, pool):
         click.echo(f"ganbench: wrote baseline {baseline} from {out}", err=True)
         click.echo(f"ganbench: check: {operating_text(written['operating'])}", err=True)
         for line in cannot:
-            click.echo(f"ganbench: check: warning: CANNOT TEST {line}", err=True)
+            click.echo(f"ganbench: check: warning: with as many seeds as the baseline, the check "
+                       f"will say CANNOT TEST {line}", err=True)
         return
     table = check_folder(out, baseline, pool)
     click.echo(to_markdown(table), nl=False)
