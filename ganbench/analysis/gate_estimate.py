@@ -71,13 +71,16 @@ def _worsened(v: np.ndarray, by: float, rule: dict, worst: float | None) -> np.n
 
 def estimate(baseline: dict, worsts: dict, draws: int = DRAWS, seed: int = 0) -> dict:
     """{how, false_alarms, of_which_cannot_test, power: {metric: {worse by k spreads:
-    rate}}} of ``baseline``'s
-    rules; ``worsts``: per dataset, each metric's worst value (:func:`.seeds.worst_values`)."""
+    rate}}} of ``baseline``'s rules; ``worsts``: per dataset, each metric's worst value
+    (:func:`.seeds.worst_values`)."""
     rng = np.random.default_rng(seed)
     rules, ok_alpha = baseline["rules"], baseline.get("ok_alpha", 0.01)
     groups = [(e, worsts.get(k.split("/", 1)[0], {})) for k, e in baseline["groups"].items()
               if e.get("runs")]
     sizes = [len(next(iter(e["values"].values()), [])) or int(e["runs"]) for e, _ in groups]
+    if not groups:
+        return {"how": "no group with runs: nothing to estimate", "false_alarms": "",
+                "of_which_cannot_test": "", "power": {}}
     regressed_, cannot = 0, 0
     for _ in range(draws):
         found = set().union(*(_group_verdicts(e, rules, w, ok_alpha, rng.integers(0, n, n),
@@ -113,6 +116,8 @@ def estimate(baseline: dict, worsts: dict, draws: int = DRAWS, seed: int = 0) ->
 def operating_text(op: dict) -> str:
     """One line of an estimate: the false alarms, then per metric the power against
     each worsening."""
+    if not op["false_alarms"]:
+        return op["how"]
     power = "; ".join(f"{m} " + ", ".join(f"{k}: {v.split(' [')[0].split(' = ')[-1]}"
                                           for k, v in ks.items())
                       for m, ks in op["power"].items())
