@@ -76,7 +76,7 @@ def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds
                         log=list(log), debug=debug)
     out = Path(summary.attrs["out"])
     if len(summary):
-        click.echo(key_text(summary), nl=False)
+        click.echo(key_text(summary, [out]), nl=False)
     counts = summary.status.value_counts().to_dict()
     click.echo(f"ganbench: {', '.join(f'{v} {k}' for k, v in counts.items())} of "
                f"{len(summary)} runs; full table: {out / 'table.md'}, per run: "
@@ -188,23 +188,23 @@ def check_cmd(out, baseline, update, pool):
     """Fail (exit 1) when a gated metric of OUT is worse than the baseline by more than
     its margin (a one-sided exact test per rule), a run failed, or fewer runs finished;
     a test that cannot reach its alpha with these seeds also fails the gate."""
-    from .analysis.check import REGRESSED, baseline_of, check_folder, load_baseline, \
-        regressions, to_markdown, underpowered, untestable, write_baseline
-    from .metrics.catalogue import default_rules
+    from .analysis.check import REGRESSED, check_folder, regressions, to_markdown, \
+        untestable, update as update_baseline
+    from .analysis.gate_estimate import operating_text
     if update:
-        rules = load_baseline(baseline)["rules"] if baseline.is_file() else default_rules()
-        written = baseline_of(out, rules, pool)
-        write_baseline(baseline, written)
+        written, cannot = update_baseline(out, baseline, pool)
         click.echo(f"ganbench: wrote baseline {baseline} from {out}", err=True)
-        for line in underpowered(written):
-            click.echo(f"ganbench: check: warning: {line}", err=True)
+        click.echo(f"ganbench: check: {operating_text(written['operating'])}", err=True)
+        for line in cannot:
+            click.echo(f"ganbench: check: warning: with as many seeds as the baseline, the check "
+                       f"will say CANNOT TEST {line}", err=True)
         return
     table = check_folder(out, baseline, pool)
     click.echo(to_markdown(table), nl=False)
     changed = table.attrs.get("settings_changed")
     if changed:
         click.echo(f"ganbench: check: note: settings differ from the baseline's in "
-                   f"{', '.join(changed)}", err=True)
+                   f"{'; '.join(changed)}", err=True)
     for line in untestable(table):
         click.echo(f"ganbench: check: CANNOT TEST {line}", err=True)
     bad = regressions(table)

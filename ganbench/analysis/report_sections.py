@@ -143,7 +143,7 @@ def top_screen(out: Path, ds: str, runs: pd.DataFrame, hist: dict) -> list[str]:
              f"{'/'.join(map(str, sorted(set(n_seeds))))} seeds. Board: runs of each variant "
              "showing each diagnosis (hover a cell for its evidence; every run's evidence is in "
              "the tables at the end).</p>"]
-    key = key_metrics_figure(ds, runs)
+    key = key_metrics_figure(ds, runs, [out])
     parts.append("<div class='top'><div>" + board_html(runs) + "</div>" +
                  (f"<div>{img_tag(key, f'{ds} key metrics across seeds, 95% intervals')}</div>"
                   if key else "") +
