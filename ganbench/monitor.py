@@ -39,7 +39,6 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Callable
 
 import numpy as np
@@ -55,6 +54,7 @@ from .harness.evaluation import measure, single_d_map
 from .harness.features import build_extractor, prepared
 from .harness.probes import Evaluation, applicable
 from .harness.recorder import Recorder
+from .objectives import DOutput
 from .runs.api import write_results_summary
 from .runs.store import run_files, write_run
 from .trackers import Trackers, parse_names
@@ -114,7 +114,7 @@ class Monitor:
     """
 
     def __init__(self, out, dataset="ring8", variant: str = "mine", seed: int = 0,
-                 run_id: str | None = None, probability: bool = True, n_eval: int | None = None,
+                 run_id: str | None = None, n_eval: int | None = None,
                  min_hq: int = 1, features=None, label: str | None = None,
                  d_output: str | None = None, log: str | list[str] | None = None):
         self.out = Path(out)
@@ -127,7 +127,7 @@ class Monitor:
         self.spec_dataset = {**spec, "label": self.label}
         self.n_eval = int(n_eval or self.ds.default_n_eval)
         self.min_hq = int(min_hq)
-        self.d_output = d_forms.OutputForm(d_output, probability)
+        self.d_output = d_forms.OutputForm(d_output)
         self.real = self.ds.sample(self.n_eval, torch.Generator().manual_seed(REAL_SEED))
         self._features_spec, self._features = features, None
         self.recorder = Recorder(self.ds, [self.seed], [], [self.run_id])
@@ -174,11 +174,10 @@ class Monitor:
             d_real = D(self.real.reshape(-1, *shape).to(dev)).reshape(-1).float().cpu().numpy()
             d_fake = D(fake_t.reshape(-1, *shape).to(dev)).reshape(-1).float().cpu().numpy()
             self.d_output.of(D, np.concatenate([d_real, d_fake]))
-        form = self.d_output.form or "logit"
-        objective = SimpleNamespace(probability=form != "critic")
-        ev = Evaluation(self.ds, objective, self.real.numpy(), fake, d_real, d_fake, self.min_hq,
-                        *self._prepared_features(), self._device, form)
-        chosen = [p for p in applicable(self.ds, objective)
+        form = self.d_output.form or DOutput.LOGIT
+        ev = Evaluation(self.ds, form, self.real.numpy(), fake, d_real, d_fake, self.min_hq,
+                        *self._prepared_features(), self._device)
+        chosen = [p for p in applicable(self.ds, form)
                   if not p.final_only and (D is not None or not p.needs_d)]
         row = measure(ev, chosen)
         self.recorder.evaluation(step, [row], [fake], [ev.real])
@@ -224,7 +223,7 @@ class Monitor:
         gen = torch.Generator().manual_seed(seed)
         table = probe.run_single(G, critic, lambda n: self.ds.sample(n, gen).to(dev),
                                  lambda n: draw(n, gen).to(dev), batch_size, int(step), lr, shape,
-                                 d_forms.logits if self.d_output.form == "probability" else None)
+                                 d_forms.logits if self.d_output.form is DOutput.PROBABILITY else None)
         self.recorder.probe(probe, [table])
         return table
 

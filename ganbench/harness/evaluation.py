@@ -12,7 +12,6 @@ import torch
 
 from ..game import pack
 from ..metrics.theory import d_star_on
-from .d_output import as_probability
 from .probes import Evaluation, Probe, applicable
 from .recorder import exploded
 
@@ -80,14 +79,15 @@ def d_map(ds, grid: tuple, d: np.ndarray, probability: bool, fake: np.ndarray) -
 
 
 @torch.no_grad()
-def single_d_map(ds, D: torch.nn.Module, d_output: str, fake: np.ndarray) -> dict | None:
+def single_d_map(ds, D: torch.nn.Module, d_output, fake: np.ndarray) -> dict | None:
     """:func:`d_map` of one seed's plain D (a user's module) whose outputs have the form
     ``d_output`` (2D data only, else None)."""
     if ds.dim != 2 or ds.is_image:
         return None
     grid = plane_grid(ds)
     out = D(grid[2].to(next(D.parameters()).device)).reshape(-1).float()
-    return d_map(ds, grid, as_probability(out, d_output).cpu().numpy(), d_output != "critic", fake)
+    return d_map(ds, grid, d_output.as_probability(out).cpu().numpy(), d_output.models_probability,
+                 fake)
 
 
 class Evaluator:
@@ -141,5 +141,5 @@ class Evaluator:
         grid = plane_grid(ds, n)
         pts = grid[2].to(pl.device).expand(pl.n_seeds, -1, -1).contiguous()
         out = pl.as_prob(pl.D(pts)).cpu().numpy()
-        return [d_map(ds, grid, out[s], pl.objective.of_slice(s).probability, fake[s])
+        return [d_map(ds, grid, out[s], pl.d_outputs[s].models_probability, fake[s])
                 for s in range(pl.n_seeds)]
