@@ -23,7 +23,7 @@ from ..updates import Unrolled, unroll_rule, updates
 from .checkpoints import checkpoint_probes
 from .features import build_extractor
 from .players import Players
-from .run_config import RunConfig
+from ..layout.run_config import RunConfig
 from .stacking import slice_objective, slice_optimizer, slice_regularizers, slice_schedule
 
 

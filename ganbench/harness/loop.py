@@ -28,7 +28,7 @@ from .features import prepared
 from . import resume as resumed
 from .recorder import Recorder, SeedResult
 from .resume import ResumePoint, ResumeFailed
-from .run_config import RunConfig
+from ..layout.run_config import RunConfig
 from .saved import model_bytes
 
 #: generated and real images an image run keeps (for its samples.png grid)
@@ -70,11 +70,11 @@ class Loop:
         self.players = players_of(parts, config, [st["train"] for st in streams], device)
         self.update, self.checkpoint_probes = parts.update, parts.checkpoint_probes
         self.schedulers = parts.schedulers
-        self.average = GeneratorAverage(parts.G, [c.ema["decay"] for c in configs],
-                                        [c.ema["start"] for c in configs]) if config.ema else None
+        self.average = GeneratorAverage(parts.G, [c.ema.decay for c in configs],
+                                        [c.ema.start for c in configs]) if config.ema else None
         self.fresh_critic = fresh_critic(configs, self.dataset, device)
         self.probe_seeds = [probe_seeds(s) for s in self.seeds]
-        evaluated = config.ema is not None and config.ema["evaluate"]
+        evaluated = config.ema is not None and config.ema.evaluate
         self.evaluator = Evaluator(self.players, [st["eval"] for st in streams], config.n_eval,
                                    config.min_hq, *prepared(parts.features, self.dataset),
                                    self.average.avg if evaluated else None)
@@ -162,14 +162,15 @@ class Loop:
         cfg = self.configs[s]
         if not cfg.checkpoint:
             return None
+        settings = cfg.as_dict()
         pl = self.players
         return model_bytes(s, pl.G, pl.D, self.average.avg if self.average else None,
                            self.evaluator.z[s], {
                                "seed": self.seeds[s], "status": status, "steps": done,
                                "dataset": self.dataset_spec, "data_dim": int(pl.dataset.dim),
                                "image_shape": getattr(pl.dataset, "image_shape", None),
-                               "generator": cfg.generator, "discriminator": cfg.discriminator,
-                               "ema": cfg.ema})
+                               "generator": settings["generator"],
+                               "discriminator": settings["discriminator"], "ema": settings["ema"]})
 
     def _results(self, done: int) -> list[SeedResult]:
         keep = IMAGES_KEPT if self.dataset.is_image else None   # image runs keep a grid's worth

@@ -26,7 +26,6 @@ import pandas as pd
 import yaml
 
 from ..config import sweep as sweeps
-from ..config.schema import RUN_FIELDS
 from ..config.suite import RunSpec
 from ..errors import InputError, OutputError
 from ..harness.artifacts import ERROR, error_artifact
@@ -34,6 +33,7 @@ from ..harness.resume import ResumePoint
 from ..layout import (CHECKPOINTS_DIR, FINISHED, NOT_SETTINGS, SETTING_COLUMN,
                       SETTINGS_HASH_COLUMN, SUMMARY_COLUMNS, atomic_write, group_checkpoint_path,
                       run_dir, settings_hash, write_bytes, write_text)
+from ..layout.run_config import DEFAULTS
 from ..metrics import diagnosis
 from ..metrics.catalogue import order_key
 
@@ -63,7 +63,7 @@ def is_finished(out: Path, spec: RunSpec) -> bool:
     except (OSError, ValueError):
         return False
     if isinstance(cfg.get("config"), dict):   # written before a run field existed: its default
-        cfg["config"] = {**{k: v for k, (v, _) in RUN_FIELDS.items()}, **cfg["config"]}
+        cfg["config"] = {**DEFAULTS, **cfg["config"]}
     same = _comparable(cfg) == _comparable(json.loads(json.dumps(spec_record(spec))))
     return meta.get("status") in FINISHED and same
 
