@@ -248,4 +248,4 @@ def _dry_build(dataset, cfg: RunConfig, path: str) -> None:
     extractors are loaded by :func:`prepare_features`)."""
     import torch
     g = [torch.Generator().manual_seed(s) for s in range(DRY_RUNS)]
-    check_game(build_parts(dataset, cfg, g, g, "cpu", path), cfg, path)
+    check_game(build_parts(dataset, cfg, g, g, "cpu", path).players, cfg, path)
