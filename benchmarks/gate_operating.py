@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ganbench.analysis.check import baseline_from, check, load_baseline  # noqa: E402
-from ganbench.analysis.compare import load_summaries  # noqa: E402
+from ganbench.layout.summaries import load_summaries  # noqa: E402
 
 CONDITIONS = ("unchanged", "r1", "lr3", "lr10", "lr100", "packing")
 #: the variants whose learning rate the lr conditions raise (--lr-variants; all when empty)

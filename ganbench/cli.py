@@ -122,7 +122,8 @@ def compare_cmd(outs, by, metrics, all_metrics, reference, alpha, correction, po
     metrics unless --metric or --all; every seed counts (failed and diverged by a stated
     rule). Several results folders are merged (e.g. the same suite run on two machines)
     when their runs of a variant had the same settings."""
-    from .analysis.compare import compare, load_summaries, render, warn
+    from .analysis.compare import compare, render, warn
+    from .layout.summaries import load_summaries
     if published and by != "variant":
         raise InputError(f"--published matches variants to the paper's methods; drop --by {by}.")
     if all_metrics and metrics:
@@ -240,7 +241,7 @@ def list_cmd():
     """Print every registry: datasets, objectives, regularizers, update schemes, models,
     optimizers, lr schedules, probes, checkpoint probes, feature extractors, executors,
     experiment trackers (--log); and the metrics."""
-    from .config.schema import COMPONENT_REGISTRY  # noqa: F401  (registers every component)
+    from .config.schema import REGISTRIES  # noqa: F401  (registers every component)
     from .data import datasets
     from .harness.checkpoints import checkpoint_probes
     from .harness.features import extractors

@@ -39,7 +39,7 @@ from scipy import stats as sps
 
 from ..errors import InputError
 from ..layout import SETTINGS_HASH_COLUMN, write_text
-from .compare import load_summaries
+from ..layout.summaries import load_summaries
 from .seeds import counted, group_keys
 from .stats import clean, min_pvalue, worse_pvalue
 from .tables import fmt

@@ -72,11 +72,17 @@ class OutputForm:
     def __init__(self, given: str | None = None):
         self.form, self.how = check(given), "given" if given is not None else None
 
-    def of(self, D: nn.Module, outputs: np.ndarray) -> DOutput:
-        """What D outputs (detected from D and its ``outputs`` the first time; a guess
-        warns)."""
+    @property
+    def d_output(self) -> DOutput:
+        """What D outputs as far as it is decided (a logit, ganbench's default, until then)."""
+        return self.form or DOutput.LOGIT
+
+    def of(self, D: nn.Module, *outputs) -> DOutput:
+        """What D outputs (detected from D and its ``outputs``, arrays or tensors of any
+        shape, the first time; a guess warns)."""
         if self.form is None:
-            self.form, self.how, warning = detect(D, outputs)
+            seen = np.concatenate([np.ravel(np.asarray(torch.as_tensor(o).float().cpu())) for o in outputs])
+            self.form, self.how, warning = detect(D, seen)
             if warning:
                 warnings.warn(warning, stacklevel=3)
         return self.form

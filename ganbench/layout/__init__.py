@@ -35,7 +35,7 @@ SETTING_COLUMN = "setting"
 
 #: summary.csv: a hash of the run's resolved settings with the seed left out (the dataset
 #: spec, the resolved config and a sweep's setting): runs with equal hashes are seeds of
-#: one experiment, and only those are pooled (ganbench.analysis.pooling)
+#: one experiment, and only those are pooled (ganbench.layout.summaries)
 SETTINGS_HASH_COLUMN = "settings_hash"
 #: what the settings hash covers, from a run's config.json
 SETTINGS_FIELDS = ("dataset", "config", "setting")
