@@ -60,7 +60,8 @@ def test_huge_learning_rate_diverges_and_is_recorded():
     (res,), _ = train_seeds({"name": "ring8"}, cfg, [0])
     assert res.status == "diverged"
     assert res.diverged_at is not None and res.diverged_at <= 60
-    assert res.metrics == {}
+    assert set(res.metrics) == {"diagnosis", "evidence"} and res.metrics["diagnosis"] == "diverged"
+    assert res.metrics["evidence"].startswith(f"diverged: blew up at step {res.diverged_at}")
 
 
 def test_one_seed_going_to_nan_marks_only_that_seed():
