@@ -59,8 +59,7 @@ ALLOWED = {
             "models", "objectives", "optimizers", "schedules", "regularizers", "updates", "published",
             "trackers"},
     "testing": {"analysis", "metrics", "runs"},
-    "monitor": {"errors", "layout", "metrics", "data", "objectives", "harness", "config", "runs",
-                "trackers"},
+    "monitor": {"errors", "layout", "metrics", "data", "objectives", "harness", "runs", "trackers"},
     "selftest": {"errors", "layout", "profiling", "harness", "config", "runs"},
     "__init__": {"runs", "harness", "monitor"},
 }

@@ -17,8 +17,9 @@ under :class:`ganbench.Monitor`). The harness's loop and Monitor feed it the sam
 :meth:`Recorder.results` turns it into one :class:`SeedResult` per seed: the status,
 history.csv (kept steps, evaluations merged in, cut where the seed diverged), the
 metrics (the last evaluation, the history metrics, the probes' summaries, and the
-diagnosis with its evidence: :mod:`ganbench.metrics.diagnosis`) and the run's files (samples.png, a picture per evaluation in samples/, discriminator.npz, the
-probes' tables and plots, model.pt).
+diagnosis with its evidence: :mod:`ganbench.metrics.diagnosis`) and the run's files
+(samples.png, a picture per evaluation in samples/, discriminator.npz, the probes'
+tables and plots, model.pt).
 """
 from __future__ import annotations
 
