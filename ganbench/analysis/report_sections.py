@@ -104,7 +104,8 @@ def pictures(out: Path, ds: str, runs: pd.DataFrame, hist: dict) -> str:
         cells = []
         for o, r, k in outcome_runs(g):
             d = run_dir(out, r.run_id)
-            img = [a for a in RunFolder(d).declared() if a["kind"] == "image" and a["file"] == "samples.png"]
+            img = [a for a in RunFolder(d).declared()
+                   if a["kind"] == "image" and a["file"] == "samples.png"]
             said = f"{o} ({k}/{len(g)}) · seed {r.seed}"
             if str(r["diagnosis"]) != o:
                 said += f": {r['diagnosis']}"

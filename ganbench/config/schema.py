@@ -14,10 +14,10 @@ from typing import Any, Callable
 
 from ..schedules import merge as merge_optimizer_spec, resolve as resolve_schedule, \
     split as split_schedule
+from ..data.base import Dataset
 from ..errors import InputError, at
 from ..harness import averaging
 from ..harness.checkpoints import checkpoint_probes
-from ..data.base import Dataset
 from ..harness.features import extractors
 from ..layout.run_config import FIELDS, RunConfig
 from ..models import MODEL_CONTEXT, discriminators, generators

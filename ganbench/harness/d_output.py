@@ -81,7 +81,8 @@ class OutputForm:
         """What D outputs (detected from D and its ``outputs``, arrays or tensors of any
         shape, the first time; a guess warns)."""
         if self.form is None:
-            seen = np.concatenate([np.ravel(np.asarray(torch.as_tensor(o).float().cpu())) for o in outputs])
+            seen = np.concatenate([np.ravel(torch.as_tensor(o).float().cpu().numpy())
+                                   for o in outputs])
             self.form, self.how, warning = detect(D, seen)
             if warning:
                 warnings.warn(warning, stacklevel=3)

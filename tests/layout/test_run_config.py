@@ -32,7 +32,8 @@ def test_a_resolved_config_is_typed_frozen_and_plain_in_config_json():
     with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.steps = 3
     plain = cfg.as_dict()
-    assert type(plain["objective"]) is dict and plain["ema"] == {"decay": 0.9, "start": 0, "evaluate": True}
+    assert type(plain["objective"]) is dict
+    assert plain["ema"] == {"decay": 0.9, "start": 0, "evaluate": True}
     assert json.loads(json.dumps(plain)) == plain and RunConfig.from_dict(plain) == cfg
     assert pickle.loads(pickle.dumps(cfg)) == cfg and copy.deepcopy(cfg) == cfg
     # G's and D's optimizers, each whole: D's merged over optimizer once, at resolution

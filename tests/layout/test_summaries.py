@@ -30,7 +30,8 @@ def test_the_hash_leaves_the_seed_out_and_is_the_one_config_json_gives(tmp_path)
     assert settings_hash(json.loads(json.dumps(files[0].config))) in hashes   # config.json's
     other = specs(tmp_path, TINY.replace("lr: 0.001", "lr: 0.002"), "t.yaml")
     moved = next(s for s in other if s.run_id == ring[0].run_id)
-    assert run_files(spec_record(moved), SeedResult(0, "ok", 30), 1.0, 1, "cpu").meta["settings_hash"] not in hashes
+    moved_files = run_files(spec_record(moved), SeedResult(0, "ok", 30), 1.0, 1, "cpu")
+    assert moved_files.meta["settings_hash"] not in hashes
     assert {settings_hash(run_files(spec_record(s), SeedResult(0, "ok", 30), 1.0, 1, "cpu").config)
             for s in ss if s.variant == "wgan_gp" and s.dataset["label"] == "ring8"} != hashes
 
