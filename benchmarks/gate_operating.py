@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ganbench.analysis.check import baseline_from, check, load_baseline  # noqa: E402
-from ganbench.analysis.compare import load_summaries  # noqa: E402
+from ganbench.layout.summaries import load_summaries  # noqa: E402
 from ganbench.analysis.gate_estimate import rate_text as rate  # noqa: E402
 
 CONDITIONS = ("unchanged", "r1", "lr3", "lr10", "lr100", "packing")

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ganbench.analysis.baseline import baseline_from, load_baseline  # noqa: E402
-from ganbench.analysis.compare import load_summaries  # noqa: E402
+from ganbench.layout.summaries import load_summaries  # noqa: E402
 from ganbench.analysis.gate_estimate import estimate  # noqa: E402
 from ganbench.analysis.seeds import counted, worst_values  # noqa: E402
 from ganbench.metrics.catalogue import default_rules  # noqa: E402

@@ -122,7 +122,8 @@ def compare_cmd(outs, by, metrics, all_metrics, reference, alpha, correction, po
     metrics unless --metric or --all; every seed counts (failed and diverged by a stated
     rule). Several results folders are merged (e.g. the same suite run on two machines)
     when their runs of a variant had the same settings."""
-    from .analysis.compare import compare, load_summaries, render, warn
+    from .analysis.compare import compare, render, warn
+    from .layout.summaries import load_summaries
     if published and by != "variant":
         raise InputError(f"--published matches variants to the paper's methods; drop --by {by}.")
     if all_metrics and metrics:
@@ -252,7 +253,7 @@ def list_cmd():
         if row["changed"]:
             wall += "; its settings changed since"
         click.echo(f"  {row['name']:<16} {runs:>9}  {wall}")
-    from .config.schema import COMPONENT_REGISTRY  # noqa: F401  (registers every component)
+    from .config.schema import REGISTRIES  # noqa: F401  (registers every component)
     from .data import datasets
     from .harness.checkpoints import checkpoint_probes
     from .harness.features import extractors

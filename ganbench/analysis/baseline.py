@@ -22,7 +22,7 @@ import yaml
 from ..errors import InputError
 from ..layout import NOT_SETTINGS, SETTINGS_FIELDS, SETTINGS_HASH_COLUMN, write_text
 from .gate_rules import stored
-from .pooling import read_config
+from ..layout.summaries import read_config
 from .seeds import counted, group_keys
 
 RULE_KEYS = {"better", "margin", "rel_margin", "noise_margin", "alpha"}

@@ -35,14 +35,13 @@ import numpy as np
 import pandas as pd
 
 from ..layout import SETTING_COLUMN, SETTINGS_HASH_COLUMN
+from ..layout.summaries import differing_fields, load_summaries, read_config
 from ..metrics.catalogue import default_rules
 from .baseline import (OK_ALPHA, baseline_from, load_baseline, settings_of,  # noqa: F401
                        suite_name, write_baseline)
-from .compare import load_summaries
 from .gate_estimate import estimate
 from .gate_rules import (CANNOT, REGRESSED, as_stored, margin_of, regressed, runs_verdict,
                          statuses)
-from .pooling import differing_fields, read_config
 from .seeds import counted, worst_values
 from .stats import clean
 from .tables import fmt

@@ -22,13 +22,13 @@ from ..data import datasets
 from ..errors import InputError, at
 from ..harness.build import build_parts
 from ..harness.contract import DRY_RUNS, check_game
-from ..harness.run_config import RunConfig
 from ..harness.stacking import MAX_SLICES
+from ..layout.run_config import RunConfig
 from . import limits, sweep as sweeps
 from .published import check_published
 from .shipped import names_hint, suite_path
-from .schema import (NAME_RE, TOP_FIELDS, resolve_component, resolve_config, run_settings,
-                     unknown_field)
+from .schema import (NAME_RE, TOP_FIELDS, for_dataset, resolve_component, resolve_settings,
+                     run_settings, unknown_field)
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -215,7 +215,7 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
         vraw = dict(vraw) if isinstance(vraw, dict) else vraw
         own_sweep = vraw.pop("sweep", None) if isinstance(vraw, dict) else None
         settings = run_settings(where, vraw)
-        variants[str(vname)] = resolve_config(where, defaults, settings)
+        variants[str(vname)] = resolve_settings(where, defaults, settings)
         settings_of[str(vname)] = _settings(where, variants[str(vname)], defaults, settings,
                                             sweeps.merged(raw.get("sweep"), own_sweep, where))
     published = check_published(raw.get("published"), {ds["label"]: ds["name"] for ds, _ in dsets},
@@ -239,7 +239,7 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
                           for s in seeds]
     resolved = {"name": name, "seeds": seeds, "imports": list(imports) + list(extra_imports),
                 "datasets": [ds for ds, _ in dsets],
-                "variants": {v: cfg.as_dict() for v, cfg in variants.items()}}
+                "variants": variants}
     swept = {v: [p for p, _ in st] for v, st in settings_of.items() if st[0][0]}
     if swept:
         resolved["sweeps"] = swept
@@ -251,26 +251,18 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
 
 
 def _settings(path: str, base: dict, defaults: dict, settings: dict, sweep: dict) -> list:
-    """(point, resolved config) per setting of a variant's sweep (one without a sweep)."""
+    """(point, resolved settings) per setting of a variant's sweep (one without a sweep)."""
     out = []
     for point in sweeps.points(sweep, path):
         if not point:
             return [({}, base)]
-        sweeps.check(point, base.as_dict(), path)
+        sweeps.check(point, base, path)
         try:
-            cfg = resolve_config(path, defaults, settings, sweeps.layer(point, base.as_dict()))
+            cfg = resolve_settings(path, defaults, settings, sweeps.layer(point, base))
         except InputError as e:
             raise at(f"{path}sweep[{sweeps.label(point)}]", str(e)) from None
         out.append((point, cfg))
     return out
-
-
-def for_dataset(cfg: RunConfig, dataset) -> RunConfig:
-    """A variant's settings for one dataset: an unset ``n_eval`` becomes the dataset's
-    default (:attr:`ganbench.data.base.Dataset.default_n_eval`)."""
-    if cfg.n_eval is not None:
-        return cfg
-    return cfg.replace(n_eval=int(dataset.default_n_eval))
 
 
 def _dry_build(dataset, cfg: RunConfig, path: str) -> None:
@@ -280,4 +272,4 @@ def _dry_build(dataset, cfg: RunConfig, path: str) -> None:
     extractors are loaded by :func:`prepare_features`)."""
     import torch
     g = [torch.Generator().manual_seed(s) for s in range(DRY_RUNS)]
-    check_game(build_parts(dataset, cfg, g, g, "cpu", path), cfg, path)
+    check_game(build_parts(dataset, cfg, g, g, "cpu", path).players, cfg, path)

@@ -208,7 +208,7 @@ def test_the_settings_note_names_the_group_and_field_in_a_swept_suite(tmp_path, 
     from ganbench.analysis.check import baseline_of, check_folder, write_baseline
     from ganbench.config.suite import load_suite
     from ganbench.harness.loop import SeedResult
-    from ganbench.runs.store import run_files, summary_frame, write_run
+    from ganbench.runs.store import run_files, spec_record, summary_frame, write_run
     from helpers.cli import TINY
 
     def folder(name, text):
@@ -216,7 +216,7 @@ def test_the_settings_note_names_the_group_and_field_in_a_swept_suite(tmp_path, 
                                                "sweep:\n  optimizer.lr: [0.001, 0.002]\n")
         specs = [s for s in load_suite(tmp_path / f"{name}.yaml").specs
                  if s.dataset["label"] == "ring8" and s.variant == "nonsaturating"]
-        recs = [write_run(tmp_path / name, run_files(s, SeedResult(s.seed, "ok", 30, {
+        recs = [write_run(tmp_path / name, run_files(spec_record(s), SeedResult(s.seed, "ok", 30, {
             "modes_captured": 8.0, "modes_total": 8, "fd": 0.1 + 0.01 * s.seed}), 1.0, 1, "cpu"))
             for s in specs]
         summary_frame(recs).to_csv(tmp_path / name / "summary.csv", index=False)

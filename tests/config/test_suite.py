@@ -77,7 +77,7 @@ def test_plugins_register_objectives_from_the_users_module(tmp_path):
         "@objectives.register('doubled_ns')\n"
         "def doubled_ns(scale: float = 2.0):\n"
         "    return Objective(minimax_d_loss, lambda f: scale * torch.nn.functional.softplus(-f).mean(-1),\n"
-        "                     probability=True)\n")
+        "                     d_output='logit')\n")
     suite = tmp_path / "s.yaml"
     suite.write_text(yaml.safe_dump({"imports": ["my_losses.py"], "datasets": ["ring8"],
                                      "variants": {"mine": {"objective": {"name": "doubled_ns", "scale": 3}}}}))

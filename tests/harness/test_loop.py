@@ -60,7 +60,8 @@ def test_huge_learning_rate_diverges_and_is_recorded():
     (res,), _ = train_seeds({"name": "ring8"}, cfg, [0])
     assert res.status == "diverged"
     assert res.diverged_at is not None and res.diverged_at <= 60
-    assert res.metrics == {}
+    assert set(res.metrics) == {"diagnosis", "evidence"} and res.metrics["diagnosis"] == "diverged"
+    assert res.metrics["evidence"].startswith(f"diverged: blew up at step {res.diverged_at}")
 
 
 def test_one_seed_going_to_nan_marks_only_that_seed():
@@ -71,7 +72,9 @@ def test_one_seed_going_to_nan_marks_only_that_seed():
     res = t.run()
     assert [r.status for r in res] == ["ok", "diverged"]
     alone = Loop({"name": "ring8"}, cfg, [0]).run()[0]
-    assert res[0].metrics == pytest.approx(alone.metrics, rel=1e-4, nan_ok=True)
+    numbers = lambda m: {k: v for k, v in m.items() if k not in ("diagnosis", "evidence")}  # noqa: E731
+    assert numbers(res[0].metrics) == pytest.approx(numbers(alone.metrics), rel=1e-4, nan_ok=True)
+    assert res[0].metrics["diagnosis"] == alone.metrics["diagnosis"]
 
 
 def test_an_exception_marks_the_group_failed_with_its_message():
@@ -102,7 +105,7 @@ def test_a_run_that_raises_mid_training_keeps_the_steps_before_it():
     """A loss that raises in its 25th training step: every seed is failed, with the 24
     steps before it (the last evaluation was at step 20) in its history and its steps."""
     import torch.nn.functional as F
-    from ganbench.objectives import Objective, minimax_d_loss, objectives
+    from ganbench.objectives import DOutput, Objective, minimax_d_loss, objectives
     calls = {"n": 0}
 
     def g_loss(f):
@@ -111,7 +114,7 @@ def test_a_run_that_raises_mid_training_keeps_the_steps_before_it():
             if calls["n"] == 25:
                 raise RuntimeError("gave up")
         return F.softplus(-f).mean(-1)
-    objectives.register("gives_up_at_25", lambda: Objective(minimax_d_loss, g_loss, probability=True))
+    objectives.register("gives_up_at_25", lambda: Objective(minimax_d_loss, g_loss, d_output=DOutput.LOGIT))
     res, _ = train_seeds({"name": "ring8"}, config(objective="gives_up_at_25", eval_every=10), [0, 1])
     assert [r.status for r in res] == ["failed", "failed"] and res[0].error == "RuntimeError: gave up"
     assert res[0].steps == 24
