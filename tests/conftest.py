@@ -44,10 +44,27 @@ E2E = [
 ]
 
 
-def is_e2e(nodeid: str) -> bool:
-    """Whether an E2E entry names this test (its module, or the test with any parameters)."""
+#: End-to-end tests of a minute or more (measured in a `pytest -m 'not slow'` run on 2
+#: cores: the CPU self-test 105 s, a killed Ray worker 64 s, the shipped GPU suites on
+#: tiny files 55 s): marked slow as well, so the README's test command leaves them out
+#: and CI runs them alongside the default run on the second core (GANBENCH_SLOW_ALONGSIDE
+#: below); `pytest -m slow` runs them alone.
+SLOW = [
+    "tests/test_selftest.py::test_the_cpu_selftest_runs_every_part_and_reports",
+    "tests/runs/test_ray_worker_death.py",
+    "tests/test_image_suites.py::test_shipped_gpu_suites_run_on_tiny_files",
+]
+
+
+def named(nodeid: str, entries: list[str]) -> bool:
+    """Whether an entry names this test (its module, or the test with any parameters)."""
     test = nodeid.split("[", 1)[0]
-    return any(test == e or nodeid.startswith(e + "::") for e in E2E)
+    return any(test == e or nodeid.startswith(e + "::") for e in entries)
+
+
+def is_e2e(nodeid: str) -> bool:
+    """Whether an E2E entry names this test."""
+    return named(nodeid, E2E)
 
 
 @pytest.hookimpl(tryfirst=True)      # before -m deselects by marker
@@ -55,6 +72,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if is_e2e(item.nodeid):
             item.add_marker(pytest.mark.e2e)
+        if named(item.nodeid, SLOW):
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

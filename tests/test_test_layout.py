@@ -1,10 +1,10 @@
-"""The test suite's own layout: every end-to-end entry in conftest.py still names a test
+"""The test suite's own layout: every end-to-end (and slow) entry in conftest.py still names a test
 (a renamed test would otherwise slip into the fast run unnoticed), and test modules share
 code through tests/helpers/ only, never by importing a test module or conftest.py."""
 import ast
 from pathlib import Path
 
-from conftest import E2E, is_e2e
+from conftest import E2E, SLOW, is_e2e
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -26,12 +26,13 @@ def names_of_tests(module: Path) -> set[str]:
 
 def test_every_e2e_entry_names_an_existing_test():
     stale = []
-    for entry in E2E:
+    for entry in E2E + SLOW:
         path, _, test = entry.partition("::")
         module = ROOT / path
         if not module.is_file() or (test and test not in names_of_tests(module)):
             stale.append(entry)
-    assert not stale, f"tests/conftest.py E2E names tests that do not exist: {stale}"
+    assert not stale, f"tests/conftest.py E2E or SLOW names tests that do not exist: {stale}"
+    assert all(is_e2e(e) for e in SLOW), "a SLOW test is an end-to-end test first: list it in E2E"
 
 
 def test_an_entry_marks_its_module_or_its_test_with_every_parameter():
