@@ -84,7 +84,7 @@ def _discriminator(ev: Evaluation) -> dict:
 
 def _d_outputs(ev: Evaluation) -> dict:
     outputs = ev.d_probs() if ev.d_output.models_probability else (ev.d_real, ev.d_fake)
-    return d_output_means(*outputs, probability=False)
+    return d_output_means(*outputs)
 
 
 def _theory(ev: Evaluation) -> dict:

@@ -192,8 +192,7 @@ def sigmoid(x) -> np.ndarray:
     return 0.5 * (1 + np.tanh(0.5 * np.asarray(x)))
 
 
-def d_output_means(d_real, d_fake, probability: bool) -> dict:
-    """d_real_mean and d_fake_mean: mean D output on real and on generated samples, as a
-    probability (``probability``: D's outputs are logits) or raw."""
-    f = sigmoid if probability else np.asarray
-    return {"d_real_mean": float(np.mean(f(d_real))), "d_fake_mean": float(np.mean(f(d_fake)))}
+def d_output_means(d_real, d_fake) -> dict:
+    """d_real_mean and d_fake_mean: mean D output on real and on generated samples, as
+    given (the caller turns logits into probabilities where D models one)."""
+    return {"d_real_mean": float(np.mean(d_real)), "d_fake_mean": float(np.mean(d_fake))}
