@@ -41,6 +41,7 @@ E2E = [
     "tests/test_readme_tables.py::test_a_tiny_table_is_regenerated_written_and_recorded",
     "tests/test_trackers.py::test_wandb_offline_runs_read_back_from_their_transaction_logs",  # wandb-core
     "tests/test_trackers.py::test_with_worker_processes_the_driver_logs_each_run_once",
+    "tests/runs/test_slurm.py",                     # a real single-node SLURM (slurm_cluster)
 ]
 
 
@@ -94,6 +95,22 @@ def hermetic_caches(tmp_path_factory):
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory):
+    """A real single-node SLURM on this machine (tests/helpers/slurm_cluster.py), started
+    once per session when a test asks for it, stopped at the end; its packages are
+    apt-get installed if missing (root). Skipped, saying why, where that cannot be."""
+    from helpers.slurm_cluster import SlurmCluster, install
+    why = install()
+    if why:
+        pytest.skip(why)
+    cluster = SlurmCluster(tmp_path_factory.mktemp("slurm"))
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
 
 
 # --- the slow tests alongside the default run (CI) ---------------------------------------

@@ -14,7 +14,7 @@ folder (configuration, state, spool, logs, the accounting database):
 Clients find it through ``SLURM_CONF`` (:attr:`SlurmCluster.env`). Needs root (the
 daemons run as root, munged as munge); ``apt-get install`` of the packages if missing.
 
-    python tests/helpers/slurm_cluster.py DIR     # start one by hand; Ctrl-C stops it
+    python tests/helpers/slurm_cluster.py DIR     # start one by hand; Ctrl-C or kill stops it
 """
 from __future__ import annotations
 
@@ -154,7 +154,7 @@ class SlurmCluster:
             f"SlurmctldLogFile={f / 'slurmctld.log'}", f"SlurmdLogFile={f / 'slurmd.log'}",
             "SlurmUser=root", "JobRequeue=1", "MinJobAge=300",
             # a requeued job waits cred_expire seconds before it may start again (default 120)
-            "AuthInfo=cred_expire=10",
+            "AuthInfo=cred_expire=5", "SchedulerParameters=sched_interval=1",
             f"NodeName={self.host} CPUs={self.cpus} RealMemory=2000 State=UNKNOWN",
             "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP", ""]))
         self.daemon("slurmdbd", "slurmdbd", "-D")
@@ -180,10 +180,16 @@ class SlurmCluster:
 
 
 if __name__ == "__main__":
-    cluster = SlurmCluster(Path(sys.argv[1])).start()
-    print(f"export SLURM_CONF={cluster.conf}", flush=True)
+    import signal
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    cluster = SlurmCluster(Path(sys.argv[1]))
     try:
+        cluster.start()
+        print(f"export SLURM_CONF={cluster.conf}", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
+        pass
+    finally:
         cluster.stop()

@@ -91,8 +91,9 @@ def run_slurm(job: Job, settings: slurm_settings.SlurmSettings) -> None:
             live.append((slot, t))
         if found:
             progress.note(f"ganbench: found the SLURM jobs of a run before: {'; '.join(found)}")
-        progress.note(f"ganbench: SLURM jobs {', '.join(t.job.job_id for _, t in live)} "
-                      f"(squeue -j ...; their files in {job.out / 'slurm'})")
+        ids = ",".join(t.job.job_id for _, t in live)
+        progress.note(f"ganbench: waiting for SLURM jobs {ids} (squeue -j {ids}; their logs in "
+                      f"{job.out / STAGING_DIR})")
         while live:
             for slot, t in list(live):
                 step = t.staging.step()
