@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ...errors import InputError
 from ..groups import Group, longest_first
-from . import slurm_settings
+from .slurm_settings import SlurmSettings, check, settings
 from .base import Executor, Job, executors
 from .cluster_staging import JOB, STAGING_DIR, GroupJob, Staging, staged
 
@@ -44,8 +44,8 @@ class Slurm(Executor):
 
     def __init__(self, partition: str | None = None, time_limit=None, account: str | None = None,
                  cpus: int = 1, sbatch: list | tuple = ()):
-        self.settings = slurm_settings.settings(partition, time_limit, account, cpus, sbatch)
-        self.checked: slurm_settings.SlurmSettings | None = None
+        self.settings = settings(partition, time_limit, account, cpus, sbatch)
+        self.checked: SlurmSettings | None = None
 
     def check_device(self, device: str) -> None:
         """A GPU job gets the GPU SLURM gives it (``cuda:N`` is refused); then SLURM is
@@ -53,7 +53,7 @@ class Slurm(Executor):
         if device.startswith("cuda:"):
             raise InputError(f"--device {device}: with --executor slurm, SLURM assigns each job "
                              "its GPU; use --device cuda.")
-        self.checked = slurm_settings.check(self.settings, device != "cpu")
+        self.checked = check(self.settings, device != "cpu")
 
     def run(self, job: Job) -> None:
         if self.checked is None:
@@ -72,7 +72,7 @@ class Tracked:
     shown: bool = False
 
 
-def run_slurm(job: Job, settings: slurm_settings.SlurmSettings) -> None:
+def run_slurm(job: Job, asked: SlurmSettings) -> None:
     tracked = [Tracked(g, Staging.of(job.out, g)) for g in longest_first(job.groups)]
     drop_strays(job, {t.staging.path for t in tracked})
     if not tracked:
@@ -85,7 +85,7 @@ def run_slurm(job: Job, settings: slurm_settings.SlurmSettings) -> None:
             t.job = None if job.force else find(t.staging)
             if t.job is None:
                 cancel(t.staging)
-                t.job = submit(job, t, settings)
+                t.job = submit(job, t, asked)
             else:
                 found.append(f"{t.group.label} (job {t.job.job_id})")
             live.append((slot, t))
@@ -122,7 +122,7 @@ def run_slurm(job: Job, settings: slurm_settings.SlurmSettings) -> None:
         pass
 
 
-def submit(job: Job, t: Tracked, settings: slurm_settings.SlurmSettings):
+def submit(job: Job, t: Tracked, asked: SlurmSettings):
     """Submit ``t``'s group (continuing from a checkpoint in its staging folder, or one
     another executor left in OUT/checkpoints)."""
     import submitit
@@ -134,7 +134,7 @@ def submit(job: Job, t: Tracked, settings: slurm_settings.SlurmSettings):
     t.staging.path.mkdir(parents=True, exist_ok=True)
     gpu = job.device != "cpu"
     ex = submitit.SlurmExecutor(folder=t.staging.path)
-    ex.update_parameters(**settings.submitit_parameters(gpu, f"ganbench:{t.group.label}"))
+    ex.update_parameters(**asked.submitit_parameters(gpu, f"ganbench:{t.group.label}"))
     run = GroupJob(t.group, "cuda" if gpu else "cpu", list(job.imports),
                    str(job.base) if job.base else None, job.deterministic,
                    str(t.staging.path), point.key, fresh=job.force)
