@@ -42,6 +42,7 @@ E2E = [
     "tests/test_trackers.py::test_wandb_offline_runs_read_back_from_their_transaction_logs",  # wandb-core
     "tests/test_trackers.py::test_with_worker_processes_the_driver_logs_each_run_once",
     "tests/runs/test_slurm.py",                     # a real single-node SLURM (slurm_cluster)
+    "tests/test_live_trackers.py",                  # TensorBoard read while groups train
 ]
 
 

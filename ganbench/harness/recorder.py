@@ -252,6 +252,21 @@ class Recorder:
             df = df.merge(evals, on="step", how=how)
         return df
 
+    def news(self, since: int) -> list[list[tuple[int, dict]]]:
+        """Per seed, its history rows after step ``since``, each (step, {column: value})
+        with the NaNs left out (what a live tracker has not been given yet)."""
+        self._flush()
+        logged = self._logged()
+        out = []
+        for s in range(len(self.seeds)):
+            h = self.history(s, logged)
+            h = h[h.step > since]
+            cols = [c for c in h.columns if c != "step"]
+            values = h[cols].to_numpy(dtype=float, na_value=np.nan)
+            out.append([(int(k), {c: float(v) for c, v in zip(cols, row) if np.isfinite(v)})
+                        for k, row in zip(h.step, values)])
+        return out
+
     def _kept(self, s: int) -> list[tuple[int, tuple[dict, dict]]]:
         """Seed s's evaluations before it diverged, in step order."""
         d = self.diverged_at[s]

@@ -44,6 +44,10 @@ def install() -> str | None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     r = subprocess.run(["apt-get", "install", "-y", "-qq", *PACKAGES], env=env,
                        capture_output=True, text=True)
+    if r.returncode != 0:       # a stale package list: update it once and try again
+        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True)
+        r = subprocess.run(["apt-get", "install", "-y", "-qq", *PACKAGES], env=env,
+                           capture_output=True, text=True)
     if r.returncode != 0 or missing_programs():
         return f"apt-get install {' '.join(PACKAGES)} failed: {r.stderr.strip()[-300:]}"
     return None

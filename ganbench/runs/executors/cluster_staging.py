@@ -5,6 +5,7 @@ same group finds it again), on the filesystem the driver and the nodes share.
     OUT/slurm/<group>/job.json       the SLURM job id (written by the driver at submission)
                      /checkpoint.pt  the group's training checkpoint (written by the job)
                      /step           the last step it evaluated or checkpointed (by the job)
+                     /live.jsonl     with --log: each evaluation's new history rows (by the job)
                      /<id>_*.pkl, /<id>_0_log.*   submitit's submission, result and logs
 
 A job writes nothing else in OUT: its runs' files come back in submitit's result
@@ -30,7 +31,7 @@ from .. import training
 from ..groups import Group
 
 STAGING_DIR = "slurm"
-JOB, CHECKPOINT, STEP = "job.json", "checkpoint.pt", "step"
+JOB, CHECKPOINT, STEP, LIVE = "job.json", "checkpoint.pt", "step", "live.jsonl"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,19 @@ class Staging:
             return int((self.path / STEP).read_text())
         except (OSError, ValueError):
             return None
+
+    def live_rows(self, offset: int) -> tuple[list[tuple[dict, bool]], int]:
+        """The live.jsonl lines after byte ``offset`` that are whole (a line being written
+        waits), as (rows, whole), and the offset after them."""
+        try:
+            with open(self.path / LIVE, "rb") as f:
+                f.seek(offset)
+                data = f.read()
+        except OSError:
+            return [], offset
+        end = data.rfind(b"\n") + 1
+        got = [json.loads(line) for line in data[:end].splitlines() if line.strip()]
+        return [(g["rows"], g["whole"]) for g in got], offset + end
 
     def adopt(self, checkpoint: Path) -> None:
         """Move a training checkpoint the group left in OUT/checkpoints (trained by another
@@ -91,6 +105,7 @@ class GroupJob:
     staging: str
     key: str
     fresh: bool = False
+    live: bool = False
 
     def __call__(self) -> list:
         cpus = int(os.environ.get("SLURM_CPUS_PER_TASK") or 1)
@@ -101,7 +116,13 @@ class GroupJob:
 
         def report(n: int) -> None:
             write_text(folder / STEP, str(n))
-        return training.train_group(self.group, self.device, report, point)
+
+        def rows(got: dict, whole: bool) -> None:
+            line = json.dumps({"whole": whole, "rows": got}) + "\n"
+            with open(folder / LIVE, "a") as f:     # a new try's first line is whole
+                f.write(line)
+        return training.train_group(self.group, self.device, report, point,
+                                    live=rows if self.live else None)
 
     def checkpoint(self, *args, **kwargs):
         from submitit.helpers import DelayedSubmission

@@ -70,6 +70,7 @@ class Tracked:
     job: object = None
     step: int | None = None
     shown: bool = False
+    live_at: int = 0                # bytes of the staging folder's live.jsonl taken in
 
 
 def run_slurm(job: Job, asked: SlurmSettings) -> None:
@@ -103,6 +104,8 @@ def run_slurm(job: Job, asked: SlurmSettings) -> None:
                         t.shown = True
                     t.step = step
                     progress.steps(slot, step)
+                if job.live is not None:
+                    pass_live_rows(job, t)
                 if t.job.done():
                     live.remove((slot, t))
                     progress.finish(slot, t.group, collect(job, t))
@@ -122,6 +125,14 @@ def run_slurm(job: Job, asked: SlurmSettings) -> None:
         pass
 
 
+def pass_live_rows(job: Job, t: Tracked) -> None:
+    """The job's new live rows, to the trackers (a requeued try's first rows are whole,
+    replacing what the trackers had of the run)."""
+    got, t.live_at = t.staging.live_rows(t.live_at)
+    for rows, whole in got:
+        job.live(rows, whole)
+
+
 def submit(job: Job, t: Tracked, asked: SlurmSettings):
     """Submit ``t``'s group (continuing from a checkpoint in its staging folder, or one
     another executor left in OUT/checkpoints)."""
@@ -137,7 +148,7 @@ def submit(job: Job, t: Tracked, asked: SlurmSettings):
     ex.update_parameters(**asked.submitit_parameters(gpu, f"ganbench:{t.group.label}"))
     run = GroupJob(t.group, "cuda" if gpu else "cpu", list(job.imports),
                    str(job.base) if job.base else None, job.deterministic,
-                   str(t.staging.path), point.key, fresh=job.force)
+                   str(t.staging.path), point.key, fresh=job.force, live=job.live is not None)
     submitted = ex.submit(run)
     t.staging.remember(submitted.job_id)
     return submitted
