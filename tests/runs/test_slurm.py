@@ -13,23 +13,9 @@ import time
 
 import pandas as pd
 
-from helpers.cli import run_cli
+from helpers.cli import TINY, run_cli
 
-TWO_GROUPS = """name: two
-seeds: 2
-datasets: [ring8]
-defaults:
-  steps: 30
-  batch_size: 32
-  eval_every: 10
-  n_eval: 200
-  generator: {name: mlp, width: 16, depth: 1, z_dim: 4}
-  discriminator: {name: mlp, width: 16, depth: 1}
-  optimizer: {name: adam, lr: 0.001}
-variants:
-  nonsaturating: {objective: nonsaturating}
-  wgan_gp: {objective: wgan_gp, n_critic: 2}
-"""
+TWO_GROUPS = TINY.replace("datasets: [ring8, {name: moons}]", "datasets: [ring8]")
 
 LONG = """name: requeue
 seeds: 2

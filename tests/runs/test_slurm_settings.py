@@ -1,15 +1,13 @@
 """The slurm executor's settings without a cluster: time limits in SLURM's formats, the
 sbatch request they make, the suite's executor: block and the command line's options,
-and their bad values as one line each (the cluster itself: tests/runs/test_slurm.py)."""
+and their bad values as one line each (the cluster itself: tests/runs/test_slurm.py;
+the folder lock and a job's staging folder: tests/runs/test_folder_lock.py)."""
 import pytest
 
 from ganbench.config.suite import parse_suite
 from ganbench.errors import InputError
 from ganbench.runs.api import build_executor
 from ganbench.runs.executors import slurm_settings
-from ganbench.runs.executors.cluster_staging import Staging
-from ganbench.runs.groups import pending_groups
-from ganbench.runs.store import folder_lock
 from helpers.cli import TINY, run_cli
 
 
@@ -65,21 +63,6 @@ def test_a_slurm_option_without_the_slurm_executor_exits_2(tiny_suite, tmp_path,
                    "--partition", "gpu") == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--partition" in err[0] and "--executor slurm" in err[0]
-
-
-def test_a_restarted_drivers_lock_leaves_a_running_jobs_staging_files_alone(tmp_path):
-    suite = parse_suite(_tiny())
-    group = pending_groups(tmp_path, suite.specs)[0]
-    staging = Staging.of(tmp_path, group).path
-    staging.mkdir(parents=True)
-    writing = [staging / ".checkpoint.pt.x1y2.tmp", staging / ".step.abc.tmp"]
-    for f in writing:
-        f.write_text("a job is writing this")
-    stale = tmp_path / ".summary.csv.zz.tmp"
-    stale.write_text("left by a killed writer")
-    with folder_lock(tmp_path):
-        pass
-    assert all(f.exists() for f in writing) and not stale.exists()
 
 
 def _tiny() -> dict:

@@ -167,8 +167,15 @@ def find(staging: Staging):
 
 
 def state(sjob) -> str:
-    """The job's SLURM state, from sacct (through submitit's watcher)."""
-    return sjob.watcher.get_state(sjob.job_id, mode="force").split()[0].upper()
+    """The job's SLURM state, from sacct (through submitit's watcher), else from squeue
+    (a job sacct does not know yet, e.g. just submitted); UNKNOWN if neither knows it."""
+    said = (sjob.watcher.get_state(sjob.job_id, mode="force").split() or ["UNKNOWN"])[0]
+    if said.upper() != "UNKNOWN":
+        return said.upper()
+    import subprocess
+    queued = subprocess.run(["squeue", "-h", "-j", sjob.job_id, "-o", "%T"],
+                            capture_output=True, text=True).stdout.split()
+    return queued[0].upper() if queued else "UNKNOWN"
 
 
 def cancel(staging: Staging) -> None:
@@ -185,12 +192,13 @@ def collect(job: Job, t: Tracked) -> list[dict]:
     """Record a finished job's group: its runs' files, or, without a result, its runs
     failed with what SLURM and the job's stderr say (its checkpoint stays for the next
     try). The staging folder goes once the runs are written."""
-    from submitit.core.utils import UncompletedJobError
+    from submitit.core.utils import FailedJobError, UncompletedJobError
     try:
         files = t.job.result()
     except UncompletedJobError as e:
-        how = (f"SLURM job {t.job.job_id} training this group ended without a result "
-               f"(sacct state {state(t.job)}; its logs: {t.job.paths.stderr})")
+        ended = "raised an error" if isinstance(e, FailedJobError) else \
+            f"ended without a result (sacct state {state(t.job)})"
+        how = f"SLURM job {t.job.job_id} training this group {ended}; its log: {t.job.paths.stderr}"
         said = (t.job.stderr() or str(e))[-8000:]
         (t.staging.path / JOB).unlink(missing_ok=True)
         return job.record_death(t.group, how, t.step, said)
