@@ -68,3 +68,14 @@ def test_a_slurm_option_without_the_slurm_executor_exits_2(tiny_suite, tmp_path,
 def _tiny() -> dict:
     import yaml
     return yaml.safe_load(TINY)
+
+
+@pytest.mark.parametrize("said, names", [
+    ("resolve_ctls_from_dns_srv: res_nsearch error: Unknown host", "no SLURM controller"),
+    ("Invalid account or account/partition combination specified", "--account lab"),
+    ("Requested time limit is invalid (missing or exceeds some limit)", "--time-limit 30"),
+    ("Invalid qos specification", "the sbatch flags given: --qos=x")])
+def test_what_slurm_refuses_is_named_in_one_line(said, names):
+    s = slurm_settings.settings(None, 30, "lab", 1, ["--qos=x"])
+    line = slurm_settings.refusal(s, said)
+    assert names in line and said in line and "\n" not in line

@@ -142,6 +142,10 @@ def check(s: SlurmSettings, gpu: bool) -> SlurmSettings:
 def refusal(s: SlurmSettings, said: str) -> str:
     """One line: which setting SLURM refused, what it said, and what there is."""
     low = said.lower()
+    if any(w in low for w in ("controller", "resolve_ctls", "unknown host", "slurm.conf",
+                              "connection refused")):
+        return (f"--executor slurm: no SLURM controller answers here ({said}); run ganbench on "
+                "the cluster's login node (or point SLURM_CONF at the cluster's slurm.conf).")
     if "partition" in low:
         known = subprocess.run(["sinfo", "-h", "-o", "%P"], capture_output=True, text=True)
         names = ", ".join(p.rstrip("*") + (" (the default)" if p.endswith("*") else "")
