@@ -146,15 +146,15 @@ def refusal(s: SlurmSettings, said: str) -> str:
                               "connection refused")):
         return (f"--executor slurm: no SLURM controller answers here ({said}); run ganbench on "
                 "the cluster's login node (or point SLURM_CONF at the cluster's slurm.conf).")
+    if "account" in low or "association" in low:
+        return (f"--account {s.account} (executor.slurm.account): SLURM refuses it ({said}); "
+                "sacctmgr show assoc user=$USER lists yours.")
     if "partition" in low:
         known = subprocess.run(["sinfo", "-h", "-o", "%P"], capture_output=True, text=True)
         names = ", ".join(p.rstrip("*") + (" (the default)" if p.endswith("*") else "")
                           for p in known.stdout.split()) or "none"
         return (f"--partition {s.partition} (executor.slurm.partition): SLURM refuses it "
                 f"({said}); partitions here: {names}.")
-    if "account" in low or "association" in low:
-        return (f"--account {s.account} (executor.slurm.account): SLURM refuses it ({said}); "
-                "sacctmgr show assoc user=$USER lists yours.")
     if "time" in low:
         return (f"--time-limit {s.time_limit} (executor.slurm.time_limit): SLURM refuses it "
                 f"({said}); sinfo -o '%P %l' shows each partition's limit.")
