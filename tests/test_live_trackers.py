@@ -2,6 +2,7 @@
 jobs: a reader sees two evaluations' numbers in the run's event files before the run's
 metrics.json exists (the suite is then stopped), and the finished run replaces its live
 log (tests/test_trackers.py reads a finished run back)."""
+import json
 import os
 import signal
 import subprocess
@@ -65,9 +66,12 @@ def test_tensorboard_shows_evaluations_while_the_group_trains(executor, tmp_path
     finally:
         if executor == "slurm":
             for f in out.glob("slurm/*/job.json"):
-                import json
                 subprocess.run(["scancel", json.loads(f.read_text())["job_id"]], env=env)
-        os.killpg(p.pid, signal.SIGKILL)
-        _, err = p.communicate()
+        p.terminate()                       # the suite stops (its workers, Ray with it)
+        try:
+            _, err = p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            _, err = p.communicate()
     assert len(seen) >= 2, f"no live evaluations in {out / 'tb' / RUN}: {err[-2000:]}"
     assert seen[:2] == [100, 200] and not finished
