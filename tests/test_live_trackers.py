@@ -73,5 +73,7 @@ def test_tensorboard_shows_evaluations_while_the_group_trains(executor, tmp_path
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             _, err = p.communicate()
+    print(f"--executor {executor}: {EVALUATED} read from {out / 'tb' / RUN} at steps {seen}, "
+          f"metrics.json {'written' if finished else 'not written yet'}")
     assert len(seen) >= 2, f"no live evaluations in {out / 'tb' / RUN}: {err[-2000:]}"
     assert seen[:2] == [100, 200] and not finished
