@@ -171,7 +171,14 @@ class SlurmCluster:
                  "an idle node (sinfo)", log=f / "slurmctld.log")
 
     def stop(self) -> None:
-        """Stop the daemons this object started (the last started first)."""
+        """End the jobs still there (their slurmstepd would outlive slurmd), then stop the
+        daemons this object started (the last started first)."""
+        jobs = self.run("squeue", "-h", "-o", "%i").stdout.split() if self.procs else []
+        if jobs:
+            self.run("scancel", "--full", "--signal=KILL", *jobs)
+            self.run("scancel", *jobs)
+            wait_for(lambda: not self.run("squeue", "-h", "-o", "%i").stdout.split(),
+                     "no job left (squeue)", timeout=30)
         for p in reversed(self.procs):
             if p.poll() is None:
                 p.terminate()
