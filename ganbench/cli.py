@@ -28,11 +28,25 @@ def cli():
               help="Results folder (default: results/<suite name>).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--executor", default="auto", show_default=True,
-              help="local (this process), process (worker processes), ray, or auto.")
+              help="local (this process), process (worker processes), ray, slurm (SLURM jobs "
+                   "through submitit), or auto.")
 @click.option("--workers", type=Count(min=1), default=None, metavar="N",
               help="Worker processes for --executor process/auto (default: one per CPU core).")
 @click.option("--ray-address", default=None, metavar="ADDR",
               help="With --executor ray: the cluster to join (e.g. auto, or ray://host:10001).")
+@click.option("--partition", default=None, metavar="NAME",
+              help="With --executor slurm: the partition (default: the cluster's default).")
+@click.option("--time-limit", default=None, metavar="TIME",
+              help="With --executor slurm: each job's time limit, minutes or [D-]HH:MM:SS "
+                   "(default: the partition's); a job out of time is requeued and resumes.")
+@click.option("--account", default=None, metavar="NAME",
+              help="With --executor slurm: the account jobs are charged to.")
+@click.option("--cpus", type=Count(min=1), default=None, metavar="N",
+              help="With --executor slurm: CPUs per job (its torch threads; default 1).")
+@click.option("--sbatch", "sbatch", multiple=True, metavar="FLAG",
+              help="With --executor slurm: another sbatch flag, e.g. --sbatch=--qos=high; "
+                   "repeatable. The suite's executor: {slurm: {...}} block takes the same "
+                   "settings (partition, time_limit, account, cpus, sbatch).")
 @click.option("--import", "imports", multiple=True, metavar="MODULE",
               help="Import a module (or .py file) that registers your own variants; repeatable.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
@@ -56,8 +70,8 @@ def cli():
 @click.option("--debug", is_flag=True,
               help="Train in this process (the local executor) and stop at the first error "
                    "with its traceback, instead of recording failed runs.")
-def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds, log, force,
-        no_progress, deterministic, debug):
+def run(suite, out, device, executor, workers, ray_address, partition, time_limit, account, cpus,
+        sbatch, imports, sets, seeds, log, force, no_progress, deterministic, debug):
     """Train every run of SUITE (a YAML file) and write the results folder; print the
     key metrics per dataset and variant (the full table is OUT/table.md).
 
@@ -70,10 +84,16 @@ def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds
     if out is not None and out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: a file, not a folder; give the results folder to write "
                          "(a new or an existing one).")
+    cluster = {"partition": partition, "time_limit": time_limit, "account": account,
+               "cpus": cpus, "sbatch": list(sbatch)}
+    given = [k for k, v in cluster.items() if v not in (None, [])]
+    if given and executor != "slurm":
+        raise InputError(f"--{given[0].replace('_', '-')}: a setting of --executor slurm only; "
+                         "add --executor slurm, or leave it out.")
     parsed = load(suite, tuple(sets), seeds, list(imports))
     summary = run_suite(parsed, out, device, executor, workers, force, progress=not no_progress,
                         ray_address=ray_address, echo=main_echo, deterministic=deterministic,
-                        log=list(log), debug=debug)
+                        log=list(log), debug=debug, executor_options=cluster)
     out = Path(summary.attrs["out"])
     if len(summary):
         click.echo(key_text(summary, [out]), nl=False)

@@ -41,18 +41,23 @@ E2E = [
     "tests/test_readme_tables.py::test_a_tiny_table_is_regenerated_written_and_recorded",
     "tests/test_trackers.py::test_wandb_offline_runs_read_back_from_their_transaction_logs",  # wandb-core
     "tests/test_trackers.py::test_with_worker_processes_the_driver_logs_each_run_once",
+    "tests/runs/test_slurm.py",                     # a real single-node SLURM (slurm_cluster)
+    "tests/test_live_trackers.py",                  # TensorBoard read while groups train
 ]
 
 
 #: End-to-end tests of a minute or more (measured in a `pytest -m 'not slow'` run on 2
 #: cores: the CPU self-test 105 s, a killed Ray worker 64 s, the shipped GPU suites on
-#: tiny files 55 s): marked slow as well, so the README's test command leaves them out
+#: tiny files 55 s; the local SLURM 45 s with its start, live TensorBoard through three
+#: executors 54 s): marked slow as well, so the README's test command leaves them out
 #: and CI runs them alongside the default run on the second core (GANBENCH_SLOW_ALONGSIDE
 #: below); `pytest -m slow` runs them alone.
 SLOW = [
     "tests/test_selftest.py::test_the_cpu_selftest_runs_every_part_and_reports",
     "tests/runs/test_ray_worker_death.py",
     "tests/test_image_suites.py::test_shipped_gpu_suites_run_on_tiny_files",
+    "tests/runs/test_slurm.py",
+    "tests/test_live_trackers.py",
 ]
 
 
@@ -113,6 +118,22 @@ def hermetic_caches(tmp_path_factory):
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory):
+    """A real single-node SLURM on this machine (tests/helpers/slurm_cluster.py), started
+    once per session when a test asks for it, stopped at the end; its packages are
+    apt-get installed if missing (root). Skipped, saying why, where that cannot be."""
+    from helpers.slurm_cluster import SlurmCluster, install
+    why = install()
+    if why:
+        pytest.skip(why)
+    cluster = SlurmCluster(tmp_path_factory.mktemp("slurm"))
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
 
 
 # --- the slow tests alongside the default run (CI) ---------------------------------------

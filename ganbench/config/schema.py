@@ -44,7 +44,7 @@ REGISTRIES: dict[str, tuple[Registry, set[str]]] = {
     "features": (extractors, {"dataset"}),
 }
 TOP_FIELDS = ["name", "description", "imports", "seeds", "datasets", "variants", "defaults",
-              "sweep", "published"]
+              "sweep", "published", "executor"]
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 

@@ -245,6 +245,11 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
         resolved["sweeps"] = swept
     if raw.get("description"):
         resolved["description"] = str(raw["description"])
+    if raw.get("executor") is not None:     # settings per executor, read by ganbench.runs.api
+        if not isinstance(raw["executor"], dict) or not all(
+                isinstance(v, dict) for v in raw["executor"].values()):
+            raise at("executor", "expected settings per executor, e.g. {slurm: {partition: gpu}}.")
+        resolved["executor"] = raw["executor"]
     if published:
         resolved["published"] = published
     return Suite(name, path, resolved, specs, {ds["label"]: built for ds, built in dsets})

@@ -87,14 +87,18 @@ class Loop:
         self.timings = {"eval": 0.0, "final": 0.0}
 
     def run(self, on_steps: Callable[[int], None] | None = None,
-            resume: ResumePoint | None = None) -> list[SeedResult]:
+            resume: ResumePoint | None = None, live: Callable | None = None) -> list[SeedResult]:
         """Train to the end (or until every seed diverged) and return each seed's result.
         ``on_steps(n)`` is called after each evaluation (n steps done) and before each
         training checkpoint. ``resume``: where this group's training checkpoint lives;
         with ``checkpoint_every`` set, training continues from the checkpoint there (one
         that is whole and made for these runs) and writes one every ``checkpoint_every``
-        steps (:mod:`ganbench.harness.resume`)."""
+        steps (:mod:`ganbench.harness.resume`). ``live(n, rows, whole)`` is called after
+        each evaluation with each seed's history rows since the last call
+        (:meth:`Recorder.news`; ``whole``: since step 0, the first call of this training,
+        resumed or not), for trackers that show a run while it trains."""
         steps, eval_every = self.config.steps, self.config.eval_every
+        told = 0            # the last step handed to ``live``
         every = self.config.checkpoint_every if resume is not None else None
         pl, rec = self.players, self.recorder
         # the steps since the last evaluation, on the device (each is checked for
@@ -124,6 +128,9 @@ class Loop:
                 self.timings["final" if done == steps else "eval"] += time.perf_counter() - t0
                 if on_steps:
                     on_steps(done)
+                if live:
+                    live(done, rec.news(told), told == 0)
+                    told = done
                 if not rec.alive.any():
                     break
             if every and done % every == 0 and done < steps:
@@ -191,9 +198,10 @@ class Loop:
 def train_seeds(dataset_spec, config: RunConfig | list[RunConfig], seeds: list[int], device="cpu",
                 on_steps: Callable[[int], None] | None = None, names: Sequence[str] | None = None,
                 dataset: Dataset | None = None, resume: ResumePoint | None = None,
-                reraise: bool = False) -> tuple[list[SeedResult], float]:
+                reraise: bool = False, live: Callable | None = None) -> tuple[list[SeedResult], float]:
     """Train ``seeds`` together (one config, or one per seed; names, a built dataset and
-    ``resume``, where the group's training checkpoint lives: see :class:`Loop`); an
+    ``resume``, where the group's training checkpoint lives, and ``live``: see
+    :class:`Loop`); an
     exception marks every seed ``failed`` with its message and its traceback
     (``reraise``: it propagates instead, ``ganbench run --debug``).
 
@@ -205,10 +213,10 @@ def train_seeds(dataset_spec, config: RunConfig | list[RunConfig], seeds: list[i
     try:
         try:
             loop = Loop(dataset_spec, config, seeds, device, names, dataset)
-            results = loop.run(on_steps, resume)
+            results = loop.run(on_steps, resume, live)
         except ResumeFailed:            # half restored: built anew, from step 0
             loop = Loop(dataset_spec, config, seeds, device, names, dataset)
-            results = loop.run(on_steps, dataclasses.replace(resume, fresh=True))
+            results = loop.run(on_steps, dataclasses.replace(resume, fresh=True), live)
         earlier = loop.earlier_wall
     except Exception as e:  # noqa: BLE001 - any error in a run is recorded, the suite goes on
         if reraise:

@@ -23,6 +23,7 @@ tables and plots, model.pt).
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -221,36 +222,58 @@ class Recorder:
         self._evals, self._frames = state["evals"], state["frames"]
 
     # --- what it becomes ------------------------------------------------------------
-    def _logged(self) -> np.ndarray:
-        """The kept steps' values, (k, S, C), on the host (one transfer when they all
-        have the recorder's columns; NaN where a step logged no value of a column)."""
+    def _logged(self, first: int = 0) -> np.ndarray:
+        """The kept steps' values from the ``first``-th on, (k, S, C), on the host (one
+        transfer when they all have the recorder's columns; NaN where a step logged no
+        value of a column)."""
         S, C = len(self.seeds), len(self.columns)
-        if not self._rows:
-            return np.zeros((0, S, C), dtype=np.float32)
-        if all(cols == self.columns for cols, _ in self._rows):
-            return torch.cat([v for _, v in self._rows]).cpu().numpy()
-        parts = []
+        rows, at = [], 0
         for cols, v in self._rows:
+            if at + len(v) > first:
+                rows.append((cols, v[max(0, first - at):]))
+            at += len(v)
+        if not rows:
+            return np.zeros((0, S, C), dtype=np.float32)
+        if all(cols == self.columns for cols, _ in rows):
+            return torch.cat([v for _, v in rows]).cpu().numpy()
+        parts = []
+        for cols, v in rows:
             part = np.full((len(v), S, C), np.nan, dtype=np.float32)
             part[..., [self.columns.index(c) for c in cols]] = v.cpu().numpy()
             parts.append(part)
         return np.concatenate(parts)
 
-    def history(self, s: int, logged: np.ndarray | None = None) -> pd.DataFrame:
+    def history(self, s: int, logged: np.ndarray | None = None, since: int = -1) -> pd.DataFrame:
         """Seed s's history.csv: the kept steps, every evaluation's numbers merged in, up
-        to the step where it diverged (``logged``: :meth:`_logged`, when at hand)."""
+        to the step where it diverged; with ``since``, only the steps after it
+        (``logged``: :meth:`_logged` of those steps, when at hand)."""
         self._flush()
-        h = self._logged() if logged is None else logged
+        first = bisect.bisect_right(self._steps, since)
+        h = self._logged(first) if logged is None else logged
         df = pd.DataFrame(h[:, s], columns=self.columns)
-        df.insert(0, "step", np.asarray(self._steps, dtype=int))
+        df.insert(0, "step", np.asarray(self._steps[first:], dtype=int))
         if self.diverged_at[s] is not None:
             df = df[df.step <= self.diverged_at[s]].reset_index(drop=True)
-        kept = self._kept(s)
+        kept = [(k, row) for k, row in self._kept(s) if k > since]
         if kept:
             evals = pd.DataFrame([dict(step=k, **numbers) for k, (numbers, _) in kept])
             how = "left" if set(evals.step) <= set(df.step) else "outer"
             df = df.merge(evals, on="step", how=how)
         return df
+
+    def news(self, since: int) -> list[list[tuple[int, dict]]]:
+        """Per seed, its history rows after step ``since``, each (step, {column: value})
+        with the NaNs left out (what a live tracker has not been given yet)."""
+        self._flush()
+        logged = self._logged(bisect.bisect_right(self._steps, since))   # only the new ones
+        out = []
+        for s in range(len(self.seeds)):
+            h = self.history(s, logged, since)
+            cols = [c for c in h.columns if c != "step"]
+            values = h[cols].to_numpy(dtype=float, na_value=np.nan)
+            out.append([(int(k), {c: float(v) for c, v in zip(cols, row) if np.isfinite(v)})
+                        for k, row in zip(h.step, values)])
+        return out
 
     def _kept(self, s: int) -> list[tuple[int, tuple[dict, dict]]]:
         """Seed s's evaluations before it diverged, in step order."""

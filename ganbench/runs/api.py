@@ -89,6 +89,16 @@ def checkpointed(out: Path, groups: list, device: str) -> list[str]:
     return said
 
 
+def build_executor(s: Suite, name: str, options: dict):
+    """The executor ``name`` with its settings: the suite's ``executor: {name: ...}``
+    block, and the caller's ``options`` (the command line's) over it."""
+    given = {k: v for k, v in options.items() if v not in (None, (), [])}
+    settings = {**((s.resolved.get("executor") or {}).get(name) or {}), **given}
+    if not settings:
+        return executors.build(name, "--executor")
+    return executors.build({"name": name, **settings}, f"executor.{name}")
+
+
 def _suite(suite, imports) -> Suite:
     if isinstance(suite, Suite):
         return suite
@@ -101,19 +111,22 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
         executor: str = "auto", workers: int | None = None, force: bool = False,
         progress: bool = False, imports: tuple[str, ...] = (), ray_address: str | None = None,
         echo: Callable[[str], None] | None = None, deterministic: bool = False,
-        log: str | list[str] | None = None, debug: bool = False) -> pd.DataFrame:
+        log: str | list[str] | None = None, debug: bool = False,
+        executor_options: dict | None = None) -> pd.DataFrame:
     """Train every unfinished run of ``suite`` (a YAML path, a dict of the same content,
     or a parsed Suite) into ``out`` (default ``results/<suite name>``); returns the
     summary (one row per run). Bad input raises InputError before any work.
     ``deterministic`` sets deterministic kernels here and in every worker
     (:func:`ganbench.harness.device.make_deterministic`). ``debug`` trains in this
     process (the local executor, whatever ``executor`` says) and re-raises the first
-    exception a run raises, with its traceback, instead of recording the run failed."""
+    exception a run raises, with its traceback, instead of recording the run failed.
+    ``executor_options``: the executor's settings (e.g. slurm's ``partition``), over the
+    suite's ``executor: {<name>: {...}}`` block."""
     say = echo or (lambda msg: None)
     s = _suite(suite, imports)
     names = parse_names(log)                    # an unknown tracker: before any folder is made
     dev = resolve_device(device)
-    execute = executors.build("local" if debug else executor, "--executor")
+    execute = build_executor(s, "local" if debug else executor, executor_options or {})
     execute.check_device(dev)                   # e.g. Ray refuses a named GPU
     out = Path(out) if out is not None else Path("results") / s.name
     try:

@@ -86,6 +86,10 @@ class Progress:
             self.bar.set_postfix_str(f"about {duration(left)} left")
 
     # --- what the executors call --------------------------------------------------------
+    def note(self, line: str) -> None:
+        """A line of the executor's own (e.g. which cluster jobs it waits for)."""
+        self._say(line)
+
     def start(self, slot: int, group) -> None:
         self.flight[slot] = (group, 0)
         self.share[id(group)] = 0.0                  # a group run again starts over

@@ -28,13 +28,15 @@ def prepare_worker(threads: int, imports: list[str], base: Path | None,
 
 
 def train_stack(specs: list[RunSpec], device: str, on_steps=None,
-                resume: ResumePoint | None = None, reraise: bool = False) -> tuple[list, float]:
+                resume: ResumePoint | None = None, reraise: bool = False,
+                live: Callable | None = None) -> tuple[list, float]:
     """Train ``specs`` as one stacked model (continuing from, and writing, the training
     checkpoint at ``resume`` when the runs set ``checkpoint_every``). When that fails with
     an exception (e.g. one variant's own loss raises) and the stack holds several
     variants or settings, each of them is trained apart (from step 0, without
     checkpoints), so one broken variant fails only its own runs (``reraise``: the
-    exception propagates instead, ``ganbench run --debug``)."""
+    exception propagates instead, ``ganbench run --debug``). ``live(rows, whole)`` gets
+    each evaluation's new history rows by run id (:func:`live_rows`)."""
     first = specs[0]
     try:                    # once for the group (a failure: train_seeds records it per run)
         ds = datasets.build(first.dataset_spec(), "dataset")
@@ -42,9 +44,10 @@ def train_stack(specs: list[RunSpec], device: str, on_steps=None,
         ds = None
 
     def train(idx: list[int], point: ResumePoint | None = None):
+        ids = [specs[i].run_id for i in idx]
         return train_seeds(first.dataset_spec(), [specs[i].config for i in idx],
-                           [specs[i].seed for i in idx], device, on_steps,
-                           [specs[i].run_id for i in idx], ds, point, reraise)
+                           [specs[i].seed for i in idx], device, on_steps, ids, ds, point,
+                           reraise, live_rows(live, ids))
     results, wall = train(list(range(len(specs))), resume)
     parts: dict[tuple, list[int]] = {}
     for i, s in enumerate(specs):
@@ -59,12 +62,23 @@ def train_stack(specs: list[RunSpec], device: str, on_steps=None,
     return results, wall
 
 
+def live_rows(live: Callable | None, run_ids: list[str]) -> Callable | None:
+    """The loop's ``live(step, rows per seed, whole)`` as ``live({run_id: rows}, whole)``:
+    rows are (step, {column: value}), ``whole``: every row since step 0 (the first report
+    of a training, which replaces what a tracker had of an earlier try)."""
+    if live is None:
+        return None
+    return lambda step, rows, whole: live(dict(zip(run_ids, rows)), whole)
+
+
 def train_group(group: Group, device: str, on_steps: Callable[[int], None] | None = None,
-                resume: ResumePoint | None = None, reraise: bool = False) -> list[RunFiles]:
+                resume: ResumePoint | None = None, reraise: bool = False,
+                live: Callable | None = None) -> list[RunFiles]:
     """Train one group; return its runs' files (written by the caller, where OUT is).
     ``resume``: where the group keeps its training checkpoint (None: it keeps none);
-    ``reraise``: a run's exception propagates (``ganbench run --debug``)."""
-    results, wall = train_stack(group.specs, device, on_steps, resume, reraise)
+    ``reraise``: a run's exception propagates (``ganbench run --debug``); ``live``: see
+    :func:`train_stack`."""
+    results, wall = train_stack(group.specs, device, on_steps, resume, reraise, live)
     env = environment(device)
     return [run_files(spec_record(spec), res, wall, len(group.specs), device, env)
             for spec, res in zip(group.specs, results)]

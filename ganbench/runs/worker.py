@@ -11,7 +11,8 @@ Then it ignores SIGINT (the suite's own process stops its workers), sets its thr
 imports the suite's modules, binds its device, says ``ready``, and trains the groups
 its parent sends over the pipe, one at a time, until it is sent ``None`` or the pipe
 closes. Messages to the parent: ``("ready", None)``, ``("step", n)`` at each evaluation
-or checkpoint, ``("done", files)`` and ``("raised", (exception, traceback))``.
+or checkpoint, ``("live", (rows, whole))`` after each evaluation when the suite logs to
+trackers, ``("done", files)`` and ``("raised", (exception, traceback))``.
 """
 from __future__ import annotations
 
@@ -46,9 +47,10 @@ def serve(conn, stderr_path: str, parent: int, threads: int, imports: list[str],
             return
         if task is None:
             return
-        group, resume = task
+        group, resume, wants_live = task
+        live = (lambda rows, whole: conn.send(("live", (rows, whole)))) if wants_live else None
         try:
-            files = training.train_group(group, device, report, resume)
+            files = training.train_group(group, device, report, resume, live=live)
         except BaseException as e:  # noqa: BLE001  (the parent raises it)
             conn.send(("raised", (_portable(e), traceback.format_exc())))
             return

@@ -11,12 +11,18 @@ Each backend is one class behind one interface (:class:`base.Tracker`), register
 Who writes: the process that owns OUT (the suite's driver; a Monitor's own process),
 right after it has written a group's run folders, from those folders' files. Never the
 training process: the driver is the only writer of OUT already (a Ray worker has no
-access to it), so no run is logged twice or by two processes; a group killed or retried
-logs nothing until it finishes, so a tracker holds exactly the finished runs of the
-results folder, each once per training (a resumed suite does not log its finished runs
-again); and the training step does no tracker work. The cost: a run shows up when its
-group finishes, not while it trains. Stacked runs (the seeds of a group) are separate
-tracker runs, one per run folder.
+access to it), so no run is logged twice or by two processes; a tracker holds exactly
+the finished runs of the results folder, each once per training (a resumed suite does
+not log its finished runs again); and the training step does no tracker work. Stacked
+runs (the seeds of a group) are separate tracker runs, one per run folder.
+
+While a group trains, TensorBoard also shows its runs live: after each evaluation the
+training process hands the runs' new history rows to the driver (over the worker's
+pipe, Ray's queue, or a SLURM job's ``live.jsonl`` in its staging folder), which logs
+them (:meth:`Trackers.live`). The first rows of a training (resumed or not) carry the
+run's whole history and replace what an earlier try logged, and the finished run
+replaces its live log, so nothing is logged twice. W&B and MLflow log a run when it
+finishes.
 
 Every tracker named is made before any training: not installed, or its store not
 reachable, is bad input (exit 2) with the line that fixes it.
@@ -88,6 +94,18 @@ class Trackers:
                     self.warn(f"ganbench: warning: --log {t.name}: run {run_id} not logged "
                               f"({type(e).__name__}: {why}); its run folder holds everything.")
         return n
+
+    def live(self, rows: dict[str, list], whole: bool) -> None:
+        """Runs still training: each one's new history rows (:meth:`Tracker.log_rows`), to
+        the trackers that show runs live. A failure is a warning, as in :meth:`log`."""
+        for run_id, got in rows.items():
+            for t in self.open:
+                try:
+                    t.log_rows(run_id, got, whole)
+                except Exception as e:  # noqa: BLE001 - a tracker never fails the suite
+                    why = " ".join(str(e).split())[:200]
+                    self.warn(f"ganbench: warning: --log {t.name}: run {run_id}'s live rows not "
+                              f"logged ({type(e).__name__}: {why}); it is logged when it ends.")
 
     def close(self) -> None:
         for t in self.open:

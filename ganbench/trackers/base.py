@@ -174,6 +174,11 @@ class Tracker:
     def log_run(self, run: FinishedRun) -> None:
         raise NotImplementedError
 
+    def log_rows(self, run_id: str, rows: list[tuple[int, dict]], whole: bool) -> None:
+        """A run still training: its history rows (step, {column: value}) since the last
+        call; ``whole``: every row since step 0, replacing what an earlier try of the run
+        logged. Default: nothing (the run is logged when it finishes)."""
+
     def close(self) -> None:
         """Flush what is buffered (default: nothing)."""
 

@@ -6,7 +6,9 @@ last step, each declared picture at its step, the settings as text (``settings``
 as TensorBoard hyperparameters (the HParams tab: the flattened settings against the
 final metrics; suite, dataset, variant and seed among them, to filter and group by).
 A run trained again (``--force``, a changed setting) replaces its directory, as it
-replaces its run folder.
+replaces its run folder. While a run trains, its history rows arrive after each
+evaluation (:meth:`TensorBoard.log_rows`) in the same directory, which the finished
+run then replaces.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ class TensorBoard(Tracker):
         except ImportError:
             raise InputError(f"--log tensorboard: TensorBoard is not installed; {INSTALL}.") from None
         self._writer, self._hparams = SummaryWriter, hparams
+        self._live: dict = {}           # run id -> the writer of a run still training
         self.root = Path(out) / "tb"
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -44,9 +47,33 @@ class TensorBoard(Tracker):
     def where(self) -> str:
         return f"tensorboard --logdir {self.root}"
 
+    def log_rows(self, run_id: str, rows: list[tuple[int, dict]], whole: bool) -> None:
+        """A training run's new rows, flushed at once (TensorBoard's curves grow); its
+        first rows (``whole``) start its log directory anew."""
+        if whole or run_id not in self._live:
+            self._end_live(run_id)
+            if whole:
+                shutil.rmtree(self.root / run_id, ignore_errors=True)
+            self._live[run_id] = self._writer(log_dir=str(self.root / run_id))
+        w = self._live[run_id]
+        for step, values in rows:
+            for tag, v in values.items():
+                w.add_scalar(tag, v, step)
+        w.flush()
+
+    def _end_live(self, run_id: str) -> None:
+        w = self._live.pop(run_id, None)
+        if w is not None:
+            w.close()
+
+    def close(self) -> None:
+        for run_id in list(self._live):
+            self._end_live(run_id)
+
     def log_run(self, run: FinishedRun) -> None:
+        self._end_live(run.run_id)
         logdir = self.root / run.run_id
-        shutil.rmtree(logdir, ignore_errors=True)        # a rerun replaces the old events
+        shutil.rmtree(logdir, ignore_errors=True)        # replaces a rerun's or the live events
         w = self._writer(log_dir=str(logdir))
         try:
             w.add_text("settings", "```\n" + json.dumps(run.settings(), indent=2) + "\n```", 0)

@@ -42,7 +42,7 @@ if in_worker():
     from ganbench.runs import training
     from ganbench.runs.store import run_files, spec_record
 
-    def train_group(group, device, on_steps=None, resume=None, reraise=False):
+    def train_group(group, device, on_steps=None, resume=None, reraise=False, live=None):
         start = time.time()
         time.sleep(2.0)   # long enough for the two workers to overlap
         info = {"pid": os.getpid(), "device": device, "current": state["current"],

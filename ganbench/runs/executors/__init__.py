@@ -10,11 +10,12 @@ running the missing groups only.
 - ``local``: groups one after another in this process (:mod:`.local`);
 - ``process``: groups spread over worker processes (:mod:`.processes`);
 - ``ray``: groups as Ray tasks, on a local Ray or a cluster (:mod:`.ray_tasks`);
+- ``slurm``: groups as SLURM jobs through submitit (:mod:`.slurm_jobs`);
 - ``auto`` (default): ``process`` on a CPU with several cores, else ``local``.
 
 Each is an :class:`~.base.Executor` registered in :data:`~.base.executors`.
 """
-from . import local, processes, ray_tasks  # noqa: F401  (each registers its executor)
+from . import local, processes, ray_tasks, slurm_jobs  # noqa: F401  (each registers its executor)
 from .base import Executor, Job, executors
 
 __all__ = ["Executor", "Job", "executors"]

@@ -47,6 +47,18 @@ class Job:
         whose workers see OUT (local, process)."""
         return resume_point(self.out, group.specs, self.device, fresh=self.force)
 
+    @property
+    def live(self):
+        """Where training groups send each evaluation's new history rows (``live(rows by
+        run id, whole)``: to the trackers, by this process), or None without trackers."""
+        if not self.trackers:
+            return None
+
+        def live(rows: dict, whole: bool) -> None:
+            with deferred():    # a signal waits until the rows are logged
+                self.trackers.live(rows, whole)
+        return live
+
     def progress_display(self) -> Progress:
         return Progress(len(self.specs), sum(len(g.specs) for g in self.groups), self.progress,
                         self.groups)

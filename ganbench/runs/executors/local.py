@@ -16,7 +16,7 @@ class Local(Executor):
             for group in job.groups:
                 progress.start(0, group)
                 files = training.train_group(group, job.device, lambda n: progress.steps(0, n),
-                                             job.resume_point(group), reraise=job.debug)
+                                             job.resume_point(group), job.debug, job.live)
                 progress.finish(0, group, job.record(files, group))
         finally:
             progress.close()

@@ -149,6 +149,9 @@ class Slot:
             self.step = body
             progress.steps(self.worker.slot, body)
             return
+        if kind == "live":
+            job.live(*body)
+            return
         if kind == "raised":
             error, text = body
             raise error from RemoteTraceback(text)
@@ -158,7 +161,7 @@ class Slot:
             if pending:
                 self.take(pending.pop(0), progress)
         if self.group is not None:  # ready, or done and given the next group (else idle)
-            self.worker.send((self.group, job.resume_point(self.group)))
+            self.worker.send((self.group, job.resume_point(self.group), job.live is not None))
 
     def close(self, job: Job, progress: Progress) -> None:
         """The worker has ended: told to stop or idle (its stderr goes to ours), or dead

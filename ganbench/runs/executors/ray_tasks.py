@@ -22,17 +22,23 @@ from .base import Executor, Job, cpu_cores, executors
 
 
 def _ray_task(group: Group, device: str, imports: list[str], base: str | None,
-              key: int = 0, steps=None, deterministic: bool = False) -> list[RunFiles]:
+              key: int = 0, steps=None, deterministic: bool = False,
+              live: bool = False) -> list[RunFiles]:
     """One group on a Ray worker: torch threads from the CPUs Ray allotted to the task;
-    each evaluated step goes to the driver's ``steps`` queue as (key, step)."""
+    each evaluated step goes to the driver's ``steps`` queue as (key, "step", step), and
+    with ``live`` each evaluation's new history rows as (key, "live", (rows, whole))."""
     import ray
     cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
     training.prepare_worker(cpus, imports, Path(base) if base else None, deterministic)
 
     def report(n: int) -> None:
         if steps is not None:
-            steps.put_nowait((key, n))
-    return training.train_group(group, device, report)
+            steps.put_nowait((key, "step", n))
+
+    def rows(got: dict, whole: bool) -> None:
+        steps.put_nowait((key, "live", (got, whole)))
+    return training.train_group(group, device, report,
+                                live=rows if live and steps is not None else None)
 
 
 def remote_task(ray, gpu: bool):
@@ -85,7 +91,8 @@ def run_ray(job: Job) -> None:
     base = str(job.base) if job.base else None
     steps = Queue(actor_options={"num_cpus": 0})
     groups = longest_first(job.groups)
-    pending = {task.remote(g, device, job.imports, base, i, steps, job.deterministic): i
+    pending = {task.remote(g, device, job.imports, base, i, steps, job.deterministic,
+                           job.live is not None): i
                for i, g in enumerate(groups)}
     last: dict[int, int] = {}
     progress = job.progress_display()
@@ -94,17 +101,23 @@ def run_ray(job: Job) -> None:
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
             while True:
                 try:
-                    key, n = steps.get_nowait()
+                    key, kind, body = steps.get_nowait()
                 except Empty:
                     break
-                last[key] = n
+                if kind == "live":
+                    job.live(*body)
+                    continue
+                if key not in last:
+                    progress.start(key, groups[key])
+                last[key] = body
+                progress.steps(key, body)
             for ref in ready:
                 i = pending.pop(ref)
                 try:
                     records = job.record(ray.get(ref))
                 except (WorkerCrashedError, NodeDiedError, OutOfMemoryError) as e:
                     records = job.record_death(groups[i], how_it_died(e), last.get(i))
-                progress.finish(0, groups[i], records)
+                progress.finish(i, groups[i], records)
     except BaseException:
         # interrupted (a signal), or the results cannot be written: stop the tasks now
         for ref in pending:
