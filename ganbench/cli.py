@@ -200,7 +200,8 @@ def compare_cmd(outs, by, metrics, all_metrics, reference, alpha, correction, po
     if all_metrics and metrics:
         raise InputError("--all and --metric: give one of them.")
     table = compare(load_summaries(list(outs), warn, pool), by, list(metrics) or None, reference,
-                    alpha, all_metrics, correction, list(outs), across=not published)
+                    alpha, all_metrics, correction, list(outs), across=not published,
+                    plan=fmt_name != "html" and not published)
     if published:
         from .analysis.against_published import attach, suite_block
         from .published import load

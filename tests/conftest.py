@@ -41,6 +41,7 @@ E2E = [
     "tests/test_readme_tables.py::test_a_tiny_table_is_regenerated_written_and_recorded",
     "tests/test_trackers.py::test_wandb_offline_runs_read_back_from_their_transaction_logs",  # wandb-core
     "tests/test_trackers.py::test_with_worker_processes_the_driver_logs_each_run_once",
+    "tests/runs/test_until_decided.py::test_until_decided_adds_new_seeds_records_resumes_and_compare_replays",
 ]
 
 

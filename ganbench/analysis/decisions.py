@@ -29,7 +29,9 @@ import pandas as pd
 from ..errors import InputError
 from ..layout import write_text
 from ..metrics.catalogue import direction, is_loss_units, key_metrics
+from .aggregates import prob_improvement
 from .seeds import counted, metric_columns
+from .stats import clean
 from .sequential import PLAN_GRID, SPENDING, UNDECIDED, decide, look_levels, seeds_for_power
 
 DECISIONS_FILE = "decisions.json"
@@ -137,15 +139,18 @@ def play(summary: pd.DataFrame, design: Design, outs=()) -> Played:
     for k, n_k in enumerate(seeds_at, start=1):
         active = [g for g, b in blocks.items() if b == k]
         rows = _rows(summary, design, blocks)
-        missing = [g for g in active if len(rows[_of(rows, g)]) < n_k]
+        have = rows.groupby(["dataset", "variant"]).size() if len(rows) else {}
+        missing = [g for g in active if have.get(g, 0) < n_k]
         if missing:
             played.next_look, played.next_groups = k, active
             played.stopped = f"look {k}: {len(missing)} groups lack seeds"
             return played
         scores = counted(rows, outs)
-        played.seeds = {g: int(_of(scores, g).sum()) for g in blocks}
         if k == 1:
             played.family = family(scores, design)
+            summary = _needed(summary, played.family)   # the family's metrics only: faster
+        groups = _by_group(scores, sorted({m for _, m, _ in played.family}))
+        played.seeds = {g: len(groups[g][0]) for g in blocks if g in groups}
         alpha_c = comparison_alpha(design, len(played.family))
         level = look_levels(seeds_at, alpha_c, design.spending)[k - 1]
         look = {"look": k, "seeds": n_k, "level": level,
@@ -153,7 +158,7 @@ def play(summary: pd.DataFrame, design: Design, outs=()) -> Played:
         for c in played.family:
             if played.comparisons.get(c, {}).get("decision", UNDECIDED) != UNDECIDED:
                 continue
-            played.comparisons[c] = _record(scores, design, c, k, level)
+            played.comparisons[c] = _record(groups, design, c, k, level)
             if played.comparisons[c]["decision"] != UNDECIDED:
                 look["decided"].append("/".join(c))
         played.looks.append(look)
@@ -170,27 +175,40 @@ def play(summary: pd.DataFrame, design: Design, outs=()) -> Played:
     return played
 
 
-def _of(rows: pd.DataFrame, group: tuple) -> pd.Series:
-    return (rows.dataset.astype(str) == group[0]) & (rows.variant.astype(str) == group[1])
+def _needed(summary: pd.DataFrame, fam: list) -> pd.DataFrame:
+    """The run columns, the family's metrics and modes_total (a worst value reads it)."""
+    metrics = {m for _, m, _ in fam} | {"modes_total"}
+    others = set(metric_columns(summary)) - metrics
+    return summary[[c for c in summary.columns if c not in others]]
 
 
 def _rows(summary: pd.DataFrame, design: Design, blocks: dict) -> pd.DataFrame:
     """The runs each group has at its block count."""
+    ds = summary.dataset.astype(str).to_numpy()
+    variant = summary.variant.astype(str).to_numpy()
+    seed = pd.to_numeric(summary.seed, errors="coerce").to_numpy()
     keep = np.zeros(len(summary), dtype=bool)
-    seed = pd.to_numeric(summary.seed, errors="coerce")
-    for (ds, v), b in blocks.items():
+    for (d, v), b in blocks.items():
         wanted = [s for j in range(1, b + 1) for s in design.block_seeds(v, j)]
-        keep |= (_of(summary, (ds, v)) & seed.isin(wanted)).to_numpy()
+        keep |= (ds == d) & (variant == v) & np.isin(seed, wanted)
     return summary[keep]
 
 
-def _record(scores: pd.DataFrame, design: Design, c: tuple, look: int, level: float) -> dict:
+def _by_group(scores: pd.DataFrame, metrics: list) -> dict:
+    """(dataset, variant) -> (its runs' statuses, {metric: its seeds' values})."""
+    out = {}
+    for g, part in scores.groupby([scores.dataset.astype(str), scores.variant.astype(str)],
+                                  sort=False):
+        out[g] = (part.status.astype(str).to_numpy(),
+                  {m: pd.to_numeric(part[m], errors="coerce").to_numpy(float) for m in metrics})
+    return out
+
+
+def _record(groups: dict, design: Design, c: tuple, look: int, level: float) -> dict:
     ds, m, v = c
-    x, y = (pd.to_numeric(scores.loc[_of(scores, (ds, g)), m], errors="coerce").to_numpy(float)
-            for g in (v, design.reference))
+    (status, xs), (ref_status, ys) = groups[(ds, v)], groups[(ds, design.reference)]
+    x, y = xs[m], ys[m]
     d = decide(x, y, direction(m), level, design.margins.get(m))
-    status = scores.loc[_of(scores, (ds, v)), "status"].astype(str)
-    ref_status = scores.loc[_of(scores, (ds, design.reference)), "status"].astype(str)
     return {"dataset": ds, "metric": m, "variant": v, "reference": design.reference,
             "decision": d.decision, "look": look, "seeds": int(len(x)),
             "reference_seeds": int(len(y)), "runs": _runs_text(status),
@@ -200,9 +218,10 @@ def _record(scores: pd.DataFrame, design: Design, c: tuple, look: int, level: fl
             "can_fire": d.can_fire}
 
 
-def _runs_text(status: pd.Series) -> str:
-    ok = int((status == "ok").sum())
-    rest = [f"{n} {s}" for s, n in status[status != "ok"].value_counts().items()]
+def _runs_text(status: np.ndarray) -> str:
+    names, counts = np.unique(status, return_counts=True)
+    rest = [f"{n} {s}" for s, n in zip(names, counts) if s != "ok"]
+    ok = int(counts[names == "ok"].sum())
     return f"{ok}/{len(status)} ok" + (f" ({', '.join(rest)})" if rest else "")
 
 
@@ -220,13 +239,15 @@ def plan(played: Played, summary: pd.DataFrame, outs=()) -> None:
     scores = counted(_rows(summary, design, blocks), outs)
     alpha_c = comparison_alpha(design, len(played.family))
     level = look_levels(design.seeds_at(), alpha_c, design.spending)[-1]
-    for c, r in played.comparisons.items():
+    groups = _by_group(scores, sorted({m for _, m, _ in played.family}))
+    for (ds, m, v), r in played.comparisons.items():
         if r["decision"] != UNDECIDED:
             continue
-        ds, m, v = c
-        x, y = (pd.to_numeric(scores.loc[_of(scores, (ds, g)), m], errors="coerce").to_numpy(float)
-                for g in (v, design.reference))
+        x, y = groups[(ds, v)][1][m], groups[(ds, design.reference)][1][m]
         r["plan"] = seeds_for_power(x, y, level)
+        r["plan_note"] = ("the seeds in hand show no difference (P(better) = 1/2)"
+                          if r["plan"] is None and prob_improvement(clean(x), clean(y)) == 0.5
+                          else "")
         r["plan_level"] = level
 
 
@@ -324,6 +345,8 @@ def lines(comparisons: list[dict]) -> list[str]:
 def _plan_text(r: dict) -> str:
     if "plan" not in r:
         return ""
+    if r["plan"] is None and r.get("plan_note"):
+        return f"; {r['plan_note']}"
     if r["plan"] is None:
         return (f"; no number of seeds up to {PLAN_GRID[-1]} a side would decide it at 80% "
                 "power")

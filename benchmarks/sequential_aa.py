@@ -1,0 +1,109 @@
+"""The false-decision rate of seeds on demand (``ganbench run --until-decided``) on A/A
+comparisons: the whole procedure simulated by resampling real runs of one variant.
+
+    ganbench run suites/ci.yaml --seeds 48 --out results/ci48        # or any folder with
+    python benchmarks/sequential_aa.py results/ci48 --variant nonsaturating   # >= 48 seeds
+
+Each simulated experiment has two arms, A (the reference) and A' (its twin), each
+drawing its seeds with replacement from the pool's runs of ``--variant`` (every metric
+of a seed together, and its status; every seed counted by the rule of
+ganbench.analysis.seeds first). The design is the one ``--until-decided`` builds for a
+suite with that variant twice: ``--first`` seeds a side, blocks of ``--block``, at most
+``--max-seeds``, the dataset's key metrics (or ``--metric``), family alpha ``--alpha``
+split over the comparisons, O'Brien-Fleming spending, equivalence where ``--margin``
+states one; the looks are played by the same code (ganbench.analysis.decisions.play).
+A false decision is an experiment in which any comparison ends better or worse.
+Prints the rate with its 95% Clopper-Pearson interval, the experiments' seeds used,
+and how many ended equivalent or undecided.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from ganbench.analysis.decisions import Design, play
+from ganbench.analysis.seeds import counted
+from ganbench.layout.summaries import load_summaries
+
+
+def clopper_pearson(k: int, n: int) -> tuple[float, float]:
+    lo = sps.beta.ppf(0.025, k, n - k + 1) if k else 0.0
+    hi = sps.beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
+    return float(lo), float(hi)
+
+
+def pool_of(out: Path, variant: str, dataset: str | None) -> pd.DataFrame:
+    summary = load_summaries([out])
+    rows = summary[summary.variant.astype(str) == variant]
+    if dataset:
+        rows = rows[rows.dataset.astype(str) == dataset]
+    rows = rows[rows.dataset == rows.dataset.iloc[0]]
+    return counted(rows, [out]).reset_index(drop=True)
+
+
+def experiment(pool: pd.DataFrame, design: Design, rng) -> dict:
+    """One simulated A/A experiment: each arm's seeds drawn from the pool."""
+    parts = []
+    for arm in ("a", "b"):
+        seeds = [s for j in range(1, len(design.seeds_at()) + 1)
+                 for s in design.block_seeds(arm, j)]
+        drawn = pool.iloc[rng.integers(0, len(pool), len(seeds))].copy()
+        drawn["variant"], drawn["seed"] = arm, seeds
+        drawn["run_id"] = [f"x__{arm}__seed{s}" for s in seeds]
+        parts.append(drawn)
+    played = play(pd.concat(parts, ignore_index=True), design)
+    found = [r["decision"] for r in played.comparisons.values()]
+    return {"false": any(d in ("better", "worse") for d in found),
+            "equivalent": sum(d == "equivalent" for d in found),
+            "undecided": sum(d == "undecided" for d in found),
+            "seeds": played.seeds[(design.datasets[0], "b")],
+            "looks": len(played.looks)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("pool", type=Path)
+    ap.add_argument("--variant", default="nonsaturating")
+    ap.add_argument("--dataset", default=None)
+    ap.add_argument("--sims", type=int, default=10000)
+    ap.add_argument("--first", type=int, default=12)
+    ap.add_argument("--block", type=int, default=12)
+    ap.add_argument("--max-seeds", type=int, default=48)
+    ap.add_argument("--alpha", type=float, default=0.05)
+    ap.add_argument("--metric", action="append", default=None)
+    ap.add_argument("--margin", action="append", default=[], metavar="METRIC=VALUE")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    pool = pool_of(a.pool, a.variant, a.dataset)
+    margins = {m: float(v) for m, _, v in (x.partition("=") for x in a.margin)}
+    design = Design(reference="a", first_seeds={"a": list(range(a.first)),
+                                                "b": list(range(1000, 1000 + a.first))},
+                    datasets=[str(pool.dataset.iloc[0])], block=a.block, max_seeds=a.max_seeds,
+                    alpha=a.alpha, metrics=a.metric, margins=margins)
+    rng = np.random.default_rng(a.seed)
+    start = time.perf_counter()
+    results = [experiment(pool, design, rng) for _ in range(a.sims)]
+    wall = time.perf_counter() - start
+    k = sum(r["false"] for r in results)
+    lo, hi = clopper_pearson(k, a.sims)
+    seeds = np.array([r["seeds"] for r in results])
+    family = results[0]["equivalent"] + results[0]["undecided"]
+    print(f"pool: {len(pool)} runs of {a.variant} on {design.datasets[0]} in {a.pool} "
+          f"({(pool.status == 'ok').sum()} ok); design: looks at "
+          f"{', '.join(map(str, design.seeds_at()))} seeds a side, {family} comparisons "
+          f"(family alpha {a.alpha:g}), margins {margins or 'none'}")
+    print(f"false decisions (any comparison better or worse): {k}/{a.sims} = "
+          f"{100 * k / a.sims:.2f}% [95% CI {100 * lo:.2f}, {100 * hi:.2f}]")
+    print(f"seeds per arm at the end: mean {seeds.mean():.1f}, "
+          f"{', '.join(f'{n}: {int((seeds == n).sum())}' for n in design.seeds_at())}")
+    print(f"comparisons ended equivalent: {sum(r['equivalent'] for r in results)}, undecided: "
+          f"{sum(r['undecided'] for r in results)} (of {family * a.sims}); {wall:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
