@@ -106,3 +106,14 @@ def test_bad_designs_are_input_errors():
         design(max_seeds=4)
     with pytest.raises(InputError, match="--reference z"):
         design(reference="z")
+
+
+def test_the_reports_first_screen_states_the_decisions(tmp_path):
+    from ganbench.analysis.report import decided_html
+    s = summary({"a": range(18), "b": range(12), "c": range(1000, 1018)})
+    assert decided_html(tmp_path, s) == []                  # no decisions.json: nothing
+    decisions.write(tmp_path, play(s, design()))
+    page = "".join(decided_html(tmp_path, s))
+    assert page.startswith("<h2>Decided</h2>") and "Decided 1 of 2 comparisons" in page
+    assert "<li>ring8: b vs a on hq_fraction: better at look 2, 12 vs 12 seeds" in page
+    assert "ring8: c vs a on hq_fraction: undecided at 18 vs 18 seeds" in page
