@@ -31,7 +31,7 @@ from ..layout import write_text
 from ..metrics.catalogue import direction, is_loss_units, key_metrics
 from .aggregates import prob_improvement
 from .seeds import counted, metric_columns
-from .stats import clean
+from .stats import clean, min_pvalue
 from .sequential import PLAN_GRID, SPENDING, UNDECIDED, decide, look_levels, seeds_for_power
 
 DECISIONS_FILE = "decisions.json"
@@ -362,4 +362,15 @@ def header(doc: dict) -> str:
     return (f"Decided {decided} of {n} comparisons against {d.reference} by a group-sequential "
             f"design: family alpha {d.alpha:g} (Bonferroni: {comparison_alpha(d, n):.3g} each), "
             f"{d.spending} spending over looks at {', '.join(map(str, d.seeds_at()))} seeds a "
-            f"side; equivalence margins: {margins}; {doc['stopped']}.")
+            f"side ({first_firing(d, n)}); equivalence margins: {margins}; {doc['stopped']}.")
+
+
+def first_firing(design: Design, size: int) -> str:
+    """The first look whose level the exact test can reach with no tie: 1 / C(2n, n) at
+    most half the look's level."""
+    seeds = design.seeds_at()
+    levels = look_levels(seeds, comparison_alpha(design, size), design.spending)
+    for k, (n, level) in enumerate(zip(seeds, levels), start=1):
+        if min_pvalue(n, n) <= level / 2:
+            return f"a test can fire from look {k}, {n} vs {n} seeds"
+    return "no look's test can fire: more seeds or a smaller family"

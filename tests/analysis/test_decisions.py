@@ -89,6 +89,8 @@ def test_decisions_json_is_written_read_and_replayed(tmp_path):
     text = decisions.text(doc)
     assert "ring8: b vs a on hq_fraction: better at look 2, 12 vs 12 seeds" in text
     assert "Seeds per group: ring8/a 18, ring8/b 12, ring8/c 18" in text
+    # 1 / C(12, 6) = 0.0011 > level / 2 at look 1 (1.0e-4); 1 / C(24, 12) is below look 2's
+    assert "(a test can fire from look 2, 12 vs 12 seeds)" in text
     changed, note = decisions.replay(tmp_path, s[s.variant != "b"])     # b's runs deleted
     assert "differ" in note
 
