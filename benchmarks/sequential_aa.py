@@ -32,9 +32,8 @@ from ganbench.layout.summaries import load_summaries
 
 
 def clopper_pearson(k: int, n: int) -> tuple[float, float]:
-    lo = sps.beta.ppf(0.025, k, n - k + 1) if k else 0.0
-    hi = sps.beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
-    return float(lo), float(hi)
+    ci = sps.binomtest(k, n).proportion_ci(0.95, method="exact")
+    return float(ci.low), float(ci.high)
 
 
 def pool_of(out: Path, variant: str, dataset: str | None) -> pd.DataFrame:
