@@ -321,8 +321,33 @@ def same_design(recorded: dict | None, design: Design, out: Path) -> None:
 def text(doc: dict) -> str:
     """The decisions as the user reads them (``run --until-decided``, ``compare``): the
     design in one line, one line per comparison, the seeds per group."""
-    return (header(doc) + "\n" + "".join(f"- {x}\n" for x in lines(doc["comparisons"])) +
+    return (header(doc) + "\n" + "".join(f"{x}\n" for x in advice(doc["comparisons"])) +
+            "".join(f"- {x}\n" for x in lines(doc["comparisons"])) +
             "Seeds per group: " + ", ".join(f"{g} {n}" for g, n in doc["seeds"].items()) + "\n")
+
+
+def advice(comparisons: list[dict]) -> list[str]:
+    """Which variant to use where decided: per dataset and variant, one line naming the
+    metrics it was decided better, worse or equivalent on (undecided ones left out)."""
+    found: dict = {}
+    for r in comparisons:
+        if r["decision"] != UNDECIDED:
+            found.setdefault((r["dataset"], r["variant"], r["reference"]), {}) \
+                .setdefault(r["decision"], []).append(r["metric"])
+    out = []
+    for (ds, v, ref), by in found.items():
+        said = "; ".join(f"{d} on {', '.join(by[d])}" for d in ("better", "worse", "equivalent")
+                         if d in by)
+        if "better" in by and "worse" not in by:
+            use = f"use {v} rather than {ref}"
+        elif "worse" in by and "better" not in by:
+            use = f"keep {ref} rather than {v}"
+        elif "better" in by:
+            use = f"{v} against {ref} is a trade-off"
+        else:
+            use = f"{v} and {ref} are equivalent where decided"
+        out.append(f"{ds}: {use} ({said}).")
+    return out
 
 
 def lines(comparisons: list[dict]) -> list[str]:

@@ -27,7 +27,7 @@ from .against_published import published_html
 from .compare import compare, html_tables, numeric_metrics
 from .diagnose import load as load_diagnosed
 from .curve_figures import histories
-from .decisions import header, lines, replay
+from .decisions import advice, header, lines, replay
 from .figures import summary_figure
 from .html import STYLE, details, esc, img_tag
 from .report_sections import tables_section, top_screen, training_section
@@ -68,7 +68,8 @@ def decided_html(out: Path, summary: pd.DataFrame) -> list[str]:
     if doc is None:
         return []
     items = "".join(f"<li>{esc(x)}</li>" for x in lines(doc["comparisons"]))
-    return ["<h2>Decided</h2>", f"<p>{esc(header(doc))}</p>",
+    use = "".join(f"<b>{esc(x)}</b><br>" for x in advice(doc["comparisons"]))
+    return ["<h2>Decided</h2>", f"<p>{use}</p>" if use else "", f"<p>{esc(header(doc))}</p>",
             f"<p><b>{esc(note)}</b></p>" if note else "", f"<ul>{items}</ul>"]
 
 

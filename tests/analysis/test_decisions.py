@@ -91,6 +91,10 @@ def test_decisions_json_is_written_read_and_replayed(tmp_path):
     assert "Seeds per group: ring8/a 18, ring8/b 12, ring8/c 18" in text
     # 1 / C(12, 6) = 0.0011 > level / 2 at look 1 (1.0e-4); 1 / C(24, 12) is below look 2's
     assert "(a test can fire from look 2, 12 vs 12 seeds)" in text
+    assert "ring8: use b rather than a (better on hq_fraction)." in text
+    assert decisions.advice([{**doc["comparisons"][0], "decision": "worse"},
+                             {**doc["comparisons"][0], "metric": "fd", "decision": "better"}]) == \
+        ["ring8: b against a is a trade-off (better on fd; worse on hq_fraction)."]
     changed, note = decisions.replay(tmp_path, s[s.variant != "b"])     # b's runs deleted
     assert "differ" in note
 
@@ -116,6 +120,7 @@ def test_the_reports_first_screen_states_the_decisions(tmp_path):
     assert decided_html(tmp_path, s) == []                  # no decisions.json: nothing
     decisions.write(tmp_path, play(s, design()))
     page = "".join(decided_html(tmp_path, s))
-    assert page.startswith("<h2>Decided</h2>") and "Decided 1 of 2 comparisons" in page
+    assert page.startswith("<h2>Decided</h2><p><b>ring8: use b rather than a (better on "
+                           "hq_fraction).</b>") and "Decided 1 of 2 comparisons" in page
     assert "<li>ring8: b vs a on hq_fraction: better at look 2, 12 vs 12 seeds" in page
     assert "ring8: c vs a on hq_fraction: undecided at 18 vs 18 seeds" in page
