@@ -112,7 +112,8 @@ def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds
     if len(summary):
         click.echo(key_text(summary, [out]), nl=False)
     if until_decided:
-        from .analysis.decisions import read, text
+        from .analysis.decisions import read
+        from .analysis.decisions_render import text
         click.echo("\n" + text(read(out)), nl=False)
     counts = summary.status.value_counts().to_dict()
     click.echo(f"ganbench: {', '.join(f'{v} {k}' for k, v in counts.items())} of "
@@ -217,7 +218,8 @@ def compare_cmd(outs, by, metrics, all_metrics, reference, alpha, correction, po
 def _decided(out: Path) -> None:
     """A folder of ``run --until-decided``: its decisions first, replayed from the runs."""
     from .analysis.compare import warn
-    from .analysis.decisions import replay, text
+    from .analysis.decisions import replay
+    from .analysis.decisions_render import text
     from .layout.summaries import load_summaries
     doc, note = replay(out, load_summaries([out]))
     if note:

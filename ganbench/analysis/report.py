@@ -27,7 +27,8 @@ from .against_published import published_html
 from .compare import compare, html_tables, numeric_metrics
 from .diagnose import load as load_diagnosed
 from .curve_figures import histories
-from .decisions import advice, header, lines, replay
+from .decisions import replay
+from .decisions_render import advice, header, lines
 from .figures import summary_figure
 from .html import STYLE, details, esc, img_tag
 from .report_sections import tables_section, top_screen, training_section

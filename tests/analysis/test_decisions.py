@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ganbench.analysis import decisions
+from ganbench.analysis import decisions, decisions_render
 from ganbench.analysis.decisions import Design, play
 from ganbench.errors import InputError
 
@@ -86,13 +86,13 @@ def test_decisions_json_is_written_read_and_replayed(tmp_path):
     s.to_csv(tmp_path / "summary.csv", index=False)
     again, note = decisions.replay(tmp_path, s)
     assert note == "" and again["comparisons"] == json.loads(json.dumps(doc["comparisons"]))
-    text = decisions.text(doc)
+    text = decisions_render.text(doc)
     assert "ring8: b vs a on hq_fraction: better at look 2, 12 vs 12 seeds" in text
     assert "Seeds per group: ring8/a 18, ring8/b 12, ring8/c 18" in text
     # 1 / C(12, 6) = 0.0011 > level / 2 at look 1 (1.0e-4); 1 / C(24, 12) is below look 2's
     assert "(a test can fire from look 2, 12 vs 12 seeds)" in text
     assert "ring8: use b rather than a (better on hq_fraction)." in text
-    assert decisions.advice([{**doc["comparisons"][0], "decision": "worse"},
+    assert decisions_render.advice([{**doc["comparisons"][0], "decision": "worse"},
                              {**doc["comparisons"][0], "metric": "fd", "decision": "better"}]) == \
         ["ring8: b against a is a trade-off (better on fd; worse on hq_fraction)."]
     changed, note = decisions.replay(tmp_path, s[s.variant != "b"])     # b's runs deleted
