@@ -164,7 +164,8 @@ def power_at(x, y, n: int, level: float, better_side: int, resamples: int = PLAN
 def seeds_for_power(x, y, level: float, power: float = POWER, grid=PLAN_GRID) -> int | None:
     """The smallest number of seeds a side (of ``grid``) at which ``power_at`` reaches
     ``power`` in the direction the pilot seeds point, or None when it is not reached
-    within the grid or the pilot seeds show no direction (P(x > y) = 1/2)."""
+    within the grid or the pilot seeds show no direction (P(x > y) = 1/2). Searched by
+    bisection (power grows with the seeds)."""
     a, b = clean(x), clean(y)
     if not len(a) or not len(b):
         return None
@@ -172,7 +173,13 @@ def seeds_for_power(x, y, level: float, power: float = POWER, grid=PLAN_GRID) ->
     if greater == less:
         return None
     side = 1 if greater < less else -1
-    for n in grid:
-        if power_at(a, b, n, level, side) >= power:
-            return n
-    return None
+    lo, hi = -1, len(grid) - 1               # grid[hi] reaches the power; grid[lo] does not
+    if power_at(a, b, grid[hi], level, side) < power:
+        return None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if power_at(a, b, grid[mid], level, side) >= power:
+            hi = mid
+        else:
+            lo = mid
+    return grid[hi]
