@@ -27,8 +27,9 @@ import pandas as pd
 from scipy import stats as sps
 
 from ganbench.analysis.decisions import Design, play
-from ganbench.analysis.seeds import counted
+from ganbench.analysis.seeds import counted, metric_columns
 from ganbench.layout.summaries import load_summaries
+from ganbench.metrics.catalogue import key_metrics
 
 
 def clopper_pearson(k: int, n: int) -> tuple[float, float]:
@@ -36,13 +37,17 @@ def clopper_pearson(k: int, n: int) -> tuple[float, float]:
     return float(ci.low), float(ci.high)
 
 
-def pool_of(out: Path, variant: str, dataset: str | None) -> pd.DataFrame:
+def pool_of(out: Path, variant: str, dataset: str | None, metrics=None) -> pd.DataFrame:
     summary = load_summaries([out])
     rows = summary[summary.variant.astype(str) == variant]
     if dataset:
         rows = rows[rows.dataset.astype(str) == dataset]
-    rows = rows[rows.dataset == rows.dataset.iloc[0]]
-    return counted(rows, [out]).reset_index(drop=True)
+    rows = counted(rows[rows.dataset == rows.dataset.iloc[0]], [out]).reset_index(drop=True)
+    keep = set(metrics or key_metrics([c for c in metric_columns(rows) if rows[c].notna().any()]))
+    # the seeds counted already: only the metrics decided on (and modes_total, which
+    # a worst value reads) go on, so each look's counting reads fewer columns
+    return rows[[c for c in rows.columns if c in keep | {"modes_total"} or
+                 c not in metric_columns(rows)]]
 
 
 def experiment(pool: pd.DataFrame, design: Design, rng) -> dict:
@@ -78,7 +83,7 @@ def main() -> None:
     ap.add_argument("--margin", action="append", default=[], metavar="METRIC=VALUE")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
-    pool = pool_of(a.pool, a.variant, a.dataset)
+    pool = pool_of(a.pool, a.variant, a.dataset, a.metric)
     margins = {m: float(v) for m, _, v in (x.partition("=") for x in a.margin)}
     design = Design(reference="a", first_seeds={"a": list(range(a.first)),
                                                 "b": list(range(1000, 1000 + a.first))},
