@@ -50,19 +50,22 @@ def pool_of(out: Path, variant: str, dataset: str | None, metrics=None) -> pd.Da
                  c not in metric_columns(rows)]]
 
 
-def experiment(pool: pd.DataFrame, design: Design, rng) -> dict:
-    """One simulated A/A experiment: each arm's seeds drawn from the pool."""
+def experiment(pool: pd.DataFrame, design: Design, rng, other: pd.DataFrame | None = None) -> dict:
+    """One simulated A/A experiment: each arm's seeds drawn from the pool (arm b's from
+    ``other`` when given: an A/B experiment)."""
     parts = []
     for arm in ("a", "b"):
         seeds = [s for j in range(1, len(design.seeds_at()) + 1)
                  for s in design.block_seeds(arm, j)]
-        drawn = pool.iloc[rng.integers(0, len(pool), len(seeds))].copy()
+        source = other if arm == "b" and other is not None else pool
+        drawn = source.iloc[rng.integers(0, len(source), len(seeds))].copy()
         drawn["variant"], drawn["seed"] = arm, seeds
         drawn["run_id"] = [f"x__{arm}__seed{s}" for s in seeds]
         parts.append(drawn)
     played = play(pd.concat(parts, ignore_index=True), design)
     found = [r["decision"] for r in played.comparisons.values()]
     return {"false": any(d in ("better", "worse") for d in found),
+            "decisions": {c[1]: r["decision"] for c, r in played.comparisons.items()},
             "equivalent": sum(d == "equivalent" for d in found),
             "undecided": sum(d == "undecided" for d in found),
             "seeds": played.seeds[(design.datasets[0], "b")],
