@@ -1,8 +1,8 @@
 """The false-decision rate of seeds on demand (``ganbench run --until-decided``) on A/A
 comparisons: the whole procedure simulated by resampling real runs of one variant.
 
-    ganbench run suites/ci.yaml --seeds 48 --out results/ci48        # or any folder with
-    python benchmarks/sequential_aa.py results/ci48 --variant nonsaturating   # >= 48 seeds
+    ganbench run suites/ci.yaml --seeds 48 --out results/ci48     # >= 48 seeds of a variant
+    python benchmarks/sequential_aa.py results/ci48 --variant nonsaturating --jobs 2
 
 Each simulated experiment has two arms, A (the reference) and A' (its twin), each
 drawing its seeds with replacement from the pool's runs of ``--variant`` (every metric
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,11 @@ def experiment(pool: pd.DataFrame, design: Design, rng, other: pd.DataFrame | No
             "looks": len(played.looks)}
 
 
+def experiments(pool: pd.DataFrame, design: Design, n: int, seed) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    return [experiment(pool, design, rng) for _ in range(n)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("pool", type=Path)
@@ -85,6 +91,8 @@ def main() -> None:
     ap.add_argument("--metric", action="append", default=None)
     ap.add_argument("--margin", action="append", default=[], metavar="METRIC=VALUE")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes (under the machine's "
+                    "lock, one per core)")
     a = ap.parse_args()
     pool = pool_of(a.pool, a.variant, a.dataset, a.metric)
     margins = {m: float(v) for m, _, v in (x.partition("=") for x in a.margin)}
@@ -92,9 +100,12 @@ def main() -> None:
                                                 "b": list(range(1000, 1000 + a.first))},
                     datasets=[str(pool.dataset.iloc[0])], block=a.block, max_seeds=a.max_seeds,
                     alpha=a.alpha, metrics=a.metric, margins=margins)
-    rng = np.random.default_rng(a.seed)
     start = time.perf_counter()
-    results = [experiment(pool, design, rng) for _ in range(a.sims)]
+    shares = [a.sims // a.jobs + (i < a.sims % a.jobs) for i in range(a.jobs)]
+    with ProcessPoolExecutor(a.jobs) as ex:     # each worker its own stream of the seed
+        parts = ex.map(experiments, [pool] * a.jobs, [design] * a.jobs, shares,
+                       [[a.seed, i] for i in range(a.jobs)])
+        results = [r for part in parts for r in part]
     wall = time.perf_counter() - start
     k = sum(r["false"] for r in results)
     lo, hi = clopper_pearson(k, a.sims)
