@@ -69,3 +69,15 @@ def test_bad_until_decided_options_exit_2_before_any_work(tiny_suite, tmp_path, 
     err = capsys.readouterr().err
     assert needle in err and len(err.strip().splitlines()) == 1
     assert not (out / "summary.csv").exists()
+
+
+@pytest.mark.parametrize("suite, needle", [
+    (AA + "sweep: {steps: [4, 6]}\n", "the suite sweeps settings"),
+    (AA.split("  twin:")[0], "the suite has one variant"),
+])
+def test_until_decided_needs_variants_without_a_sweep(tiny_suite, tmp_path, capsys, suite,
+                                                      needle):
+    assert run_cli("run", str(tiny_suite(suite)), "--out", str(tmp_path / "o"),
+                   "--until-decided") == 2
+    err = capsys.readouterr().err
+    assert needle in err and len(err.strip().splitlines()) == 1
