@@ -131,6 +131,11 @@ def _until_decided(parsed, out, options, max_seeds, look_seeds, reference, metri
                    alpha, spending):
     from .runs.api import main_echo
     from .runs.until_decided import design_of, run_until_decided
+    from .metrics.catalogue import direction, lookup
+    for m in metrics:
+        if lookup(m) is None or not direction(m):
+            raise InputError(f"--metric {m}: not a metric with a better direction; e.g. "
+                             "modes_captured, hq_fraction, reverse_kl, fd (ganbench list).")
     design = design_of(parsed, max_seeds, look_seeds, reference, alpha, spending,
                        metrics or None, _margins(margins))
     summary, _ = run_until_decided(parsed, out, design, main_echo, **options)

@@ -61,6 +61,8 @@ def test_until_decided_adds_new_seeds_records_resumes_and_compare_replays(tiny_s
     (["--until-decided", "--margin", "nope=1"], "--margin nope=1"),
     (["--until-decided", "--max-seeds", "1"], "--max-seeds 1: fewer than the suite's 2 seeds"),
     (["--until-decided", "--reference", "zz"], "--reference zz: no such variant"),
+    (["--until-decided", "--metric", "modes"], "--metric modes: not a metric"),
+    (["--until-decided", "--metric", "osc_period"], "--metric osc_period: not a metric"),
 ])
 def test_bad_until_decided_options_exit_2_before_any_work(tiny_suite, tmp_path, capsys, extra,
                                                           needle):
