@@ -70,8 +70,35 @@ def cli():
 @click.option("--debug", is_flag=True,
               help="Train in this process (the local executor) and stop at the first error "
                    "with its traceback, instead of recording failed runs.")
+@click.option("--until-decided", is_flag=True,
+              help="Seeds on demand: after the suite's seeds, add blocks of new seeds only to "
+                   "the variants whose comparisons with the reference (each dataset's key "
+                   "metrics) are undecided, until each is better, worse or equivalent at the "
+                   "family's error rate (a group-sequential design, OUT/decisions.json), or "
+                   "--max-seeds is reached.")
+@click.option("--max-seeds", type=Count(min=1), default=None, metavar="N",
+              help="With --until-decided: the most seeds a variant gets (default 4x the "
+                   "suite's seeds).")
+@click.option("--look-seeds", type=Count(min=1), default=None, metavar="N",
+              help="With --until-decided: new seeds per look (default the suite's seeds).")
+@click.option("--reference", default=None, metavar="VARIANT",
+              help="With --until-decided: the variant the others are compared with "
+                   "(default nonsaturating if present, else the first).")
+@click.option("--metric", "decide_metrics", multiple=True, metavar="NAME",
+              help="With --until-decided: a metric to decide on; repeatable (default each "
+                   "dataset's key metrics).")
+@click.option("--margin", "margins", multiple=True, metavar="METRIC=VALUE",
+              help="With --until-decided: an equivalence margin (two one-sided tests), e.g. "
+                   "modes_captured=0.5; repeatable. Without one a metric is never equivalent.")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.05, show_default=True,
+              help="With --until-decided: the family's error rate (split over its comparisons).")
+@click.option("--spending", type=click.Choice(["obrien_fleming", "pocock"]),
+              default="obrien_fleming", show_default=True,
+              help="With --until-decided: the Lan-DeMets alpha-spending function over looks.")
 def run(suite, out, device, executor, workers, ray_address, partition, time_limit, account, cpus,
-        sbatch, imports, sets, seeds, log, force, no_progress, deterministic, debug):
+        sbatch, imports, sets, seeds, log, force, no_progress, deterministic, debug, until_decided,
+        max_seeds, look_seeds, reference, decide_metrics, margins, alpha, spending):
     """Train every run of SUITE (a YAML file) and write the results folder; print the
     key metrics per dataset and variant (the full table is OUT/table.md).
 
@@ -91,12 +118,24 @@ def run(suite, out, device, executor, workers, ray_address, partition, time_limi
         raise InputError(f"--{given[0].replace('_', '-')}: a setting of --executor slurm only; "
                          "add --executor slurm, or leave it out.")
     parsed = load(suite, tuple(sets), seeds, list(imports))
-    summary = run_suite(parsed, out, device, executor, workers, force, progress=not no_progress,
-                        ray_address=ray_address, echo=main_echo, deterministic=deterministic,
-                        log=list(log), debug=debug, executor_options=cluster)
+    options = dict(device=device, executor=executor, workers=workers, force=force,
+                   progress=not no_progress, ray_address=ray_address,
+                   deterministic=deterministic, log=list(log), debug=debug,
+                   executor_options=cluster)
+    if until_decided:
+        summary = _until_decided(parsed, out, options, max_seeds, look_seeds, reference,
+                                 list(decide_metrics), margins, alpha, spending)
+    else:
+        _only_with_until_decided(max_seeds=max_seeds, look_seeds=look_seeds, reference=reference,
+                                 metric=decide_metrics, margin=margins)
+        summary = run_suite(parsed, out, **options, echo=main_echo)
     out = Path(summary.attrs["out"])
     if len(summary):
         click.echo(key_text(summary, [out]), nl=False)
+    if until_decided:
+        from .analysis.decisions import read
+        from .analysis.decisions_render import text
+        click.echo("\n" + text(read(out)), nl=False)
     counts = summary.status.value_counts().to_dict()
     click.echo(f"ganbench: {', '.join(f'{v} {k}' for k, v in counts.items())} of "
                f"{len(summary)} runs; full table: {out / 'table.md'}, per run: "
@@ -107,6 +146,45 @@ def run(suite, out, device, executor, workers, ray_address, partition, time_limi
                    f"{out / 'runs' / first / 'error.txt'}); --debug stops at the first error "
                    "with its traceback", err=True)
         sys.exit(1)
+
+
+def _until_decided(parsed, out, options, max_seeds, look_seeds, reference, metrics, margins,
+                   alpha, spending):
+    from .runs.api import main_echo
+    from .runs.until_decided import design_of, run_until_decided
+    from .metrics.catalogue import direction, lookup
+    for m in metrics:
+        if lookup(m) is None or not direction(m):
+            raise InputError(f"--metric {m}: not a metric with a better direction; e.g. "
+                             "modes_captured, hq_fraction, reverse_kl, fd (ganbench list).")
+    design = design_of(parsed, max_seeds, look_seeds, reference, alpha, spending,
+                       metrics or None, _margins(margins))
+    summary, _ = run_until_decided(parsed, out, design, main_echo, **options)
+    return summary
+
+
+def _margins(given) -> dict:
+    """--margin METRIC=VALUE, each checked: a known metric, a number > 0."""
+    from .metrics.catalogue import lookup
+    out = {}
+    for text in given:
+        name, eq, value = text.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not eq or lookup(name.strip()) is None or not number > 0:
+            raise InputError(f"--margin {text}: expected METRIC=VALUE with a known metric and a "
+                             "number > 0, e.g. --margin modes_captured=0.5.")
+        out[name.strip()] = number
+    return out
+
+
+def _only_with_until_decided(**given) -> None:
+    for name, value in given.items():
+        if value:
+            raise InputError(f"--{name.replace('_', '-')}: only with --until-decided; add it or "
+                             "drop the option.")
 
 
 @cli.command(name="compare")
@@ -149,7 +227,8 @@ def compare_cmd(outs, by, metrics, all_metrics, reference, alpha, correction, po
     if all_metrics and metrics:
         raise InputError("--all and --metric: give one of them.")
     table = compare(load_summaries(list(outs), warn, pool), by, list(metrics) or None, reference,
-                    alpha, all_metrics, correction, list(outs), across=not published)
+                    alpha, all_metrics, correction, list(outs), across=not published,
+                    plan=fmt_name != "html" and not published)
     if published:
         from .analysis.against_published import attach, suite_block
         from .published import load
@@ -157,7 +236,22 @@ def compare_cmd(outs, by, metrics, all_metrics, reference, alpha, correction, po
         table = attach(table, published, block, labels)
         if fmt_name == "md":
             click.echo(f"Published: {table.attrs['published']}: {table.attrs['paper']}\n")
+    if fmt_name == "md" and len(outs) == 1:
+        _decided(outs[0])
     click.echo(render(table, fmt_name, by, table.attrs["reference"]), nl=False)
+
+
+def _decided(out: Path) -> None:
+    """A folder of ``run --until-decided``: its decisions first, replayed from the runs."""
+    from .analysis.compare import warn
+    from .analysis.decisions import replay
+    from .analysis.decisions_render import text
+    from .layout.summaries import load_summaries
+    doc, note = replay(out, load_summaries([out]))
+    if note:
+        warn(note)
+    if doc is not None:
+        click.echo(text(doc) + "\n")
 
 
 @cli.command()

@@ -43,6 +43,7 @@ E2E = [
     "tests/test_trackers.py::test_with_worker_processes_the_driver_logs_each_run_once",
     "tests/runs/test_slurm.py",                     # a real single-node SLURM (slurm_cluster)
     "tests/test_live_trackers.py",                  # TensorBoard read while groups train
+    "tests/runs/test_until_decided.py::test_until_decided_adds_new_seeds_records_resumes_and_compare_replays",
 ]
 
 

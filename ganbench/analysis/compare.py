@@ -38,12 +38,13 @@ from .aggregates import (iqm, mean_prob_improvement, prob_improvement,
 from .compare_render import (ALL_DATASETS, BESIDE_HEAD, beside_cells, html_tables,  # noqa: F401
                              render, sections, to_html, to_markdown)
 from .seeds import counted, is_categorical
+from .sequential import seeds_for_power
 from .stats import better_word, mann_whitney, min_pvalue
 
 COMPARE_COLUMNS = ["dataset", "metric", "better", "group", "ok", "runs", "n", "mean", "std",
                    "ci_low", "ci_high", "iqm", "iqm_low", "iqm_high", "p_better",
                    "p_better_low", "p_better_high", "rank", "u", "p_min", "p_value",
-                   "p_adjusted", "vs_reference"]
+                   "p_adjusted", "vs_reference", "seeds_to_decide"]
 DEFAULT_REFERENCE = "nonsaturating"
 CORRECTIONS = ("holm", "bh")
 CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg"}
@@ -83,14 +84,16 @@ def _objectives(rows: pd.DataFrame) -> set:
 
 def compare(summary: pd.DataFrame, by: str = "variant", metrics: list[str] | None = None,
             reference: str | None = None, alpha: float = 0.05, all_metrics: bool = False,
-            correction: str = "holm", outs=(), across: bool = True) -> pd.DataFrame:
+            correction: str = "holm", outs=(), across: bool = True,
+            plan: bool = False) -> pd.DataFrame:
     """The comparison table (long format, one row per dataset × metric × group).
 
     ``metrics``: the metrics to show and test (default: each dataset's key metrics;
     ``all_metrics``: every metric with values). ``outs``: the results folders, whose
     history files give diverged seeds' last evaluations; ``across``: add the rows of
-    P(better) over all datasets. ``attrs`` of the table: the reference, the correction,
-    alpha, and the family's size."""
+    P(better) over all datasets; ``plan``: for each test not significant, about how many
+    seeds a side would decide it (``seeds_to_decide``, :func:`_plan`). ``attrs`` of the
+    table: the reference, the correction, alpha, and the family's size."""
     if by not in summary.columns:
         raise InputError(f"--by {by}: no such column; use one of {', '.join(summary.columns[:7])}.")
     if correction not in CORRECTIONS:
@@ -124,7 +127,31 @@ def compare(summary: pd.DataFrame, by: str = "variant", metrics: list[str] | Non
     table.loc[tested, "vs_reference"] = [_verdict(r, alpha) for _, r in table[tested].iterrows()]
     table.attrs.update(reference=reference, correction=correction, alpha=alpha,
                        family=int(tested.sum()), by=by)
+    if plan:
+        _plan(table, scores, by, alpha / max(int(tested.sum()), 1))
     return table
+
+
+def _plan(table: pd.DataFrame, scores: pd.DataFrame, by: str, level: float) -> None:
+    """For each test not significant (or with too few seeds to fire): the seeds a side at
+    which the two-sided test at ``level`` (alpha over the family, Bonferroni: what Holm's
+    first rejection needs) decides in 80% of experiments resampled from these seeds
+    (:func:`.sequential.seeds_for_power`); 0: the seeds show no difference; NaN: not
+    within the counts tried."""
+    table.attrs["plan_level"] = level
+    want = table.vs_reference.isin(["not significant"]) | \
+        table.vs_reference.str.startswith("too few seeds")
+    for i in table.index[want]:
+        r = table.loc[i]
+        rows = scores[scores.dataset == r["dataset"]]
+        x, y = (pd.to_numeric(rows.loc[rows[by].astype(str) == g, r["metric"]], errors="coerce")
+                .to_numpy(dtype=float) for g in (r["group"], table.attrs["reference"]))
+        x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+        if not len(x) or not len(y):
+            continue
+        n = seeds_for_power(x, y, level)
+        table.loc[i, "seeds_to_decide"] = 0 if n is None and \
+            prob_improvement(x, y) == 0.5 else (math.nan if n is None else n)
 
 
 def _metric_rows(ds, m: str, parts: dict, reference: str, alpha: float) -> list[dict]:

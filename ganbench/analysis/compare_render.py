@@ -114,10 +114,29 @@ def to_markdown_short(table: pd.DataFrame) -> str:
                 out.append("| " + " | ".join([r["metric"], str(r["group"]), pb.strip(),
                                               _p(r["p_value"]), _p(r["p_adjusted"]),
                                               r["vs_reference"]]) + " |")
-        out.append("")
+        out += _plan_lines(dsf, a) + [""]
     if len(across):
         out += _across_markdown(across, by, ref)
     return "\n".join(out)
+
+
+def _plan_lines(dsf: pd.DataFrame, a: dict) -> list[str]:
+    """The tests that did not decide, with the seeds a side that would (compare's plan)."""
+    if "plan_level" not in a or "seeds_to_decide" not in dsf:
+        return []
+    rows = dsf[dsf.vs_reference.isin(["not significant"]) |
+               dsf.vs_reference.astype(str).str.startswith("too few seeds")]
+    if rows.empty:
+        return []
+    said = []
+    for _, r in rows.iterrows():
+        n = r["seeds_to_decide"]
+        what = ("no difference in these seeds" if n == 0 else
+                "more than 256" if pd.isna(n) else f"about {int(n)}")
+        said.append(f"{r['metric']} {r['group']}: {what}")
+    return ["", f"Undecided: seeds per variant that would decide each (80% power, resampling "
+                f"these seeds, two-sided at {a['plan_level']:.2g} = alpha over the family): "
+                + "; ".join(said) + "."]
 
 
 def _across_markdown(across: pd.DataFrame, by: str, ref: str) -> list[str]:

@@ -27,6 +27,8 @@ from .against_published import published_html
 from .compare import compare, html_tables, numeric_metrics
 from .diagnose import load as load_diagnosed
 from .curve_figures import histories
+from .decisions import replay
+from .decisions_render import advice, header, lines
 from .figures import summary_figure
 from .html import STYLE, details, esc, img_tag
 from .report_sections import tables_section, top_screen, training_section
@@ -60,6 +62,18 @@ def comparison_html(pooled: pd.DataFrame, outs=()) -> str:
             .replace("</table>", "</table></div>"))
 
 
+def decided_html(out: Path, summary: pd.DataFrame) -> list[str]:
+    """A folder of ``run --until-decided``: the decided comparisons first, one line each
+    (replayed from the runs), the undecided ones with the seeds that would decide them."""
+    doc, note = replay(out, summary)
+    if doc is None:
+        return []
+    items = "".join(f"<li>{esc(x)}</li>" for x in lines(doc["comparisons"]))
+    use = "".join(f"<b>{esc(x)}</b><br>" for x in advice(doc["comparisons"]))
+    return ["<h2>Decided</h2>", f"<p>{use}</p>" if use else "", f"<p>{esc(header(doc))}</p>",
+            f"<p><b>{esc(note)}</b></p>" if note else "", f"<ul>{items}</ul>"]
+
+
 def build_html(out: Path) -> tuple[str, bytes]:
     summary = load_diagnosed(out)
     hist = histories(out, summary[summary.status != "failed"])
@@ -76,6 +90,7 @@ def build_html(out: Path) -> tuple[str, bytes]:
              f" runs from <code>{esc(out)}</code>. Per dataset: what each variant did, the key "
              "metrics across seeds, a picture of each outcome; then training curves and D "
              "against D*; the full tables last.</p>"]
+    parts += decided_html(out, summary)
     for ds in datasets:
         parts += top_screen(out, str(ds), summary[summary.dataset == ds], hist)
     sens = sensitivity(summary, outs=[out]) if swept else pd.DataFrame()

@@ -101,6 +101,14 @@ def _seeds(raw: Any) -> list[int]:
     raise at("seeds", f"expected a count (e.g. 5) or a list of seeds >= 0, got {raw!r}.")
 
 
+def _seed_offset(raw: Any, where: str) -> int:
+    """A variant's ``seed_offset``: added to each of the suite's seeds for its runs, so
+    that two names for one variant (an A/A pair) train independent seeds."""
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+        return raw
+    raise at(f"{where}seed_offset", f"expected a whole number >= 0 (e.g. 1000), got {raw!r}.")
+
+
 def import_plugins(modules: list[str], base: Path | None, given: int | None = None) -> None:
     """Import user modules (names or .py paths, relative to the suite) that register things;
     ``given``: how many of them the suite names (the rest came from ``--import``)."""
@@ -207,13 +215,15 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
     if not isinstance(variants_raw, dict) or not variants_raw:
         raise at("variants", "expected a mapping of variant name -> settings, e.g. "
                              "{nonsaturating: {objective: nonsaturating}}.")
-    variants, settings_of = {}, {}
+    variants, settings_of, offsets = {}, {}, {}
     for vname, vraw in variants_raw.items():
         where = f"variants.{vname}."
         if not NAME_RE.match(str(vname)):
             raise at(f"variants.{vname}", "not a usable variant name (letters, digits, _ . + -).")
         vraw = dict(vraw) if isinstance(vraw, dict) else vraw
         own_sweep = vraw.pop("sweep", None) if isinstance(vraw, dict) else None
+        offsets[str(vname)] = _seed_offset(vraw.pop("seed_offset", 0) if isinstance(vraw, dict)
+                                           else 0, where)
         settings = run_settings(where, vraw)
         variants[str(vname)] = resolve_settings(where, defaults, settings)
         settings_of[str(vname)] = _settings(where, variants[str(vname)], defaults, settings,
@@ -236,10 +246,11 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
                 _dry_build(built, cfg, where)
                 tag = f"{sweeps.label(point)}__" if point else ""
                 specs += [RunSpec(f"{ds['label']}__{vname}__{tag}seed{s}", ds, vname, s, cfg, point)
-                          for s in seeds]
+                          for s in (s + offsets[vname] for s in seeds)]
     resolved = {"name": name, "seeds": seeds, "imports": list(imports) + list(extra_imports),
                 "datasets": [ds for ds, _ in dsets],
-                "variants": variants}
+                "variants": {v: {**cfg, "seed_offset": offsets[v]} if offsets[v] else cfg
+                             for v, cfg in variants.items()}}
     swept = {v: [p for p, _ in st] for v, st in settings_of.items() if st[0][0]}
     if swept:
         resolved["sweeps"] = swept

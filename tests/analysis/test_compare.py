@@ -147,3 +147,18 @@ def test_probability_of_improvement_over_datasets():
     assert 0 <= lo <= 0.3 <= hi <= 0.6
     assert across.loc[("modes_captured", "bad"), "vs_reference"] == "over 2 datasets"
     assert t.attrs["family"] == 12                  # the rows over datasets are no tests
+
+
+def test_an_undecided_test_says_how_many_seeds_would_decide_it():
+    from ganbench.analysis.compare_render import to_markdown_short
+    s = summary([("nonsaturating", [0, 1, 2]), ("up", [5, 6, 7]), ("same", [0, 1, 2])])
+    t = compare(s, metrics=["modes_captured"], plan=True)
+    row = t.set_index("group").loc
+    # 3 vs 3 cannot reach 0.05 two-sided (2 / C(6, 3) = 0.1), so the family is empty and
+    # the plan's level is alpha itself; "up" lies above "nonsaturating" at every pair, so
+    # every resample of 5 a side separates: z >= 2.611 (no ties), p <= 0.0090 < 0.05
+    assert row["up", "vs_reference"].startswith("too few seeds (3 vs 3)")
+    assert row["up", "seeds_to_decide"] == 5
+    assert row["same", "seeds_to_decide"] == 0             # the seeds show no difference
+    text = to_markdown_short(t)
+    assert "modes_captured up: about 5; modes_captured same: no difference in these seeds" in text

@@ -108,3 +108,19 @@ def test_numbers_written_the_yaml_1_1_way_are_numbers(tmp_path):
     assert cfg["ns"].optimizer["lr"] == 0.001 and isinstance(cfg["ns"].optimizer["lr"], float)
     assert cfg["wgan"].objective["clip"] == 0.02 and cfg["wgan"].optimizer["lr"] == 5e-5
     assert s.resolved["variants"]["ns"]["optimizer"]["lr"] == 0.001
+
+
+def test_a_variants_seed_offset_moves_its_seeds_and_is_checked():
+    from ganbench.config.suite import parse_suite
+    raw = {"seeds": 2, "datasets": ["ring8"], "defaults": {"steps": 4},
+           "variants": {"a": {"objective": "nonsaturating"},
+                        "b": {"objective": "nonsaturating", "seed_offset": 1000}}}
+    s = parse_suite(raw)
+    assert [(x.variant, x.seed, x.run_id) for x in s.specs] == [
+        ("a", 0, "ring8__a__seed0"), ("a", 1, "ring8__a__seed1"),
+        ("b", 1000, "ring8__b__seed1000"), ("b", 1001, "ring8__b__seed1001")]
+    assert s.resolved["variants"]["b"]["seed_offset"] == 1000       # the suite as run says so
+    assert "seed_offset" not in s.resolved["variants"]["a"]
+    raw["variants"]["b"]["seed_offset"] = -1
+    with pytest.raises(InputError, match="variants.b.seed_offset: expected a whole number"):
+        parse_suite(raw)
