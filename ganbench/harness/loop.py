@@ -82,7 +82,7 @@ class Loop:
         self.recorder = Recorder(self.dataset, self.seeds, self.columns, names,
                                  self.checkpoint_probes, config.log_every)
         #: seconds spent in periodic evaluations and in the end-of-run work (the final
-        #: evaluation and the D maps), for benchmarks
+        #: evaluation, the D maps, model.pt and every run's files), for benchmarks
         self.timings = {"eval": 0.0, "final": 0.0}
 
     def run(self, on_steps: Callable[[int], None] | None = None,
@@ -177,12 +177,12 @@ class Loop:
         alive = self.recorder.alive
         t0 = time.perf_counter()
         maps = self.evaluator.discriminator_maps() if alive.any() else None
-        self.timings["final"] += time.perf_counter() - t0
         models = [self._model(s, "ok" if alive[s] else "diverged", done)
                   for s in range(len(self.seeds))]
         results = self.recorder.results(done, real, fake, maps, models)
         for r in results:
             r.resumed_at = self.resumed_at
+        self.timings["final"] += time.perf_counter() - t0
         return results
 
 
