@@ -1,15 +1,15 @@
 """Groups of runs: the unfinished runs of a suite, cut into the stacked models they
-train as, and their relative cost (to start the longest first)."""
+train as, and their predicted time (:mod:`.costs`: to start the longest first, and
+for the time left)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config.suite import RunSpec
 from ..harness.stacking import MAX_SLICES, chunks, stack_key
-from ..objectives import objectives
-from ..updates import updates
+from .costs import Features, Prediction, features_of, predict
 from .store import is_finished
 
 
@@ -22,6 +22,7 @@ class Group:
     specs: list[RunSpec]
     #: already run again once after a worker died before it could report
     retried: bool = False
+    _predicted: tuple[Features, Prediction] | None = field(default=None, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -37,14 +38,23 @@ class Group:
         return self.specs[0].config.steps
 
     @property
+    def prediction(self) -> tuple[Features, Prediction]:
+        """What the group's time depends on, and its predicted seconds on one worker."""
+        if self._predicted is None:
+            features = features_of(self.specs)
+            self._predicted = (features, predict(features))
+        return self._predicted
+
+    @property
     def cost(self) -> float:
-        """Rough relative cost, to start the longest groups first: D steps weigh more
-        with gradient penalties (a double backward), G steps with unrolling."""
-        cfg = self.specs[0].config
-        own = objectives.build(cfg.objective).penalties  # e.g. wgan_gp's gradient penalty
-        penalties = len(cfg.regularizers) + len(own)
-        g_cost = getattr(updates.build(cfg.update), "g_cost", 1.0)
-        return self.steps * (g_cost + cfg.n_critic * (1 + 1.5 * penalties)) * len(self.specs) ** 0.5
+        """Predicted seconds on one worker (:mod:`.costs`, a measured model), to start the
+        longest groups first and to estimate the time left."""
+        return self.prediction[1].seconds
+
+    def share_after(self, steps: int) -> float:
+        """The share of the group's predicted time done once ``steps`` steps are."""
+        features, prediction = self.prediction
+        return prediction.done_after(steps, features)
 
 
 def longest_first(groups: list[Group]) -> list[Group]:

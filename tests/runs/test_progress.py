@@ -19,6 +19,9 @@ class G:
     def specs(self):
         return [None] * self.n
 
+    def share_after(self, n: int) -> float:
+        return min(1.0, n / self.steps)
+
 
 class Clock:
     t = 1000.0
@@ -89,4 +92,23 @@ def test_a_group_run_again_starts_over(clock, capsys):
     p.steps(0, 50)
     p.finish(0, a, [], retried=True)
     assert "cut short" in capsys.readouterr().err and p.left() is None and p.done == 0
+    p.close()
+
+
+def test_real_groups_count_the_share_of_their_predicted_seconds(clock, tmp_path):
+    from ganbench.config.suite import parse_suite
+    from ganbench.runs.groups import pending_groups
+    s = parse_suite({"seeds": 2, "datasets": ["ring8"],
+                     "defaults": {"steps": 200, "eval_every": 50, "n_eval": 500},
+                     "variants": {"ns": {"objective": "nonsaturating"},
+                                  "gp": {"objective": "wgan_gp", "n_critic": 5}}})
+    ns, gp = pending_groups(tmp_path, s.specs)
+    shares = [gp.share_after(n) for n in (50, 100, 150, 200)]
+    assert 0 < shares[0] < shares[1] < shares[2] < shares[3] < 1   # the end is still to come
+    p = prog.Progress(4, 4, True, [ns, gp], tty=False)
+    p.start(0, gp)
+    clock.t += 20
+    p.steps(0, 100)
+    done = gp.cost * shares[1]
+    assert p.left() == pytest.approx(20 * (ns.cost + gp.cost - done) / done)
     p.close()
