@@ -41,13 +41,13 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ganbench.analysis.check import baseline_from, check, load_baseline  # noqa: E402
-from ganbench.analysis.compare import load_summaries  # noqa: E402
+from ganbench.layout.summaries import load_summaries  # noqa: E402
+from ganbench.analysis.gate_estimate import rate_text as rate  # noqa: E402
 
 CONDITIONS = ("unchanged", "r1", "lr3", "lr10", "lr100", "packing")
 #: the variants whose learning rate the lr conditions raise (--lr-variants; all when empty)
@@ -132,14 +132,6 @@ def blocks_of(summary: pd.DataFrame, n: int, count: int) -> list[pd.DataFrame]:
     seeds = sorted(summary.seed.unique())
     count = min(count, len(seeds) // n)
     return [summary[summary.seed.isin(seeds[i * n:(i + 1) * n])] for i in range(count)]
-
-
-def rate(k: int, n: int) -> str:
-    """'k/n = p% [95% Clopper-Pearson]'."""
-    if n == 0:
-        return ""
-    ci = stats.binomtest(k, n).proportion_ci(0.95, method="exact")
-    return f"{k}/{n} = {100 * k / n:.0f}% [{100 * ci.low:.0f}, {100 * ci.high:.0f}]"
 
 
 def measure(raw: dict, baseline: dict, pools: dict, n: int, count: int, rotate: bool) -> pd.DataFrame:

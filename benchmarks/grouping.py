@@ -81,8 +81,8 @@ def child(suite: str, sets: list[str], order: str, workers: int | None) -> dict:
                 ev["reports"].append((time.time(), n))
         return steps(self, slot, n)
 
-    def on_finish(self, slot, group, records, retried=False):
-        out = finish(self, slot, group, records, retried)
+    def on_finish(self, slot, group, records, *rest):
+        out = finish(self, slot, group, records, *rest)
         events[id(group)]["end"] = time.time()
         return out
     P.start, P.steps, P.finish = on_start, on_steps, on_finish

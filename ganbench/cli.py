@@ -76,7 +76,7 @@ def run(suite, out, device, executor, workers, ray_address, imports, sets, seeds
                         log=list(log), debug=debug)
     out = Path(summary.attrs["out"])
     if len(summary):
-        click.echo(key_text(summary), nl=False)
+        click.echo(key_text(summary, [out]), nl=False)
     counts = summary.status.value_counts().to_dict()
     click.echo(f"ganbench: {', '.join(f'{v} {k}' for k, v in counts.items())} of "
                f"{len(summary)} runs; full table: {out / 'table.md'}, per run: "
@@ -122,7 +122,8 @@ def compare_cmd(outs, by, metrics, all_metrics, reference, alpha, correction, po
     metrics unless --metric or --all; every seed counts (failed and diverged by a stated
     rule). Several results folders are merged (e.g. the same suite run on two machines)
     when their runs of a variant had the same settings."""
-    from .analysis.compare import compare, load_summaries, render, warn
+    from .analysis.compare import compare, render, warn
+    from .layout.summaries import load_summaries
     if published and by != "variant":
         raise InputError(f"--published matches variants to the paper's methods; drop --by {by}.")
     if all_metrics and metrics:
@@ -188,23 +189,23 @@ def check_cmd(out, baseline, update, pool):
     """Fail (exit 1) when a gated metric of OUT is worse than the baseline by more than
     its margin (a one-sided exact test per rule), a run failed, or fewer runs finished;
     a test that cannot reach its alpha with these seeds also fails the gate."""
-    from .analysis.check import REGRESSED, baseline_of, check_folder, load_baseline, \
-        regressions, to_markdown, underpowered, untestable, write_baseline
-    from .metrics.catalogue import default_rules
+    from .analysis.check import REGRESSED, check_folder, regressions, to_markdown, \
+        untestable, update as update_baseline
+    from .analysis.gate_estimate import operating_text
     if update:
-        rules = load_baseline(baseline)["rules"] if baseline.is_file() else default_rules()
-        written = baseline_of(out, rules, pool)
-        write_baseline(baseline, written)
+        written, cannot = update_baseline(out, baseline, pool)
         click.echo(f"ganbench: wrote baseline {baseline} from {out}", err=True)
-        for line in underpowered(written):
-            click.echo(f"ganbench: check: warning: {line}", err=True)
+        click.echo(f"ganbench: check: {operating_text(written['operating'])}", err=True)
+        for line in cannot:
+            click.echo(f"ganbench: check: warning: with as many seeds as the baseline, the check "
+                       f"will say CANNOT TEST {line}", err=True)
         return
     table = check_folder(out, baseline, pool)
     click.echo(to_markdown(table), nl=False)
     changed = table.attrs.get("settings_changed")
     if changed:
         click.echo(f"ganbench: check: note: settings differ from the baseline's in "
-                   f"{', '.join(changed)}", err=True)
+                   f"{'; '.join(changed)}", err=True)
     for line in untestable(table):
         click.echo(f"ganbench: check: CANNOT TEST {line}", err=True)
     bad = regressions(table)
@@ -237,10 +238,22 @@ def sensitivity_cmd(out, metrics, success):
 
 @cli.command(name="list")
 def list_cmd():
-    """Print every registry: datasets, objectives, regularizers, update schemes, models,
+    """Print the shipped suites (ganbench run NAME) with their runs and measured wall
+    time; every registry: datasets, objectives, regularizers, update schemes, models,
     optimizers, lr schedules, probes, checkpoint probes, feature extractors, executors,
     experiment trackers (--log); and the metrics."""
-    from .config.schema import COMPONENT_REGISTRY  # noqa: F401  (registers every component)
+    from .config.shipped import WALL_TIMES, listing
+    from .runs.progress import duration
+    click.echo(f"suites (ganbench run NAME; wall time: a whole run on a 2-core CPU, from "
+               f"{WALL_TIMES} beside them):")
+    for row in listing():
+        runs = f"{row['runs']} runs" if row["runs"] is not None else "? runs"
+        wall = (f"{duration(row['wall_s'])} ({row['machine']})" if row["wall_s"] else
+                row["note"] or "not measured")
+        if row["changed"]:
+            wall += "; its settings changed since"
+        click.echo(f"  {row['name']:<16} {runs:>9}  {wall}")
+    from .config.schema import REGISTRIES  # noqa: F401  (registers every component)
     from .data import datasets
     from .harness.checkpoints import checkpoint_probes
     from .harness.features import extractors

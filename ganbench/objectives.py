@@ -11,7 +11,8 @@ shape ``(...)``. Both networks *minimise* their loss.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from enum import Enum
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
@@ -24,20 +25,70 @@ objectives = Registry("objective")
 Tensor = torch.Tensor
 
 
+class DOutput(str, Enum):
+    """What D outputs: the one word for it in objectives, probes, the players and Monitor.
+
+    - ``logit``: σ(D) is the probability that x is real (``nn.BCEWithLogitsLoss``; the
+      minimax and non-saturating objectives);
+    - ``probability``: that probability itself, a D that ends in a sigmoid (``nn.BCELoss``,
+      as in PyTorch's DCGAN tutorial: a user's own loop under ganbench.Monitor);
+    - ``critic``: a raw score that is no probability (WGAN, hinge, least squares,
+      relativistic).
+    """
+
+    LOGIT = "logit"
+    PROBABILITY = "probability"
+    CRITIC = "critic"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    @property
+    def models_probability(self) -> bool:
+        """D's outputs give a probability (a logit or the probability itself): nash_gap,
+        d_saturation and D against D* apply."""
+        return self is not DOutput.CRITIC
+
+    def as_probability(self, out: Tensor) -> Tensor:
+        """D's outputs as probabilities where D models one (a critic's stay raw)."""
+        return torch.sigmoid(out) if self is DOutput.LOGIT else out
+
+    @classmethod
+    def of(cls, what: Any) -> "DOutput":
+        """What D outputs under ``what``: a DOutput or its name, or an objective (its
+        ``d_output``; an objective-like object of the older form says ``probability``:
+        True, D outputs a logit; False, a critic's score)."""
+        if isinstance(what, (cls, str)):
+            return cls(what)
+        if hasattr(what, "d_output"):
+            return cls(what.d_output)
+        if isinstance(getattr(what, "probability", None), bool):
+            return cls.LOGIT if what.probability else cls.CRITIC
+        raise TypeError(f"cannot tell what D outputs from {what!r}; give a DOutput "
+                        f"({', '.join(d.value for d in cls)})")
+
+
 @dataclass(frozen=True)
 class Objective:
     """One GAN game: the two losses plus what they imply for training."""
 
     d_loss: Callable[[Tensor, Tensor], Tensor]
     g_loss: Callable[[Tensor], Tensor]
-    #: D's output is a logit, so sigmoid(D) is a probability (nash_gap, d_saturation apply).
-    probability: bool
+    #: what D outputs (a :class:`DOutput` or its name): with a logit, σ(D) is a
+    #: probability, and nash_gap, d_saturation and D against D* apply
+    d_output: DOutput
     #: penalties that are part of the objective itself (e.g. wgan_gp's gradient penalty).
     penalties: tuple[Regularizer, ...] = field(default=())
     #: clip D's weights to [-c, c] after every D step (WGAN's Lipschitz constraint).
     weight_clip: float | None = None
     #: G's loss also needs D's outputs on real data: ``g_loss(f, r)`` (relativistic GANs).
     g_needs_real: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "d_output", DOutput(self.d_output))
 
     def generator_loss(self, f: Tensor, r: Tensor | None = None) -> Tensor:
         return self.g_loss(f, r) if self.g_needs_real else self.g_loss(f)
@@ -105,19 +156,19 @@ def relativistic_g_loss(f: Tensor, r: Tensor) -> Tensor:
 @objectives.register("minimax")
 def minimax() -> Objective:
     """Original game: D cross-entropy, G minimises log(1 - D(G(z))) (saturating)."""
-    return Objective(minimax_d_loss, minimax_g_loss, probability=True)
+    return Objective(minimax_d_loss, minimax_g_loss, DOutput.LOGIT)
 
 
 @objectives.register("nonsaturating")
 def nonsaturating() -> Objective:
     """D cross-entropy, G minimises -log D(G(z)) (Goodfellow et al.'s practical fix)."""
-    return Objective(minimax_d_loss, nonsaturating_g_loss, probability=True)
+    return Objective(minimax_d_loss, nonsaturating_g_loss, DOutput.LOGIT)
 
 
 @objectives.register("lsgan")
 def lsgan() -> Objective:
     """Least squares GAN (Mao et al. 2017) with targets 0/1."""
-    return Objective(lsgan_d_loss, lsgan_g_loss, probability=False)
+    return Objective(lsgan_d_loss, lsgan_g_loss, DOutput.CRITIC)
 
 
 @objectives.register("wgan")
@@ -125,27 +176,27 @@ def wgan(clip: float = 0.01) -> Objective:
     """Wasserstein GAN (Arjovsky et al. 2017): critic weights clipped to [-clip, clip]."""
     if clip <= 0:
         raise ValueError("clip must be positive")
-    return Objective(wgan_d_loss, wgan_g_loss, probability=False, weight_clip=float(clip))
+    return Objective(wgan_d_loss, wgan_g_loss, DOutput.CRITIC, weight_clip=float(clip))
 
 
 @objectives.register("wgan_gp")
 def wgan_gp(gp_weight: float = 10.0) -> Objective:
     """WGAN with gradient penalty λ·E[(‖∇D(x̂)‖ - 1)²] (Gulrajani et al. 2017), λ=10."""
     gp = regularizers.build({"name": "gp", "weight": gp_weight}, "gp_weight")
-    return Objective(wgan_d_loss, wgan_g_loss, probability=False, penalties=(gp,))
+    return Objective(wgan_d_loss, wgan_g_loss, DOutput.CRITIC, penalties=(gp,))
 
 
 @objectives.register("hinge")
 def hinge() -> Objective:
     """Hinge loss (Lim & Ye 2017; Miyato et al. 2018): G minimises -E[D(G(z))]."""
-    return Objective(hinge_d_loss, wgan_g_loss, probability=False)
+    return Objective(hinge_d_loss, wgan_g_loss, DOutput.CRITIC)
 
 
 @objectives.register("relativistic")
 def relativistic() -> Objective:
     """Relativistic average GAN, RaSGAN (Jolicoeur-Martineau 2018): D judges whether real
     data is more realistic than the average fake, and G the reverse."""
-    return Objective(relativistic_d_loss, relativistic_g_loss, probability=False, g_needs_real=True)
+    return Objective(relativistic_d_loss, relativistic_g_loss, DOutput.CRITIC, g_needs_real=True)
 
 
 class PerSliceObjective:
@@ -153,9 +204,9 @@ class PerSliceObjective:
     ``objectives[s]``: each loss is that objective's on the slice's rows of D's outputs.
 
     Slices with the same objective are computed together. The objectives must agree on
-    what shapes training (the same penalty kinds, ``g_needs_real``); ``probability`` is
-    a tuple over slices where they differ, ``weight_clip`` a tuple (inf: no clip), and
-    penalties carry a per-slice weight tensor where the weights differ.
+    what shapes training (the same penalty kinds, ``g_needs_real``); what D outputs and
+    WGAN's clip are each slice's own (:meth:`of_slice`), and penalties carry a per-slice
+    weight tensor where the weights differ.
     """
 
     def __init__(self, objectives: list[Objective], keys: list[str], penalties: tuple = ()):
@@ -164,11 +215,6 @@ class PerSliceObjective:
         for s, key in enumerate(keys):
             groups.setdefault(key, []).append(s)
         self.groups = [(self.slices[idx[0]], torch.tensor(idx)) for idx in groups.values()]
-        probs = {o.probability for o in objectives}
-        self.probability = probs.pop() if len(probs) == 1 else tuple(o.probability for o in objectives)
-        clips = [o.weight_clip for o in objectives]
-        self.weight_clip = None if all(c is None for c in clips) else \
-            tuple(float("inf") if c is None else float(c) for c in clips)
         needs = {o.g_needs_real for o in objectives}
         if len(needs) != 1:
             raise ValueError("slices of one model must agree on g_needs_real")

@@ -24,6 +24,8 @@ def _fast(cls) -> dict:
 def adam(params, lr: float = 1e-4, betas=(0.5, 0.999), eps: float = 1e-8,
          weight_decay: float = 0.0, amsgrad: bool = False) -> torch.optim.Optimizer:
     """torch.optim.Adam (default betas (0.5, 0.999), the DCGAN setting)."""
+    if not isinstance(betas, (list, tuple)) or len(betas) != 2:
+        raise ValueError(f"betas: expected two numbers (beta1, beta2), e.g. [0.5, 0.999]; got {betas!r}")
     return torch.optim.Adam(params, lr=float(lr), betas=tuple(float(b) for b in betas),
                             eps=float(eps), weight_decay=float(weight_decay), amsgrad=bool(amsgrad), **_fast(torch.optim.Adam))
 

@@ -108,7 +108,7 @@ def test_a_failing_run_is_recorded_and_exits_1(tiny_suite, tmp_path, capsys):
         "from ganbench.objectives import objectives, Objective, minimax_d_loss\n"
         "def boom(f):\n    raise RuntimeError('boom in g_loss')\n"
         "@objectives.register('broken')\n"
-        "def broken():\n    return Objective(minimax_d_loss, boom, probability=True)\n")
+        "def broken():\n    return Objective(minimax_d_loss, boom, d_output='logit')\n")
     suite = tiny_suite(yaml.safe_dump({
         "imports": ["broken.py"], "seeds": 1, "datasets": ["ring8"],
         "defaults": {"steps": 5, "batch_size": 8, "n_eval": 50,

@@ -45,7 +45,14 @@ CORPUS = [
     ("run {suite} --import no_such_module", "--import no_such_module: cannot import 'no_such_module'"),
     ("compare {suite}", "{suite}: no summary.csv here; give a results folder"),
     ("diagnose {suite}", "{suite}: neither a results folder"),
-    ("report {nowhere}", "{nowhere}: neither a results folder"),
+    ("report {nowhere}", "{nowhere}: not a results folder (no such folder)"),
+    ("report {suite}", "{suite}: not a results folder (no summary.csv here)"),
+    ("report {run}", "{run}: one run's folder; a report covers a results folder: give the folder "
+                     "that holds summary.csv (results?)"),
+    # a suite by a name that is not shipped; a value the suite's validation refuses
+    ("run mgo", "mgo: suite file not found; give a suite file's path or a shipped suite's name (ci, "),
+    ("run {suite} --set defaults.optimizer.betas=[0.5]", "--set defaults.optimizer.betas=[0.5]: "
+     "variants.nonsaturating.g_optimizer: optimizer 'adam': betas: expected two numbers"),
     ("sensitivity {suite}", "{suite}: no summary.csv here"),
 ]
 
@@ -58,6 +65,9 @@ def places(tmp_path_factory):
     (root / "results" / "summary.csv").write_text(
         "run_id,dataset,variant,seed,status,steps,wall_s,modes_captured\n"
         "ring8__a__seed0,ring8,a,0,ok,10,1.0,8\n")
+    run = root / "results" / "runs" / "ring8__a__seed0"
+    run.mkdir(parents=True)
+    (run / "metrics.json").write_text('{"run_id": "ring8__a__seed0", "status": "ok"}')
     return root
 
 
@@ -68,7 +78,8 @@ def ganbench(args, cwd):
 
 @pytest.mark.parametrize("line, needle", CORPUS, ids=[c[0] or "(nothing)" for c in CORPUS])
 def test_a_usage_error_is_one_line_and_exit_2(places, line, needle):
-    fill = {"suite": "tiny.yaml", "dir": "results", "nowhere": "nowhere"}
+    fill = {"suite": "tiny.yaml", "dir": "results", "nowhere": "nowhere",
+            "run": "results/runs/ring8__a__seed0"}
     args, needle = line.format(**fill).split(), needle.format(**fill)
     before = sorted(p.name for p in places.rglob("*"))
     p = ganbench(args, places)

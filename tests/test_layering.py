@@ -12,13 +12,14 @@ numbers) only (no torch, no harness); trackers (experiment trackers) read finish
 folders (layout) and sit below runs and monitor, which hand them the runs they wrote.
 
 Inside, data flows one way too: config resolves a suite into RunSpecs, each with a typed
-RunConfig (defined in harness/run_config.py, the harness's input; made by
-config/schema.py); runs/ cuts them into groups (groups.py) and hands them to an executor
-(executors/: local, processes, ray_tasks over one Executor protocol in base.py), which
-trains each group where it runs (training.py) and writes its files (store.py); the
-harness builds the parts (build.py), trains them (loop.py), evaluates them
-(evaluation.py, probes.py, checkpoints.py) and records the run (recorder.py: history,
-divergence, metrics and files), the one recorder that monitor.py feeds as well.
+RunConfig (every run setting declared once in layout/run_config.py, below the harness
+and the analysis; made by config/schema.py); runs/ cuts them into groups (groups.py)
+and hands them to an executor (executors/: local, processes, ray_tasks over one
+Executor protocol in base.py), which trains each group where it runs (training.py)
+and writes its files (store.py); the harness builds the parts (build.py), trains them
+(loop.py), evaluates them (evaluation.py, probes.py, checkpoints.py) and records the
+run (recorder.py: history, divergence, metrics, diagnosis and files): the path that
+monitor.py, a thin adapter, takes as well.
 """
 from __future__ import annotations
 
@@ -53,14 +54,13 @@ ALLOWED = {
                "optimizers", "schedules", "updates", "harness", "published"},
     "analysis": {"errors", "layout", "metrics", "published"},
     "trackers": {"errors", "registry", "layout"},
-    "runs": {"errors", "interrupts", "registry", "layout", "metrics", "data", "objectives", "updates",
-             "harness", "config", "analysis", "trackers"},
+    "runs": {"errors", "interrupts", "registry", "layout", "metrics", "data", "models", "objectives",
+             "regularizers", "updates", "harness", "config", "analysis", "trackers"},
     "cli": {"errors", "interrupts", "layout", "metrics", "runs", "analysis", "config", "harness", "data",
             "models", "objectives", "optimizers", "schedules", "regularizers", "updates", "published",
             "trackers"},
     "testing": {"analysis", "metrics", "runs"},
-    "monitor": {"errors", "layout", "metrics", "data", "objectives", "harness", "config", "runs",
-                "trackers"},
+    "monitor": {"errors", "layout", "metrics", "data", "objectives", "harness", "runs", "trackers"},
     "selftest": {"errors", "layout", "profiling", "harness", "config", "runs"},
     "__init__": {"runs", "harness", "monitor"},
 }

@@ -76,8 +76,8 @@ def test_registry_entries_carry_what_they_imply():
     assert O.objectives.build({"name": "wgan", "clip": 0.05}).weight_clip == 0.05
     wgp = O.objectives.build({"name": "wgan_gp", "gp_weight": 5})
     assert [(p.name, p.weight) for p in wgp.penalties] == [("gp", 5.0)]
-    assert O.objectives.build("nonsaturating").probability
-    assert not O.objectives.build("lsgan").probability
+    assert O.objectives.build("nonsaturating").d_output is O.DOutput.LOGIT
+    assert O.objectives.build("lsgan").d_output is O.DOutput.CRITIC
 
 
 def test_relativistic_losses_by_hand():
@@ -92,4 +92,20 @@ def test_relativistic_losses_by_hand():
     want_g = (sp(-(0 - 2)) + sp(-(-2 - 2))) / 2 + (sp(1 + 1) + sp(3 + 1)) / 2
     assert obj.d_loss(r, f).item() == pytest.approx(want_d)
     assert obj.generator_loss(f, r).item() == pytest.approx(want_g)
-    assert obj.g_needs_real and not obj.probability
+    assert obj.g_needs_real and obj.d_output is O.DOutput.CRITIC
+
+
+def test_what_d_outputs_is_one_word():
+    """DOutput: a logit (σ(D) the probability), the probability, or a critic's score; an
+    objective says which, and only the logit is squashed to a probability."""
+    D = O.DOutput
+    assert [d.models_probability for d in D] == [True, True, False]
+    assert D.of("critic") is D.CRITIC and D.of(O.objectives.build("hinge")) is D.CRITIC
+    assert D.of(O.objectives.build("minimax")) is D.LOGIT and f"{D.LOGIT}" == "logit"
+    x = torch.tensor([-2.0, 0.0, 3.0])
+    torch.testing.assert_close(D.LOGIT.as_probability(x), torch.sigmoid(x))
+    assert D.PROBABILITY.as_probability(x) is x and D.CRITIC.as_probability(x) is x
+    assert O.Objective(O.minimax_d_loss, O.nonsaturating_g_loss, "probability").d_output is \
+        D.PROBABILITY
+    with pytest.raises(ValueError):
+        O.Objective(O.minimax_d_loss, O.nonsaturating_g_loss, "odds")

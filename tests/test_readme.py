@@ -1,6 +1,8 @@
 """The README and the docs/ pages say what the code does: their examples run, their
-generated tables are the code's declarations, their links and the package map hold,
-and the README's test command (the one CI runs) runs every test but the slow ones.
+generated tables are the code's declarations, every table of results is made by a
+script and prose quoting one of its cells says what the table says, their links and
+the package map hold, and the README's test command (the one CI runs) runs every test
+but the slow ones.
 
     python tests/test_readme.py --write    # rewrite the generated tables from the code
 """
@@ -11,6 +13,8 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+
+from helpers import readme_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 README = "README.md"
@@ -89,6 +93,177 @@ def write_generated() -> None:
         current = table_starting(t, header)
         (ROOT / page).write_text(t.replace(current, expected(current), 1))
         print(f"{page}: {header}")
+
+
+# --- numbers in the pages: each made by a script ----------------------------------------
+#: benchmarks/readme_tables.py's tables that `ganbench run` made before that script
+#: existed, so no provenance line follows them yet; ``python benchmarks/readme_tables.py
+#: --only NAME --write`` remakes one with its line, and then it leaves this list (the
+#: test says so). They wait for one regeneration at the end of a session: stacking
+#: across datasets moves these runs by float rounding (seed-sized, not a regression).
+AWAITING = {
+    "mog_converged": "made by ganbench run before readme_tables.py (25 min 37 s)",
+    "sensitivity": "made by ganbench run and sensitivity before readme_tables.py (11 min 44 s)",
+    "pacgan_ring_cpu": "made by ganbench run and compare before readme_tables.py (28 min 37 s)",
+    "digits": "made by ganbench run before readme_tables.py (18 min 52 s)",
+    "stacked_digits": "made before issue 14 and before every seed counted (docs/images.md)",
+    "dcgan_reference": "benchmarks/dcgan_reference.py's rows before readme_tables.py (about 20 min)",
+    "dirac": "made by ganbench run before readme_tables.py (1 min 43 s)",
+}
+
+#: every other table of the pages, and what makes its numbers (none of them is a table
+#: of a suite's results: those are readme_tables.py's)
+OTHER_TABLES = {
+    ("README.md", "| condition | gate failed (committed baseline) | over rotated baselines |"):
+        "benchmarks/gate_operating.py prints it (its output: benchmarks/gate_operating.md)",
+    ("docs/statistics.md", "| condition | variants | gate failed, vs the committed baseline | gate "
+     "failed, vs each unchanged block as baseline | rows that fired (vs committed) |"):
+        "benchmarks/gate_operating.py prints it (its output: benchmarks/gate_operating.md)",
+    ("docs/statistics.md", "| metric | better | key metric on | loss units | worst (a seed without "
+     "a value) | only some variants |"):
+        "the metric catalogue's declarations (tests/analysis/test_seeds.py)",
+    ("docs/statistics.md", "| noise_margin | false alarms | of which CANNOT TEST alone | power, "
+     "worse by 1 / 2 seed spreads: modes_captured, hq_fraction, reverse_kl, fd |"):
+        "benchmarks/noise_margin.py prints it",
+    ("docs/devices.md", "| suite | groups | kernels/step | GFLOP/step | training on one GPU | "
+     "evaluations (host work, timed on this CPU) | measured on the 2-core CPU |"):
+        "benchmarks/gpu_estimate.py prints it; the last column quotes the suites' tables",
+    ("docs/suites.md", "| suite | what it trains | wall time here | results |"):
+        "the suites' wall times, as the sections it links to measured them",
+    ("docs/guide.md", "| command | what it does |"): "no measured numbers",
+    ("docs/guide.md", "| option | meaning |"): "no measured numbers",
+    ("docs/guide.md", "| `--log` | where | extra |"): "no measured numbers",
+    ("docs/guide.md", "| how | round 1 | round 2 | a group (nonsaturating ×3, wgan_gp ×3) |"):
+        "measured once by hand, as the paragraph above it says (no script remakes it)",
+    ("docs/diagnosis_never_learned.md", "| samples | captured | `modes_effective` | `hq_fraction` "
+     "| label |"): "the calibration cases of tests/metrics/test_diagnosis.py",
+    ("docs/diagnosis_never_learned.md", "| images (2,500; 32×32) | classes found | "
+     "`modes_effective` | `precision` | `fid` | label |"):
+        "benchmarks/unlearned_calibration.py prints it",
+    ("docs/diagnosis_never_learned.md", "| variant | `fid` | classes | `modes_effective` | "
+     "`precision` | diagnosis |"): "benchmarks/unlearned_calibration.py --runs prints it",
+    ("docs/diagnosis_never_learned.md", "| label | threshold | value | rule |"):
+        "a design note's copy of docs/diagnosis.md's generated table",
+}
+
+
+def page_tables(page_text: str) -> list[tuple[int, str, str]]:
+    """(line, header, the line after the blank one that follows it) of each markdown table
+    of a page, code blocks left out."""
+    lines, out, in_code = page_text.splitlines(), [], False
+    for i, line in enumerate(lines):
+        in_code ^= line.startswith("```")
+        if not in_code and line.startswith("|") and i + 1 < len(lines) \
+                and re.match(r"\|\s*:?-", lines[i + 1]) and not lines[i - 1].startswith("|"):
+            end = next((j for j in range(i, len(lines)) if not lines[j].startswith("|")), len(lines))
+            out.append((i + 1, line, lines[end + 1] if end + 1 < len(lines) else ""))
+    return out
+
+
+def test_every_table_of_results_is_made_by_a_script():
+    """A table of a page is a results table of benchmarks/readme_tables.py with its
+    provenance line (the command, date, torch and CPU that made it), a table generated
+    from the code's declarations, or one of OTHER_TABLES, each named with what makes it:
+    a new hand-typed table of numbers fails here."""
+    rt = readme_tables.load()
+    made = {t.header: t for t in rt.TABLES}
+    generated = {(page, header) for page, (header, _) in GENERATED.items()}
+    bad = []
+    for page in PAGES:
+        for line, header, after in page_tables(text(page)):
+            if header in made:
+                t = made[header]
+                lined = after.startswith(rt.provenance_prefix(t.name))
+                if not lined and t.name not in AWAITING:
+                    bad.append(f"{page}:{line}: {t.name} has no provenance line; "
+                               f"`python benchmarks/readme_tables.py --only {t.name} --write`")
+                elif lined and t.name in AWAITING:
+                    bad.append(f"{page}:{line}: {t.name} was regenerated: drop it from AWAITING")
+            elif (page, header) not in generated | set(OTHER_TABLES):
+                bad.append(f"{page}:{line}: a table no script makes ({header[:60]}...); make it "
+                           "with benchmarks/readme_tables.py, or name what makes it in OTHER_TABLES")
+    assert not bad, "\n".join(bad)
+
+
+#: a quoted "mean ± std", and a quote pinned to the cell it quotes:
+#: ``7.4 ± 1.34<!-- cell flagship ring8/minimax modes_captured -->`` (the table's name in
+#: benchmarks/readme_tables.py, the row's first cells, the column)
+NUMBER = r"-?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?"
+QUOTE = re.compile(rf"(?<![\w.])({NUMBER}) ± ({NUMBER})(?![\w.])")
+PIN = re.compile(rf"(?<![\w.])({NUMBER}(?: ± {NUMBER})?) ?<!-- cell (\S+) (\S+) (.+?) -->")
+#: a quote of numbers no table of the pages holds, saying where they are from
+ELSEWHERE = "<!-- not in a table: "
+
+
+def as_quoted(quote: str, cell: str) -> bool:
+    """Whether ``cell`` says ``quote``, to the quote's precision (``5 ± 4.1`` quotes
+    ``5 ± 4.12``, ``18`` quotes ``17.9``)."""
+    qs, cs = quote.split(" ± "), cell.replace(",", "").split(" ± ")
+    if len(qs) > len(cs):
+        return False
+    for q, c in zip(qs, cs):
+        digits = len(re.sub(r"e.*|[-.,]", "", q).lstrip("0")) or 1
+        try:
+            if f"{float(c):.{digits}g}" != f"{float(q.replace(',', '')):.{digits}g}":
+                return False
+        except ValueError:
+            return False
+    return True
+
+
+def page_results() -> dict[str, list[list[str]]]:
+    """Each readme_tables table's rows as its page has them (header first), by name."""
+    rt = readme_tables.load()
+    out = {}
+    for t in rt.TABLES:
+        page = text(t.page)
+        (_, head, rows), = rt.md_tables(page[page.index(t.header + "\n"):].split("\n\n")[0])
+        out[t.name] = [head] + rows
+    return out
+
+
+def prose(page_text: str) -> str:
+    """A page's text without code blocks and tables, each paragraph on one line."""
+    kept = re.sub(r"```.*?```", "", page_text, flags=re.S)
+    kept = "\n".join(ln for ln in kept.splitlines() if not ln.startswith("|"))
+    return re.sub(r"(?<!\n)\n(?!\n)", " ", kept)
+
+
+def test_a_quote_matches_a_cell_to_its_own_precision():
+    assert as_quoted("5 ± 4.1", "5 ± 4.12") and as_quoted("18", "17.9") and as_quoted("0.34", "0.341")
+    assert as_quoted("2.5e-05", "2.48e-05 ± 4.01e-06") and as_quoted("978", "978 ± 6.81")
+    assert not as_quoted("4.6 ± 4.2", "5 ± 4.12") and not as_quoted("7.6 ± 0.9", "7.4 ± 1.34")
+    assert not as_quoted("5 ± 4.1", "5") and not as_quoted("18", "n/a")
+    (pinned,) = PIN.finditer("so 2.75<!-- cell sensitivity ring8/minimax E[best of 1] --> modes")
+    assert pinned.groups() == ("2.75", "sensitivity", "ring8/minimax", "E[best of 1]")
+
+
+def test_prose_quotes_of_a_table_say_what_the_table_says():
+    """A number pinned to a cell (PIN) is that cell's, to its precision; a "mean ± std"
+    in prose is a cell of a results table of the pages, or says where else it is from
+    (ELSEWHERE). A table regenerated with other numbers fails here until its prose
+    follows it."""
+    tables, bad = page_results(), []
+    for page in PAGES:
+        body = prose(text(page))
+        for m in PIN.finditer(body):
+            quote, name, row, column = m.groups()
+            rows = tables.get(name)
+            head = rows[0] if rows else []
+            hit = [r for r in rows[1:] if r[:len(row.split("/"))] == row.split("/")] if rows else []
+            if not hit or column not in head:
+                bad.append(f"{page}: {m.group(0)}: no such cell")
+            elif not as_quoted(quote, hit[0][head.index(column)]):
+                bad.append(f"{page}: {quote} quotes {name} {row} {column}, which is "
+                           f"{hit[0][head.index(column)]}")
+        cells = [c for rows in tables.values() for r in rows[1:] for c in r if " ± " in c]
+        unpinned = PIN.sub("", body)
+        for m in QUOTE.finditer(unpinned):
+            elsewhere = unpinned[m.end():].lstrip().startswith(ELSEWHERE)
+            if not elsewhere and not any(as_quoted(m.group(0), c) for c in cells):
+                bad.append(f"{page}: {m.group(0)} is in no results table; pin it to its cell "
+                           f"or say where it is from ({ELSEWHERE}...)")
+    assert not bad, "\n".join(bad)
 
 
 # --- examples -------------------------------------------------------------------------

@@ -2,19 +2,16 @@
 it runs the command, renders the page's columns and rows, writes the table and its
 provenance line into the page (again: replaced, not added), records the wall time and
 shows it in its dry run; sections, renamed columns and printed rows render."""
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+from helpers import readme_tables
 from helpers.cli import TINY
 
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("readme_tables", ROOT / "benchmarks" / "readme_tables.py")
-rt = sys.modules["readme_tables"] = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(rt)
+rt = readme_tables.load()
 
 
 def test_every_table_is_in_its_page_once():

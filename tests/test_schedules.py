@@ -119,7 +119,7 @@ def test_sweeps_reach_into_schedules_and_ema():
                                         "ema.decay": [0.9, 0.99], "optimizer.lr": [1e-3, 1e-4]}}}}
     specs = parse_suite(raw).specs
     assert sorted({(s.config.optimizer["schedule"]["name"], s.config.optimizer["schedule"]["fraction"],
-                    s.config.ema["decay"]) for s in specs}) == [
+                    s.config.ema.decay) for s in specs}) == [
         ("linear", 0.2, 0.9), ("linear", 0.2, 0.99), ("linear", 0.5, 0.9), ("linear", 0.5, 0.99)]
     # decay and lr stack; the schedule's fraction does not
     assert len({stack_key(s.config) for s in specs}) == 2

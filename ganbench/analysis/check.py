@@ -1,155 +1,67 @@
 """`ganbench check`: fail when training stability regresses against a baseline, by a
 test whose false-alarm rate is bounded and measured.
 
-A baseline (YAML, committed) holds per ``dataset/variant`` the per-seed values of the
-gated metrics (every seed counted, :mod:`ganbench.analysis.seeds`), the runs and how
-many finished ``ok``, and per metric a rule:
+A baseline (YAML, committed; :mod:`.baseline`) holds per group the per-seed values of
+the gated metrics (every seed counted, :mod:`.seeds`), the runs and how many finished
+``ok``, and per metric a rule:
 
     rules:
-      modes_captured: {better: higher, margin: 1.0, alpha: 0.01}
-      fd: {better: lower, margin: 0.05, rel_margin: 0.5, alpha: 0.01}
+      modes_captured: {better: higher, noise_margin: 0.25, alpha: 0.01}
+      fd: {better: lower, margin: 0.0125, rel_margin: 0.125, alpha: 0.01}
 
-The alarm "now is worse than the baseline by more than the margin" is a one-sided
-test of a shift. Let δ be the margin (``margin``, or ``rel_margin`` times the baseline's
-median, the larger of the two; 0 without either). Now's values are moved by δ in the
-better direction and an exact Wilcoxon-Mann-Whitney test (permutation null, ties
-included: :func:`ganbench.analysis.stats.rank_test`) asks whether they are still worse
-than the baseline's; a metric REGRESSES when p < ``alpha``. Under the shift model
-(now = baseline worsened by Δ), when the true worsening Δ is at most δ the chance of an
-alarm is at most ``alpha``, at every number of seeds; unchanged code (Δ = 0) is at
-least δ away from the alarm. A test that cannot reach ``alpha`` with the seeds at hand
-(the smallest p is 1 / C(n + m, n)) is reported as CANNOT TEST, which fails the gate:
-the gate is not doing its job. A rule without ``alpha`` compares means against the
-margin alone (no error rate known).
+Per group and gated metric (:func:`.gate_rules.regressed`): now's values, moved by the
+margin δ in the better direction, are tested against the baseline's by a one-sided
+exact rank test; the metric REGRESSES at p < ``alpha``. Under the shift model (now =
+baseline worsened by Δ), a worsening of at most δ alarms at most ``alpha`` of the time,
+at every number of seeds. A test that could not reach ``alpha`` even with every seed now
+at the metric's worst value is CANNOT TEST (with the reason and the seeds that would),
+which fails the gate: the gate is not doing its job there. A rule without ``alpha``
+compares means against the margin alone (no error rate known).
 
-Runs: a group REGRESSES when a run failed (an exception is a bug), when it is missing,
-or when fewer of its runs finish ``ok`` than in the baseline by a one-sided Fisher
-exact test at p < ``ok_alpha`` (a baseline's top-level key, default 0.01).
-benchmarks/gate_operating.py measures the whole gate's false-alarm rate and power.
+Runs (:func:`.gate_rules.runs_verdict`): a group REGRESSES when a run failed (an
+exception is a bug), when it is missing, or when fewer of its runs finish ``ok`` than in
+the baseline by a one-sided Fisher exact test at p < ``ok_alpha`` (default 0.01); it
+CANNOT TEST with fewer runs now than in the baseline, or when that test could not fire.
+benchmarks/gate_operating.py measures the whole gate's false-alarm rate and power;
+``--update`` estimates them from the baseline's own seeds (:mod:`.gate_estimate`).
 """
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
-from scipy import stats as sps
 
-from ..errors import InputError
-from ..layout import SETTINGS_HASH_COLUMN, write_text
-from .compare import load_summaries
-from .seeds import counted, group_keys
-from .stats import clean, min_pvalue, worse_pvalue
+from ..layout import SETTING_COLUMN, SETTINGS_HASH_COLUMN
+from ..layout.summaries import differing_fields, load_summaries, read_config
+from ..metrics.catalogue import default_rules
+from .baseline import (OK_ALPHA, baseline_from, load_baseline, settings_of,  # noqa: F401
+                       suite_name, write_baseline)
+from .gate_estimate import estimate
+from .gate_rules import (CANNOT, REGRESSED, as_stored, margin_of, regressed, runs_verdict,
+                         statuses)
+from .seeds import counted, worst_values
+from .stats import clean
 from .tables import fmt
 
-RULE_KEYS = {"better", "margin", "rel_margin", "alpha"}
 CHECK_COLUMNS = ["dataset", "variant", "metric", "rule", "baseline", "now", "n", "p_min",
-                 "p_value", "verdict"]
-OK_ALPHA = 0.01
-REGRESSED, CANNOT = "REGRESSED", "CANNOT TEST"
+                 "p_value", "verdict", "note"]
 
 
-def _check_rule(metric: str, rule, path: str) -> dict:
-    where = f"{path}: rules.{metric}"
-    if not isinstance(rule, dict):
-        raise InputError(f"{where}: expected a mapping like {{better: higher, margin: 1.0}}.")
-    unknown = set(rule) - RULE_KEYS
-    if unknown:
-        raise InputError(f"{where}: unknown key {sorted(unknown)[0]!r}; use {', '.join(sorted(RULE_KEYS))}.")
-    if rule.get("better") not in ("higher", "lower"):
-        raise InputError(f"{where}.better: expected higher or lower.")
-    if not ({"margin", "rel_margin", "alpha"} & set(rule)):
-        raise InputError(f"{where}: give at least one of margin, rel_margin, alpha.")
-    for k in ("margin", "rel_margin", "alpha"):
-        if k in rule and (not isinstance(rule[k], (int, float)) or rule[k] < 0):
-            raise InputError(f"{where}.{k}: expected a number >= 0.")
-    if "alpha" in rule and not 0 < rule["alpha"] < 1:
-        raise InputError(f"{where}.alpha: expected a level between 0 and 1, e.g. 0.01.")
-    return rule
-
-
-def load_baseline(path: Path) -> dict:
-    if not Path(path).is_file():
-        raise InputError(f"--baseline {path}: file not found; write one with "
-                         f"'ganbench check OUT --baseline {path} --update'.")
-    try:
-        raw = yaml.safe_load(Path(path).read_text())
-    except yaml.YAMLError as e:
-        raise InputError(f"{path}: not valid YAML ({str(e).splitlines()[0]}); fix or rewrite it "
-                         "with --update.") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("groups"), dict) or \
-            not isinstance(raw.get("rules"), dict):
-        raise InputError(f"{path}: a baseline needs 'rules' and 'groups' mappings; rewrite it "
-                         "with --update.")
-    for m, rule in raw["rules"].items():
-        _check_rule(m, rule, str(path))
-    ok_alpha = raw.get("ok_alpha", OK_ALPHA)
-    if not isinstance(ok_alpha, (int, float)) or not 0 < ok_alpha < 1:
-        raise InputError(f"{path}: ok_alpha: expected a level between 0 and 1, e.g. 0.01.")
-    return raw
-
-
-def _number(v: float):
-    """A value as the baseline stores it: None for no value, inf kept (YAML .inf)."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return None
-    return float(v) if math.isinf(v) else round(float(v), 6)
-
-
-def baseline_from(summary: pd.DataFrame, rules: dict, suite: str = "", outs=()) -> dict:
-    """A baseline holding ``summary``'s per-seed values of the ruled metrics (every seed
-    counted; ``outs``: the folders with the diverged runs' histories), per
-    ``dataset/variant`` (``dataset/variant/setting`` in a swept suite)."""
-    scores = counted(summary, outs)
-    groups = {}
-    for key, g in scores.groupby(group_keys(scores), sort=False):
-        entry = {"runs": int(len(g)), "ok": int((g.status == "ok").sum()),
-                 "failed": int((g.status == "failed").sum())}
-        hashes = g[SETTINGS_HASH_COLUMN].dropna().unique() if SETTINGS_HASH_COLUMN in g else []
-        if len(hashes) == 1:
-            entry["settings_hash"] = str(hashes[0])
-        entry["values"] = {}
-        for m in rules:
-            if m in g:
-                vals = pd.to_numeric(g.sort_values("seed")[m], errors="coerce")
-                entry["values"][m] = [_number(v) for v in vals]
-        groups["/".join(str(k) for k in key)] = entry
-    return {"suite": suite, "rules": rules, "ok_alpha": OK_ALPHA, "groups": groups}
-
-
-def margin_of(rule: dict, base: np.ndarray) -> float:
-    """δ: ``margin``, or ``rel_margin`` times the baseline's median, the larger."""
-    rel = rule.get("rel_margin", 0.0) * abs(float(np.median(base))) if len(base) else 0.0
-    return max(rule.get("margin", 0.0), rel if math.isfinite(rel) else 0.0)
-
-
-def _regressed(rule: dict, base: list, now: list) -> tuple[str, float, str]:
-    """(verdict, p, note) of one gated metric: ok, REGRESSED or CANNOT TEST."""
-    b, n = clean(base), clean(now)
-    if len(n) == 0:
-        return (REGRESSED if len(b) else "ok", math.nan, "no values now")
-    if len(b) == 0:
-        return ("ok", math.nan, "no baseline values")
-    sign = 1 if rule["better"] == "higher" else -1
-    delta = margin_of(rule, b)
-    if "alpha" not in rule:
-        with np.errstate(invalid="ignore"):
-            worse_by = (b.mean() - n.mean()) * sign          # > 0: now is worse
-        return (REGRESSED if worse_by > delta else "ok", math.nan, "")
-    if min_pvalue(len(n), len(b)) >= rule["alpha"]:
-        return (CANNOT, math.nan, "")
-    p = worse_pvalue(n + sign * delta, b, sign)
-    return (REGRESSED if p < rule["alpha"] else "ok", p, "")
-
-
-def _rule_text(rule: dict) -> str:
+def _rule_text(rule: dict, base=()) -> str:
+    """'higher, margin 0.25 seed spread (δ 0.371), exact p<0.01': the rule, and the margin
+    it gives this group's baseline seeds."""
     parts = [rule["better"]]
     if "margin" in rule:
         parts.append(f"margin {rule['margin']:g}")
     if "rel_margin" in rule:
         parts.append(f"margin {100 * rule['rel_margin']:g}% of median")
+    if "noise_margin" in rule:
+        parts.append(f"margin {rule['noise_margin']:g} seed spread")
+    if len(clean(base)) and ({"rel_margin", "noise_margin"} & set(rule)):
+        parts[-1] += f" (δ {fmt(margin_of(rule, base))})"
     parts.append(f"exact p<{rule['alpha']:g}" if "alpha" in rule else "means (no test)")
     return ", ".join(parts)
 
@@ -164,27 +76,45 @@ def _mean_std(v) -> str:
 
 
 def _runs_row(ds, var, entry: dict, g: pd.DataFrame, ok_alpha: float) -> dict:
-    """The group's runs: failed ones regress; fewer ok than the baseline's by a one-sided
-    Fisher exact test at ok_alpha."""
-    ok_now, runs_now = int((g.status == "ok").sum()), len(g)
-    failed = int((g.status == "failed").sum())
+    """The group's runs (:func:`.gate_rules.runs_verdict`)."""
+    ok_now, runs_now, failed = statuses(g)
     ok_base, runs_base = int(entry.get("ok", 0)), int(entry.get("runs", 0))
-    row = {"dataset": ds, "variant": var, "metric": "ok runs",
-           "rule": f"no failed run; fewer ok: Fisher p<{ok_alpha:g}",
-           "baseline": f"{ok_base}/{runs_base}", "now": f"{ok_now}/{runs_now}",
-           "n": f"{runs_now} vs {runs_base}", "p_min": math.nan, "p_value": math.nan,
-           "verdict": "ok"}
-    if failed:
-        row.update(verdict=REGRESSED, now=f"{ok_now}/{runs_now} ({failed} failed)")
-        return row
-    if runs_base and runs_now:
-        table = [[ok_now, runs_now - ok_now], [ok_base, runs_base - ok_base]]
-        row["p_value"] = float(sps.fisher_exact(table, alternative="less").pvalue)
-        best = [[0, runs_now], [ok_base, runs_base - ok_base]]    # the most extreme outcome
-        row["p_min"] = float(sps.fisher_exact(best, alternative="less").pvalue)
-        if row["p_value"] < ok_alpha:
-            row["verdict"] = REGRESSED
-    return row
+    verdict, p, p_min, note = runs_verdict(ok_now, runs_now, failed, ok_base, runs_base, ok_alpha)
+    return {"dataset": ds, "variant": var, "metric": "ok runs",
+            "rule": f"no failed run; fewer ok: Fisher p<{ok_alpha:g}",
+            "baseline": f"{ok_base}/{runs_base}",
+            "now": f"{ok_now}/{runs_now}" + (f" ({failed} failed)" if failed else ""),
+            "n": f"{runs_now} vs {runs_base}", "p_min": p_min, "p_value": p,
+            "verdict": verdict, "note": note}
+
+
+def group_rows(scores: pd.DataFrame, key: str) -> tuple[str, pd.DataFrame]:
+    """(the variant as the table shows it, the rows of ``scores``) of a baseline group key
+    'dataset/variant' or 'dataset/variant/setting'."""
+    ds, var, *setting = key.split("/", 2)
+    g = scores[(scores.dataset.astype(str) == ds) & (scores.variant.astype(str) == var)]
+    if setting:
+        on = scores[SETTING_COLUMN].astype(str) if SETTING_COLUMN in scores else None
+        g = g[on[g.index] == setting[0]] if on is not None else g.iloc[:0]
+        var = f"{var} [{setting[0]}]"
+    return var, g
+
+
+def _metric_row(ds, var, m: str, rule: dict, base: list, now: list, worst) -> dict:
+    base = [math.nan if v is None else float(v) for v in base]
+    verdict, p, p_min, note = regressed(rule, base, now, worst)
+    nb, nn = len(clean(base)), len(clean(now))
+    return {"dataset": ds, "variant": var, "metric": m, "rule": _rule_text(rule, base),
+            "baseline": _mean_std(base), "now": _mean_std(now) or note, "n": f"{nn} vs {nb}",
+            "p_min": p_min, "p_value": p, "verdict": verdict,
+            "note": "" if note == "no values now" else note}
+
+
+def _worsts(scores: pd.DataFrame) -> dict:
+    """{dataset: {metric: its worst value there}}."""
+    if scores.empty:
+        return {}
+    return {ds: worst_values(rows) for ds, rows in scores.groupby("dataset", sort=False)}
 
 
 def check(summary: pd.DataFrame, baseline: dict, outs=()) -> pd.DataFrame:
@@ -192,18 +122,16 @@ def check(summary: pd.DataFrame, baseline: dict, outs=()) -> pd.DataFrame:
     folders whose history files give diverged runs' last evaluations."""
     scores = counted(summary, outs)
     ok_alpha = baseline.get("ok_alpha", OK_ALPHA)
+    worsts = _worsts(scores)
     rows = []
     for key, entry in baseline["groups"].items():
-        ds, var, *setting = key.split("/", 2)
-        g = scores[(scores.dataset.astype(str) == ds) & (scores.variant.astype(str) == var)]
-        if setting:
-            on = scores["setting"].astype(str) if "setting" in scores else None
-            g = g[on[g.index] == setting[0]] if on is not None else g.iloc[:0]
-            var = f"{var} [{setting[0]}]"
+        ds = key.split("/", 1)[0]
+        var, g = group_rows(scores, key)
         if g.empty:
             rows.append({"dataset": ds, "variant": var, "metric": "runs", "rule": "present",
                          "baseline": str(entry.get("runs", "")), "now": "0", "n": "",
-                         "p_min": math.nan, "p_value": math.nan, "verdict": REGRESSED})
+                         "p_min": math.nan, "p_value": math.nan, "verdict": REGRESSED,
+                         "note": "no runs now"})
             continue
         rows.append(_runs_row(ds, var, entry, g, ok_alpha))
         g = g.sort_values("seed")
@@ -211,15 +139,8 @@ def check(summary: pd.DataFrame, baseline: dict, outs=()) -> pd.DataFrame:
             base = entry["values"].get(m)
             if base is None:
                 continue
-            now = pd.to_numeric(g[m], errors="coerce").tolist() if m in g else []
-            base = [math.nan if v is None else float(v) for v in base]
-            verdict, p, note = _regressed(rule, base, now)
-            nb, nn = len(clean(base)), len(clean(now))
-            rows.append({"dataset": ds, "variant": var, "metric": m, "rule": _rule_text(rule),
-                         "baseline": _mean_std(base), "now": _mean_std(now) or note,
-                         "n": f"{nn} vs {nb}",
-                         "p_min": min_pvalue(nn, nb) if nn and nb and "alpha" in rule else math.nan,
-                         "p_value": p, "verdict": verdict})
+            now = as_stored(pd.to_numeric(g[m], errors="coerce")) if m in g else []
+            rows.append(_metric_row(ds, var, m, rule, base, now, worsts.get(ds, {}).get(m)))
     return pd.DataFrame(rows, columns=CHECK_COLUMNS)
 
 
@@ -229,7 +150,7 @@ def check_folder(out: Path, baseline: Path, pool: bool = False) -> pd.DataFrame:
     base = load_baseline(Path(baseline))
     summary = load_summaries([Path(out)], pool=pool)
     table = check(summary, base, [Path(out)])
-    table.attrs["settings_changed"] = settings_notes(summary, base)
+    table.attrs["settings_changed"] = settings_notes(summary, base, [Path(out)])
     return table
 
 
@@ -239,47 +160,40 @@ def regressions(table: pd.DataFrame) -> list[str]:
 
 
 def untestable(table: pd.DataFrame) -> list[str]:
-    """One line per row whose test cannot reach its alpha at its numbers of seeds."""
-    return [f"{r.dataset}/{r.variant} {r.metric}: {r.n} seeds, smallest p {r.p_min:.3g}, not "
-            f"below the rule's alpha" for _, r in table[table.verdict == CANNOT].iterrows()]
+    """One line per row that cannot test, with the reason."""
+    return [f"{r.dataset}/{r.variant} {r.metric}: {r.note}"
+            for _, r in table[table.verdict == CANNOT].iterrows()]
 
 
-def underpowered(baseline: dict) -> list[str]:
-    """One line per rule whose test could not reach its alpha even against as many
-    seeds now as the baseline holds (a baseline of too few seeds)."""
-    runs = [int(e.get("runs", 0)) for e in baseline["groups"].values()]
-    n = min(runs) if runs else 0
-    out = []
-    for m, rule in baseline["rules"].items():
-        if "alpha" in rule and n and min_pvalue(n, n) >= rule["alpha"]:
-            out.append(f"rules.{m}: with {n} seeds a side the smallest p is "
-                       f"{min_pvalue(n, n):.3g}, not below alpha {rule['alpha']:g}: the check "
-                       "will say CANNOT TEST; use more seeds (5 reach 0.004).")
-    return out
+def underpowered(summary: pd.DataFrame, baseline: dict, outs=()) -> list[str]:
+    """The rows that would CANNOT TEST against this baseline with as many seeds now as it
+    holds (checked against the seeds it was written from), with the reason."""
+    return untestable(check(summary, baseline, outs))
 
 
-def settings_notes(summary: pd.DataFrame, baseline: dict) -> list[str]:
-    """Groups whose settings hash differs from the one the baseline recorded (a changed
-    suite or config default: the gate then compares different settings)."""
+def settings_notes(summary: pd.DataFrame, baseline: dict, outs=()) -> list[str]:
+    """'group (field: baseline vs now; ...)' for each group whose settings hash differs
+    from the one the baseline recorded (a changed suite or config default: the gate then
+    compares different settings); the fields from the baseline's recorded settings and
+    the now run's config.json (``outs``)."""
     if SETTINGS_HASH_COLUMN not in summary:
         return []
     notes = []
     for key, entry in baseline["groups"].items():
         want = entry.get("settings_hash")
-        ds, var, *setting = key.split("/", 2)
-        g = summary[(summary.dataset.astype(str) == ds) & (summary.variant.astype(str) == var)]
-        have = set(g[SETTINGS_HASH_COLUMN].dropna())
-        if want and have and have != {want}:
-            notes.append(key)
+        _, g = group_rows(summary, key)
+        have = list(dict.fromkeys(g[SETTINGS_HASH_COLUMN].dropna()))
+        if not want or not have or set(have) == {want}:
+            continue
+        now = settings_of(read_config(g.run_id.iloc[0], outs)) if len(g) else None
+        if entry.get("settings") and now:
+            fields = differing_fields([json.loads(entry["settings"]), now])
+            said = "; ".join(fields[:4]) + (" ..." if len(fields) > 4 else "")
+        else:
+            said = (f"settings hash {want} in the baseline, {', '.join(have)} now; the baseline "
+                    "records no settings to name the field (rewrite it with --update)")
+        notes.append(f"{key} ({said})")
     return notes
-
-
-def suite_name(out: Path) -> str:
-    """The suite's name from OUT/suite.yaml (else the folder's name)."""
-    try:
-        return str(yaml.safe_load((Path(out) / "suite.yaml").read_text())["name"])
-    except (OSError, yaml.YAMLError, KeyError, TypeError):
-        return Path(out).name
 
 
 def baseline_of(out: Path, rules: dict, pool: bool = False) -> dict:
@@ -288,23 +202,32 @@ def baseline_of(out: Path, rules: dict, pool: bool = False) -> dict:
                          outs=[Path(out)])
 
 
+def update(out: Path, path: Path, pool: bool = False) -> tuple[dict, list[str]]:
+    """Write the baseline file ``path`` from the results folder ``out``, with the rules of
+    the file already there (else the catalogue's: margins of a quarter of each group's seed
+    spread) and the error rates they give, estimated from its seeds
+    (:mod:`.gate_estimate`); returns it and the rows that would CANNOT TEST."""
+    out = Path(out)
+    rules = load_baseline(Path(path))["rules"] if Path(path).is_file() else default_rules()
+    summary = load_summaries([out], pool=pool)
+    made = baseline_from(summary, rules, suite=suite_name(out), outs=[out])
+    groups = made.pop("groups")
+    made["operating"] = estimate({**made, "groups": groups}, _worsts(counted(summary, [out])))
+    made["groups"] = groups
+    write_baseline(Path(path), made)
+    return made, underpowered(summary, made, [out])
+
+
 def to_markdown(table: pd.DataFrame) -> str:
     head = ["dataset", "variant", "metric", "rule", "baseline", "now", "seeds (now vs base)",
-            "smallest p", "p", "verdict"]
+            "smallest p", "p", "verdict", "why"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for _, r in table.iterrows():
         p = "" if math.isnan(r.p_value) else f"{r.p_value:.3g}"
         pmin = "" if math.isnan(r.p_min) else f"{r.p_min:.3g}"
         cells = [str(r.dataset), str(r.variant), str(r.metric), r.rule, r.baseline, r.now,
-                 str(r.n), pmin, p, f"**{r.verdict}**" if r.verdict != "ok" else "ok"]
+                 str(r.n), pmin, p, f"**{r.verdict}**" if r.verdict != "ok" else "ok",
+                 str(r.note)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
-
-def write_baseline(path: Path, baseline: dict) -> None:
-    header = ("# ganbench baseline: per dataset/variant, the per-seed values of the gated\n"
-              "# metrics (every seed counted: docs/statistics.md), its runs and how many\n"
-              "# finished ok; per metric, the rule `ganbench check` applies (see\n"
-              "# ganbench/analysis/check.py). Rewrite with: ganbench check OUT --baseline "
-              f"{path} --update\n")
-    write_text(Path(path), header + yaml.safe_dump(baseline, sort_keys=False))

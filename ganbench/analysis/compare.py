@@ -3,7 +3,7 @@ tests corrected for multiplicity.
 
 Reads the summary.csv of one or more results folders (merged: e.g. the same suite's
 seeds run on two machines; runs of one group with different settings are refused,
-:mod:`ganbench.analysis.pooling`). Every seed counts by one rule
+:mod:`ganbench.layout.summaries`). Every seed counts by one rule
 (:mod:`ganbench.analysis.seeds`). Per dataset, metric and group (``--by``, default
 variant) it gives ok/N, the mean with its 95% bootstrap interval, the IQM with its
 interval, P(better than the reference) with its interval (:mod:`.aggregates`), the
@@ -24,21 +24,20 @@ from __future__ import annotations
 
 import math
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
 from ..errors import InputError
-from ..layout import SETTINGS_HASH_COLUMN, SUMMARY_COLUMNS, is_run_column
+from ..layout import is_run_column
+from ..layout.summaries import OBJECTIVE_COLUMN
 from ..metrics.catalogue import direction, is_loss_units, key_metrics, order_key
 from .aggregates import (iqm, mean_prob_improvement, prob_improvement,
                          prob_improvement_interval, summarize)
 from .compare_render import (ALL_DATASETS, BESIDE_HEAD, beside_cells, html_tables,  # noqa: F401
                              render, sections, to_html, to_markdown)
-from .pooling import OBJECTIVE_COLUMN, refuse_mixed, with_settings
-from .seeds import counted, group_keys, is_categorical
+from .seeds import counted, is_categorical
 from .stats import better_word, mann_whitney, min_pvalue
 
 COMPARE_COLUMNS = ["dataset", "metric", "better", "group", "ok", "runs", "n", "mean", "std",
@@ -48,44 +47,6 @@ COMPARE_COLUMNS = ["dataset", "metric", "better", "group", "ok", "runs", "n", "m
 DEFAULT_REFERENCE = "nonsaturating"
 CORRECTIONS = ("holm", "bh")
 CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg"}
-
-
-def load_summaries(outs: list[Path], warn=None, pool: bool = True) -> pd.DataFrame:
-    """summary.csv of each folder, merged; a run id seen twice keeps the first folder's.
-    Each run gets its settings hash (recorded, or from its config.json) and objective;
-    ``pool=False``: a group whose runs have different settings is bad input."""
-    frames = []
-    for out in outs:
-        f = Path(out) / "summary.csv"
-        if not f.is_file():
-            raise InputError(f"{out}: no summary.csv here; give a results folder written by "
-                             "'ganbench run'.")
-        try:
-            df = pd.read_csv(f)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-            raise InputError(f"{f}: not a readable CSV ({str(e).splitlines()[0]}); rerun "
-                             "'ganbench run' to rewrite it.") from None
-        missing = [c for c in SUMMARY_COLUMNS if c not in df.columns]
-        if missing:
-            raise InputError(f"{f}: missing columns {', '.join(missing)}; is this a ganbench summary?")
-        frames.append(with_settings(df, [out]))
-    merged = pd.concat(frames, ignore_index=True)
-    dup = merged.run_id.duplicated(keep="first")
-    if dup.any() and not pool:
-        clash = merged[merged.run_id.isin(merged.run_id[dup])].groupby("run_id", sort=False)
-        differ = [rid for rid, g in clash if g[SETTINGS_HASH_COLUMN].dropna().nunique() > 1]
-        if differ:
-            raise InputError(
-                f"{differ[0]}{f' (and {len(differ) - 1} more)' if len(differ) > 1 else ''}: "
-                "the same run id with different settings in two folders; one would hide the "
-                "other. Compare the folders apart, or pass --pool to keep the first folder's.")
-    if dup.any() and warn:
-        warn(f"{int(dup.sum())} run ids appear in more than one folder "
-             f"(e.g. {merged.run_id[dup].iloc[0]}); keeping the first folder's.")
-    merged = merged[~dup].reset_index(drop=True)
-    if not pool:
-        refuse_mixed(merged, outs, group_keys(merged))
-    return merged
 
 
 def numeric_metrics(summary: pd.DataFrame) -> list[str]:

@@ -15,7 +15,6 @@ Two figures per dataset, each variant one colour in both (:func:`variant_colours
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -24,7 +23,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..layout import png_bytes, run_dir  # noqa: E402
+from ..layout import png_bytes  # noqa: E402
+from ..layout.run_folder import RunFolder  # noqa: E402
+from ..layout.summaries import objective_name  # noqa: E402
 from ..metrics import catalogue  # noqa: E402
 
 #: the training curves in each objective's own units (drawn one panel per objective)
@@ -35,23 +36,13 @@ OBJECTIVES_PER_ROW = 5
 
 def histories(out: Path, runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """history.csv of each run that has one, by run id."""
-    got = {}
-    for rid in runs.run_id:
-        f = run_dir(out, rid) / "history.csv"
-        if f.is_file():
-            got[rid] = pd.read_csv(f)
-    return got
+    got = {rid: RunFolder.of(out, rid).history() for rid in runs.run_id}
+    return {rid: h for rid, h in got.items() if h is not None}
 
 
 def objective_of(out: Path, run_id: str) -> str | None:
     """The objective's name in a run's config.json (None when it names none)."""
-    try:
-        cfg = json.loads((run_dir(out, run_id) / "config.json").read_text())
-    except (OSError, ValueError):
-        return None
-    obj = (cfg.get("config") or {}).get("objective") if isinstance(cfg, dict) else None
-    if isinstance(obj, dict):
-        obj = obj.get("name")
+    obj = objective_name(RunFolder.of(out, run_id).config())
     return obj if isinstance(obj, str) and obj else None
 
 

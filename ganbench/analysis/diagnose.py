@@ -12,29 +12,29 @@ default diverged, unlearned, collapsed, vanishing, oscillating) and none failed;
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import InputError
-from ..layout import run_dir
+from ..layout.run_folder import RECORD, RunFolder
+from ..layout.summaries import load_summaries
 from ..metrics import diagnosis
-from .compare import load_summaries
 
 #: what a run can be, in the order the board shows them
 OUTCOMES = diagnosis.LABELS + (diagnosis.NO_LABEL, "failed")
 
 
-def _record_columns(d: Path) -> dict:
+def _record_columns(folder: RunFolder) -> dict | None:
     """diagnosis and evidence of one run folder, from its metrics.json (and history.csv when
-    the record predates them)."""
-    meta = json.loads((d / "metrics.json").read_text())
+    the record predates them); None without a readable record."""
+    meta = folder.record()
+    if meta is None:
+        return None
     m = meta.get("metrics") or {}
     if m.get("diagnosis"):
         return {"diagnosis": m["diagnosis"], "evidence": m.get("evidence") or ""}
-    hist = pd.read_csv(d / "history.csv") if (d / "history.csv").is_file() else None
-    return diagnosis.columns(m, meta.get("status", "ok"), hist, meta.get("diverged_at"))
+    return diagnosis.columns(m, meta.get("status", "ok"), folder.history(), meta.get("diverged_at"))
 
 
 def load(path: Path) -> pd.DataFrame:
@@ -43,12 +43,11 @@ def load(path: Path) -> pd.DataFrame:
     path = Path(path)
     if (path / "summary.csv").is_file():
         s = load_summaries([path])
-    elif (path / "metrics.json").is_file():
-        try:
-            meta = json.loads((path / "metrics.json").read_text())
-        except ValueError:
-            raise InputError(f"{path / 'metrics.json'}: not readable JSON; run the suite "
-                             "again to rewrite it.") from None
+    elif RunFolder(path).has(RECORD):
+        meta = RunFolder(path).record()
+        if meta is None:
+            raise InputError(f"{path / RECORD}: not readable JSON; run the suite "
+                             "again to rewrite it.")
         s = pd.DataFrame([{k: meta.get(k) for k in ("run_id", "dataset", "variant", "seed",
                                                    "status")} | (meta.get("metrics") or {})])
         s.attrs["run_dir"] = str(path)
@@ -63,10 +62,10 @@ def load(path: Path) -> pd.DataFrame:
         for i, r in s.iterrows():
             if isinstance(r.get("diagnosis"), str) and r["diagnosis"]:
                 continue
-            d = Path(s.attrs["run_dir"]) if "run_dir" in s.attrs else run_dir(path, r.run_id)
-            try:
-                got = _record_columns(d)
-            except (OSError, ValueError):     # no run folder: from the summary row alone
+            folder = RunFolder(Path(s.attrs["run_dir"])) if "run_dir" in s.attrs else \
+                RunFolder.of(path, r.run_id)
+            got = _record_columns(folder)
+            if got is None:                   # no run folder: from the summary row alone
                 row = {k: v for k, v in r.items() if not (isinstance(v, float) and v != v)}
                 got = diagnosis.columns(row, str(r.status))
             s.at[i, "diagnosis"], s.at[i, "evidence"] = got["diagnosis"], got["evidence"]

@@ -1,7 +1,9 @@
 """The report's figures, drawn from a results folder's files (matplotlib, no display):
-D against D*, Dirac-GAN trajectories, the key metrics' distributions across seeds with
-their confidence intervals, and the summary figure (report.png). The training curves are
-in :mod:`ganbench.analysis.curve_figures`."""
+D against D*, Dirac-GAN trajectories, and the key metrics' distributions across seeds
+(per dataset in the report, every dataset in report.png): every seed counted by the one
+rule of :mod:`ganbench.analysis.seeds`, the mean over every seed with its labelled 95%
+bootstrap interval, the numbers ``compare`` and the tables give. The training curves
+are in :mod:`ganbench.analysis.curve_figures`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +19,8 @@ from ..layout import png_bytes  # noqa: E402
 from ..metrics import catalogue  # noqa: E402
 from ..metrics import diagnosis as diag  # noqa: E402
 from .diagnose import OUTCOMES  # noqa: E402
-from .stats import bootstrap_ci  # noqa: E402
-from .tables import is_categorical  # noqa: E402
+from .aggregates import summarize  # noqa: E402
+from .seeds import counted, is_categorical  # noqa: E402
 
 
 def discriminator_figure(npz: Path, title: str) -> bytes:
@@ -76,6 +78,7 @@ def key_metrics(runs: pd.DataFrame) -> list[str]:
 OUTCOME_COLOURS = {"diverged": "black", "unlearned": "tab:purple", "collapsed": "tab:red",
                    "vanishing": "tab:brown", "oscillating": "tab:orange",
                    "converged": "tab:green", "unconverged": "0.55", "failed": "red"}
+INTERVAL = "mean over every seed, 95% bootstrap CI"
 
 
 def outcome(diagnosis_cell, status) -> str:
@@ -86,86 +89,145 @@ def outcome(diagnosis_cell, status) -> str:
     return next((o for o in OUTCOMES if o in labels), diag.NO_LABEL)
 
 
-def key_metrics_figure(ds: str, runs: pd.DataFrame) -> bytes | None:
+def seed_rows(runs: pd.DataFrame, scores: pd.DataFrame, metric: str) -> list[dict]:
+    """What a metric's panel draws, per variant: every seed's value by the every-seed rule
+    (``scores``: :func:`.seeds.counted` of ``runs``), which seeds had none of their own
+    (counted at the worst value), their outcomes, and the mean over every seed with its
+    95% bootstrap interval, as ``compare`` and the tables compute them
+    (:func:`.aggregates.summarize`: a seed at +inf makes the mean inf)."""
+    out = []
+    for var in dict.fromkeys(runs.variant):
+        g = runs[runs.variant == var]
+        raw = pd.to_numeric(g[metric], errors="coerce").to_numpy(dtype=float)
+        vals = pd.to_numeric(scores.loc[g.index, metric], errors="coerce").to_numpy(dtype=float)
+        out.append({"variant": var, "values": vals, "counted": np.isnan(raw) & ~np.isnan(vals),
+                    "outcomes": [outcome(r.get("diagnosis"), r.status) for _, r in g.iterrows()],
+                    **summarize(vals)})
+    return out
+
+
+def _log_axis(rows: list[dict]) -> bool:
+    """A log axis where the finite values are all positive and span two decades or more
+    (fd, fid: one collapsed seed would squeeze the rest into a corner)."""
+    v = np.concatenate([r["values"] for r in rows])
+    v = v[np.isfinite(v)]
+    return len(v) > 1 and v.min() > 0 and v.max() / v.min() >= 100
+
+
+def _panel(ax, metric: str, rows: list[dict], seen: set) -> None:
+    """One metric: per variant its seeds as dots (× a seed counted at the worst value),
+    the mean over every seed as a tick and its 95% interval as a bar; a value at +inf
+    (a seed, or a mean over one) at the worst end of the axis."""
+    y = np.arange(len(rows))[::-1]
+    at_end = []
+    if _log_axis(rows):
+        ax.set_xscale("log")
+    for yi, r in zip(y, rows):
+        n = len(r["values"])
+        jitter = np.linspace(-0.22, 0.22, n) if n > 1 else np.zeros(n)
+        for val, counted, o, dy in zip(r["values"], r["counted"], r["outcomes"], jitter):
+            seen.add(("×" if counted else "o", o))
+            c = OUTCOME_COLOURS.get(o, "0.55")
+            if np.isinf(val):
+                at_end.append((val, yi + dy, "x", c))
+            elif np.isfinite(val):
+                ax.plot([val], [yi + dy], "x" if counted else "o", ms=4 if counted else 3.2,
+                        mew=1.4, color=c, zorder=3)
+        if np.isfinite(r["ci_low"]) and np.isfinite(r["ci_high"]):
+            ax.plot([r["ci_low"], r["ci_high"]], [yi, yi], color="tab:blue", lw=2.5, alpha=0.35,
+                    zorder=1)
+        if np.isfinite(r["mean"]):
+            ax.plot([r["mean"]], [yi], "|", ms=10, mew=2, color="tab:blue", alpha=0.8, zorder=2)
+        elif np.isinf(r["mean"]):
+            at_end.append((r["mean"], yi, ">" if r["mean"] > 0 else "<", "tab:blue"))
+            seen.add(("inf", "mean"))
+    lo, hi = ax.get_xlim()
+    ends = ax.get_yaxis_transform()          # x in axes fractions: a mean just past the end
+    for val, yy, marker, c in at_end:
+        if marker == "x":
+            ax.plot([hi if val > 0 else lo], [yy], marker, ms=5, mew=1.5, color=c, zorder=4,
+                    clip_on=False)
+        else:
+            ax.plot([1.04 if val > 0 else -0.04], [yy], marker, ms=5, color=c, zorder=4,
+                    clip_on=False, transform=ends)
+    ax.set_xlim(lo, hi)
+    better = {1: "higher better", -1: "lower better"}.get(catalogue.direction(metric), "")
+    scale = ", log axis" if ax.get_xscale() == "log" else ""
+    ax.set_title(metric + (f"\n({better}{scale})" if better or scale else ""), fontsize=8)
+    ax.tick_params(axis="x", labelsize=6)
+    ax.grid(axis="x", color="0.92")
+    ax.set_yticks(y, [r["variant"] for r in rows], fontsize=7)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+
+
+def _legend(fig, seen: set, ncol: int) -> int:
+    """The figure's legend (outcome colours, the × of a counted seed, the interval) in
+    ``ncol`` columns; returns its number of rows."""
+    outcomes = {o for _, o in seen}
+    handles = [plt.Line2D([], [], ls="", marker="o", ms=4, color=OUTCOME_COLOURS[o], label=o)
+               for o in OUTCOMES if o in outcomes]
+    if any(k == "×" for k, _ in seen):
+        handles.append(plt.Line2D([], [], ls="", marker="x", ms=5, mew=1.5, color="0.3",
+                                  label="no value: counted at the worst value (+inf: axis end)"))
+    handles.append(plt.Line2D([], [], color="tab:blue", lw=2.5, alpha=0.5, label=INTERVAL))
+    if ("inf", "mean") in seen:
+        handles.append(plt.Line2D([], [], ls="", marker=">", ms=5, color="tab:blue",
+                                  label="mean +inf (a seed at +inf)"))
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), ncol), fontsize=6,
+               frameon=False, handletextpad=0.2, columnspacing=0.9)
+    return -(-len(handles) // ncol)
+
+
+def _rows_figure(datasets: list[tuple[str, pd.DataFrame, pd.DataFrame, list[str]]],
+                 title: str) -> bytes:
+    """One row of metric panels per (dataset, runs, their counted scores, metrics)."""
+    cols = max(len(ms) for *_, ms in datasets)
+    heights = [0.55 + max(0.6, 0.25 * r.variant.nunique()) for _, r, _, _ in datasets]
+    width = 1.9 * cols + 1.3
+    fig, axes = plt.subplots(len(datasets), cols, figsize=(width, sum(heights)), dpi=100,
+                             squeeze=False, gridspec_kw={"height_ratios": heights})
+    seen: set = set()
+    for row, (ds, runs, scores, metrics) in zip(axes, datasets):
+        for j, ax in enumerate(row):
+            if j >= len(metrics):
+                ax.axis("off")
+                continue
+            _panel(ax, metrics[j], seed_rows(runs, scores, metrics[j]), seen)
+            if j:
+                ax.tick_params(axis="y", labelleft=False)
+            elif len(datasets) > 1:
+                ax.set_ylabel(ds, fontsize=8)
+    legend_h = 0.05 + 0.17 * _legend(fig, seen, 5 if width >= 8 else 3)
+    h = sum(heights) + legend_h + 0.35
+    fig.set_size_inches(width, h)
+    fig.suptitle(title, fontsize=8)
+    fig.tight_layout(rect=(0, legend_h / h, 1, 1), h_pad=0.4)
+    return png_bytes(fig)
+
+
+def key_metrics_figure(ds: str, runs: pd.DataFrame, outs=()) -> bytes | None:
     """The key metrics' distributions across seeds, one small chart per metric: per variant
-    every seed a dot coloured by what it did (its first diagnosis label); a seed without a
-    value (failed, diverged before any finite evaluation, or a metric undefined for it,
-    e.g. ``reverse_kl`` with no high-quality sample) an × at the worst end of the axis; the
-    mean of the seeds with a value and its 95% bootstrap interval as a bar; the better
-    end named."""
+    every seed a dot coloured by what it did (its first diagnosis label); every seed
+    counted by the one rule (:mod:`.seeds`: ``outs``, the folders whose histories give
+    diverged seeds' last evaluations), a seed without a value of its own as an × at the
+    worst value it counts as (+inf: at the axis's worst end); the mean over every seed
+    and its 95% bootstrap interval, as the tables and ``compare`` give them; the better
+    end named, a log axis where the values span two decades."""
     metrics = key_metrics(runs)
     if not metrics:
         return None
-    variants = list(dict.fromkeys(runs.variant))
-    h = 1.15 + max(0.6, 0.25 * len(variants))     # titles, ticks and legend; the rows
-    fig, axes = plt.subplots(1, len(metrics), figsize=(1.75 * len(metrics) + 1.2, h), dpi=100,
-                             sharey=True, squeeze=False)
-    y = np.arange(len(variants))[::-1]
-    seen, no_value = set(), False
-    for ax, m in zip(axes[0], metrics):
-        worst_end = []
-        for yi, var in zip(y, variants):
-            g = runs[runs.variant == var]
-            v = pd.to_numeric(g[m], errors="coerce").to_numpy(dtype=float)
-            jitter = np.linspace(-0.22, 0.22, len(g)) if len(g) > 1 else np.zeros(len(g))
-            for (_, r), val, dy in zip(g.iterrows(), v, jitter):
-                o = outcome(r.get("diagnosis"), r.status)
-                seen.add(o)
-                if np.isfinite(val):
-                    ax.plot([val], [yi + dy], "o", ms=3.2, color=OUTCOME_COLOURS.get(o, "0.55"),
-                            zorder=3)
-                else:
-                    worst_end.append((yi + dy, OUTCOME_COLOURS.get(o, "0.55")))
-            ok = v[np.isfinite(v)]
-            if not len(ok):
-                continue
-            lo, hi = bootstrap_ci(ok)
-            if np.isfinite(lo):
-                ax.plot([lo, hi], [yi, yi], color="tab:blue", lw=2.5, alpha=0.35, zorder=1)
-            ax.plot([ok.mean()], [yi], "|", ms=10, mew=2, color="tab:blue", alpha=0.8, zorder=2)
-        if worst_end:
-            no_value = True
-            lo, hi = ax.get_xlim()
-            x = hi if catalogue.direction(m) < 0 else lo
-            for yy, c in worst_end:
-                ax.plot([x], [yy], "x", ms=5, mew=1.5, color=c, zorder=4, clip_on=False)
-        better = {1: "higher better", -1: "lower better"}.get(catalogue.direction(m), "")
-        ax.set_title(m + (f"\n({better})" if better else ""), fontsize=8)
-        ax.tick_params(axis="x", labelsize=6)
-        ax.grid(axis="x", color="0.92")
-    axes[0][0].set_yticks(y, variants, fontsize=7)
-    axes[0][0].set_ylim(-0.7, len(variants) - 0.3)
-    handles = [plt.Line2D([], [], ls="", marker="o", ms=4, color=OUTCOME_COLOURS[o], label=o)
-               for o in OUTCOMES if o in seen]
-    if no_value:
-        handles.append(plt.Line2D([], [], ls="", marker="x", ms=5, mew=1.5, color="0.3",
-                                  label="no value: at the worst end"))
-    handles.append(plt.Line2D([], [], color="tab:blue", lw=2.5, alpha=0.5,
-                              label="mean, 95% bootstrap CI"))
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 8), fontsize=6,
-               frameon=False, handletextpad=0.2, columnspacing=0.9)
-    fig.suptitle(f"{ds}: across seeds, every seed a dot coloured by its diagnosis", fontsize=8)
-    fig.tight_layout(rect=(0, 0.22 / h, 1, 1), h_pad=0.2)
-    return png_bytes(fig)
+    return _rows_figure([(ds, runs, counted(runs, outs), metrics)],
+                        f"{ds}: across seeds, every seed a dot coloured by its diagnosis; "
+                        f"{INTERVAL}")
 
 
-def summary_figure(summary: pd.DataFrame) -> bytes:
-    """Per dataset, mean ± std over seeds of the main metrics, one bar per variant."""
-    datasets = list(dict.fromkeys(summary.dataset))
-    metrics = [m for m in catalogue.summary_metrics() if m in summary and summary[m].notna().any()
-               and not is_categorical(summary[m])] or ["wall_s"]
-    fig, axes = plt.subplots(len(datasets), len(metrics), squeeze=False, dpi=100,
-                             figsize=(3.2 * len(metrics), 2.9 * len(datasets)))
-    for i, ds in enumerate(datasets):
-        d = summary[summary.dataset == ds]
-        for j, m in enumerate(metrics):
-            ax = axes[i][j]
-            g = d.groupby("variant", sort=False)[m]
-            mean, std = g.mean(), g.std()
-            ax.bar(range(len(mean)), mean.to_numpy(), yerr=std.fillna(0).to_numpy(), capsize=2,
-                   color="tab:blue", alpha=0.8)
-            ax.set_xticks(range(len(mean)), mean.index, rotation=60, ha="right", fontsize=6)
-            ax.set_title(f"{ds}: {m}", fontsize=8)
-            ax.tick_params(axis="y", labelsize=6)
-    fig.tight_layout()
-    return png_bytes(fig)
+def summary_figure(summary: pd.DataFrame, outs=()) -> bytes:
+    """report.png: per dataset (a row) the key metrics across seeds, drawn as the
+    report's key-metrics figure draws them (every seed counted, the mean over every seed
+    with its 95% bootstrap interval)."""
+    scores = counted(summary, outs)
+    rows = []
+    for ds in dict.fromkeys(summary.dataset):
+        runs = summary[summary.dataset == ds]
+        rows.append((str(ds), runs, scores.loc[runs.index], key_metrics(runs) or ["wall_s"]))
+    return _rows_figure(rows, f"across seeds, every seed a dot coloured by its diagnosis; {INTERVAL}")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import InputError
 from ..layout import atomic_write, write_text
 from ..metrics import catalogue
 from .against_published import published_html
@@ -34,11 +35,24 @@ from .sweep_figures import sensitivity_html
 from .tables import aggregate
 
 
-def comparison_html(pooled: pd.DataFrame) -> str:
+def check_results_folder(out: Path) -> None:
+    """A report is of a results folder (its summary.csv): anything else is bad input."""
+    if (out / "summary.csv").is_file():
+        return
+    if (out / "metrics.json").is_file():
+        raise InputError(f"{out}: one run's folder; a report covers a results folder: give the "
+                         f"folder that holds summary.csv ({out.parent.parent}?), or see this "
+                         f"run's diagnosis with 'ganbench diagnose {out}'.")
+    what = "no such folder" if not out.exists() else "no summary.csv here"
+    raise InputError(f"{out}: not a results folder ({what}); give a folder written by "
+                     "'ganbench run' (e.g. results/mog).")
+
+
+def comparison_html(pooled: pd.DataFrame, outs=()) -> str:
     if pooled.variant.nunique() < 2:
         return ""
     ranked = [m for m in numeric_metrics(pooled) if catalogue.direction(m)]
-    cmp = compare(pooled, metrics=ranked) if ranked else pd.DataFrame()
+    cmp = compare(pooled, metrics=ranked, outs=outs) if ranked else pd.DataFrame()
     if not len(cmp):
         return ""
     return (f"<p>Against {esc(cmp.attrs['reference'])}.</p>" +
@@ -64,7 +78,7 @@ def build_html(out: Path) -> tuple[str, bytes]:
              "against D*; the full tables last.</p>"]
     for ds in datasets:
         parts += top_screen(out, str(ds), summary[summary.dataset == ds], hist)
-    sens = sensitivity(summary) if swept else pd.DataFrame()
+    sens = sensitivity(summary, outs=[out]) if swept else pd.DataFrame()
     published = "\n".join(published_html(out, pooled))   # the papers the suite names
     if published:
         parts.append(published.replace("<table>", "<div class='box'><table>")
@@ -73,12 +87,12 @@ def build_html(out: Path) -> tuple[str, bytes]:
         runs = summary[summary.dataset == ds]
         parts += training_section(out, str(ds), runs, hist)
         if swept:
-            parts += sensitivity_html(str(ds), runs, sens)
+            parts += sensitivity_html(str(ds), runs, sens, [out])
     if swept:
         parts.append("<p>A hyperparameter sweep: the tables and the comparison pool every setting "
                      "of a variant; see each dataset's Sensitivity section.</p>")
-    parts += tables_section(summary, aggregate(pooled), comparison_html(pooled))
-    png = summary_figure(summary)
+    parts += tables_section(summary, aggregate(pooled, [out]), comparison_html(pooled, [out]))
+    png = summary_figure(summary, [out])
     parts += [details("Summary figure (report.png)", img_tag(png, "summary figure")),
               "</body></html>"]
     return "\n".join(parts), png
@@ -86,6 +100,7 @@ def build_html(out: Path) -> tuple[str, bytes]:
 
 def write_report(out: Path, output: Path | None = None) -> tuple[Path, Path]:
     out = Path(out)
+    check_results_folder(out)
     page, png = build_html(out)
     html_path = Path(output) if output else out / "report.html"
     png_path = html_path.with_suffix(".png")

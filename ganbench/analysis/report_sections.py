@@ -3,12 +3,12 @@ distributions across seeds, a sample picture per variant and outcome), then its
 training curves and D against D*, and last the full tables, folded and grouped."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from ..layout import SETTING_COLUMN, run_dir
+from ..layout.run_folder import RunFolder
 from ..metrics import catalogue, diagnosis
 from .curve_figures import loss_curves_figure, objectives, shared_curves_figure, variant_colours
 from .diagnose import OUTCOMES, board
@@ -28,16 +28,6 @@ def representative(g: pd.DataFrame) -> pd.Series:
     pool = ok if len(ok) else g
     common = pool["diagnosis"].fillna("").value_counts().index[0]
     return pool[pool["diagnosis"].fillna("") == common].iloc[0]
-
-
-def declared_artifacts(d: Path) -> list[dict]:
-    """The files (and folders: ``image_series``) a run declares in its metrics.json
-    (``artifacts``), that exist."""
-    try:
-        meta = json.loads((d / "metrics.json").read_text())
-    except (OSError, ValueError):
-        return []
-    return [a for a in meta.get("artifacts") or [] if (d / a["file"]).exists()]
 
 
 def board_html(runs: pd.DataFrame) -> str:
@@ -114,7 +104,8 @@ def pictures(out: Path, ds: str, runs: pd.DataFrame, hist: dict) -> str:
         cells = []
         for o, r, k in outcome_runs(g):
             d = run_dir(out, r.run_id)
-            img = [a for a in declared_artifacts(d) if a["kind"] == "image" and a["file"] == "samples.png"]
+            img = [a for a in RunFolder(d).declared()
+                   if a["kind"] == "image" and a["file"] == "samples.png"]
             said = f"{o} ({k}/{len(g)}) · seed {r.seed}"
             if str(r["diagnosis"]) != o:
                 said += f": {r['diagnosis']}"
@@ -143,7 +134,7 @@ def top_screen(out: Path, ds: str, runs: pd.DataFrame, hist: dict) -> list[str]:
              f"{'/'.join(map(str, sorted(set(n_seeds))))} seeds. Board: runs of each variant "
              "showing each diagnosis (hover a cell for its evidence; every run's evidence is in "
              "the tables at the end).</p>"]
-    key = key_metrics_figure(ds, runs)
+    key = key_metrics_figure(ds, runs, [out])
     parts.append("<div class='top'><div>" + board_html(runs) + "</div>" +
                  (f"<div>{img_tag(key, f'{ds} key metrics across seeds, 95% intervals')}</div>"
                   if key else "") +
@@ -159,7 +150,7 @@ def training_section(out: Path, ds: str, runs: pd.DataFrame, hist: dict) -> list
     parts = [f"<h2>{esc(ds)}: training, D against D*</h2>"]
     reps = [(var, representative(g)) for var, g in runs.groupby("variant", sort=False)]
     strips = strips_html([(str(var), run_dir(out, r.run_id), str(r.run_id), str(r["diagnosis"]),
-                           declared_artifacts(run_dir(out, r.run_id))) for var, r in reps])
+                           RunFolder.of(out, r.run_id).declared()) for var, r in reps])
     if strips:
         parts.append(strips)
     colours = variant_colours(runs.variant)
@@ -180,7 +171,7 @@ def training_section(out: Path, ds: str, runs: pd.DataFrame, hist: dict) -> list
     for var, r in reps:
         d = run_dir(out, r.run_id)
         imgs = []
-        for a in declared_artifacts(d):
+        for a in RunFolder(d).declared():
             if a["kind"] == "d_map":
                 imgs.append(img_tag(discriminator_figure(d / a["file"], r.run_id),
                                     f"{r.run_id} {a['caption']}"))

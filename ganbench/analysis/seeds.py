@@ -12,9 +12,12 @@ Per run and metric (docs/statistics.md):
    +inf for unbounded metrics such as ``fd`` and ``fid``: rank statistics, the median
    and the IQM place such a seed after every finite one; the mean becomes inf, and says
    so);
-4. a metric that does not apply to a variant stays empty: none of the variant's runs
-   has a value while some of them finished ``ok`` (``nash_gap`` of a WGAN critic), or
-   no run of the dataset has one;
+4. a metric that does not apply to a variant stays empty: a metric only some variants
+   have (the catalogue's ``variant_specific``: ``nash_gap`` of a WGAN critic) when none
+   of the variant's runs has a value while some of them finished ``ok``; and any metric
+   no run of the dataset has. Any other metric counts such seeds at its worst value (a
+   variant whose every seed ends ``ok`` without a high-quality sample: ``reverse_kl``
+   log K on every seed);
 5. metrics with no better direction have no worst value: their runs without a value
    are left out, and the count of values says so.
 
@@ -30,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..layout import SETTING_COLUMN, is_run_column, run_dir
-from ..metrics.catalogue import worst_value
+from ..metrics.catalogue import is_variant_specific, worst_value
 
 RULE = ("every seed counts: a diverged run at its last finite evaluation, a failed run "
         "(or one with none) at the metric's worst value; see docs/statistics.md")
@@ -94,21 +97,34 @@ def counted(summary: pd.DataFrame, outs=()) -> pd.DataFrame:
             if math.isnan(out.at[i, m]):
                 out.at[i, m] = v
     for _, ds in out.groupby("dataset", sort=False):
-        context = {c: ds[c].max() for c in metrics if ds[c].notna().any()}
-        for m in metrics:
-            if m not in context:
-                continue                            # no run of this dataset has it
-            worst = worst_value(m, context)
-            if worst is None or math.isnan(worst):
-                continue
+        for m, worst in worst_values(ds, metrics).items():
             for _, g in ds.groupby(group_keys(ds), sort=False):
                 ok = status[g.index] == "ok"
                 has = g[m].notna()
-                if ok.any() and not has.any():
+                if is_variant_specific(m) and ok.any() and not has.any():
                     continue                        # does not apply to this variant
-                missing = g.index[~has]
-                out.loc[missing, m] = worst
+                out.loc[g.index[~has], m] = worst
     return out
+
+
+def worst_values(dataset_rows: pd.DataFrame, metrics=None) -> dict:
+    """{metric: its worst value on this dataset} for each of ``metrics`` (default: every
+    numeric metric column) that has a worst value and some run of the dataset with a
+    value (log(modes_total) read from the dataset's runs)."""
+    metrics = metric_columns(dataset_rows) if metrics is None else metrics
+    values = {c: pd.to_numeric(dataset_rows[c], errors="coerce") for c in metrics
+              if c in dataset_rows}
+    context = {c: v.max() for c, v in values.items() if v.notna().any()}
+    if "modes_total" in dataset_rows and "modes_total" not in context:
+        total = pd.to_numeric(dataset_rows["modes_total"], errors="coerce")
+        if total.notna().any():
+            context["modes_total"] = total.max()
+    found = {}
+    for m in context:
+        worst = worst_value(m, context)
+        if worst is not None and not math.isnan(worst):
+            found[m] = worst
+    return found
 
 
 def ok_of(statuses) -> tuple[int, int]:

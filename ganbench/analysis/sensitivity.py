@@ -50,8 +50,9 @@ from scipy import stats
 
 from ..errors import InputError
 from ..layout import SETTING_COLUMN, SUMMARY_COLUMNS, is_sweep_column, write_text
+from ..layout.summaries import load_summaries
 from ..metrics.catalogue import direction
-from .compare import load_summaries, numeric_metrics as metric_columns
+from .compare import numeric_metrics as metric_columns
 from .seeds import counted
 from .expressions import BadExpression, evaluate
 from .stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, better_word, clean

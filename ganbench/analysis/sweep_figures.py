@@ -123,8 +123,9 @@ def best_of_k_figure(ds: str, table: pd.DataFrame) -> bytes | None:
     return png_bytes(fig)
 
 
-def sensitivity_html(ds: str, runs: pd.DataFrame, sens: pd.DataFrame) -> list[str]:
-    """The Sensitivity section of one dataset of a swept suite."""
+def sensitivity_html(ds: str, runs: pd.DataFrame, sens: pd.DataFrame, outs=()) -> list[str]:
+    """The Sensitivity section of one dataset of a swept suite (``outs``: the folders with
+    diverged runs' histories, for the every-seed rule)."""
     sens = sens[sens.dataset.astype(str) == str(ds)]
     if sens.empty:
         return []
@@ -136,7 +137,7 @@ def sensitivity_html(ds: str, runs: pd.DataFrame, sens: pd.DataFrame) -> list[st
     for _, rows in secs:
         parts.append(table(head, rows))
     metric = sens.metric.iloc[0]
-    means = setting_means(runs, [metric])
+    means = setting_means(runs, [metric], outs)
     cells = []
     for var, vm in means.groupby("variant", sort=False):
         got = sensitivity_map_figure(str(ds), str(var), vm, metric, runs[runs.variant == var])

@@ -111,12 +111,14 @@ def key_metrics(table: pd.DataFrame) -> list[str]:
     return [m for m in names if f"{m}_mean" in table and table[f"{m}_mean"].notna().any()]
 
 
-def key_text(summary: pd.DataFrame) -> str:
+def key_text(summary: pd.DataFrame, outs=()) -> str:
     """The short table for the terminal, from a summary: per (dataset, variant) the runs
     that ended ok of all (``ok/N``), the key metrics' mean ± std over every seed (a failed
-    or diverged seed counted by the rule of :mod:`ganbench.analysis.seeds`), and what the runs did (``diagnosis``: seeds per label, ``;`` between labels,
-    since one label may be two, ``collapsed, oscillating``), aligned."""
-    table = aggregate(summary)
+    or diverged seed counted by the rule of :mod:`ganbench.analysis.seeds`; ``outs``: the
+    folders with diverged runs' histories), and what the runs did (``diagnosis``: seeds
+    per label, ``;`` between labels, since one label may be two, ``collapsed,
+    oscillating``), aligned."""
+    table = aggregate(summary, outs)
     metrics = key_metrics(table)
     lead = ["dataset", "variant"] + ([SETTING_COLUMN] if SETTING_COLUMN in table else [])
     did = {}

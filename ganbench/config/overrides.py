@@ -36,23 +36,17 @@ import yaml
 from ..errors import InputError, at
 from . import sweep as sweeps
 from .schema import RUN_FIELDS, resolve_config, run_settings
-from .suite import Suite, load_suite, parse_suite, read_suite
+from .shipped import suite_path
+from .suite import Suite, load_suite, parse_suite, parse_yaml, read_suite
 
 #: top-level fields an override may set (besides defaults.* and variants.*)
 TOP = ("seeds", "name", "description")
-_FLOAT = re.compile(r"^[-+]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)[eE][-+]?\d+$")
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML for one value on a command line: ``1e-3`` is a number (YAML 1.1 wants ``1.0e-3``)."""
-
-
-_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
 
 
 def parse_value(text: str, where: str) -> Any:
+    """One value on the command line, read as a suite's values are (``1e-3`` a number)."""
     try:
-        return yaml.load(text, Loader=_Loader)   # noqa: S506 - a SafeLoader subclass
+        return parse_yaml(text)
     except yaml.YAMLError as e:
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise at(where, f"{text!r} is not a YAML value ({problem}); quote the whole "
@@ -148,11 +142,14 @@ def _resolved(raw: dict, section: list[str]) -> dict | None:
 
 def _check(raw: dict, section: list[str], setting: str, value: Any, where: str) -> None:
     """As a sweep checks its paths: the path exists in the resolved settings and the value
-    is of the kind it holds there."""
+    is of the kind it holds there; but a list may change its length, as in the file
+    (``regularizers=[]``): the suite's validation then checks its entries."""
     cfg = _resolved(raw, section)
     if cfg is None:
         return
     old = sweeps._lookup(cfg, setting, where)
+    if isinstance(old, (list, tuple)) and isinstance(value, list):
+        return
     if not sweeps._same_kind(old, value):
         raise at(where, f"{value!r} is not of the kind this setting takes (it is {old!r} "
                         "without the override).")
@@ -213,7 +210,7 @@ def load(path: str | Path, sets: tuple[str, ...] = (), seeds: str | None = None,
          extra_imports: list[str] = ()) -> Suite:
     """:func:`ganbench.config.suite.load_suite` with overrides; the resolved suite records
     them under ``overrides``. Errors an override causes name it (``--set PATH``)."""
-    path = Path(path)
+    path = suite_path(path)
     assignments = [parse_assignment(s) for s in sets]
     if seeds is not None:
         assignments.append(("seeds", parse_seeds(seeds)))

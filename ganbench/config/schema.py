@@ -1,25 +1,25 @@
-"""The suite schema: every run setting with its default and kind, which registry
-each component comes from, and the checks that turn a suite's raw settings into a
-resolved run config (every default filled in: a
-:class:`~ganbench.harness.run_config.RunConfig`, made here and nowhere else). Errors
-name the field's path.
+"""The suite schema: the checks that turn a suite's raw settings into a resolved run
+config (every default filled in: a :class:`~ganbench.layout.run_config.RunConfig`, made
+here and nowhere else), by each setting's declaration there (its default and kind),
+and which registry each component comes from. Errors name the field's path.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import math
 import re
-from typing import Any
+from typing import Any, Callable
 
 from ..schedules import merge as merge_optimizer_spec, resolve as resolve_schedule, \
     split as split_schedule
+from ..data.base import Dataset
 from ..errors import InputError, at
 from ..harness import averaging
 from ..harness.checkpoints import checkpoint_probes
 from ..harness.features import extractors
-from ..harness.run_config import RunConfig
-from ..layout import RUN_FIELD_NAMES
+from ..layout.run_config import FIELDS, RunConfig
 from ..models import MODEL_CONTEXT, discriminators, generators
 from ..objectives import objectives
 from ..optimizers import optimizers
@@ -27,45 +27,22 @@ from ..registry import Registry, check_params, merge_spec, split_spec
 from ..regularizers import regularizers
 from ..updates import updates
 
-#: run settings: name -> (default, kind). Any of them can go in ``defaults`` or a variant.
-RUN_FIELDS: dict[str, tuple[Any, str]] = {
-    "objective": ("nonsaturating", "component"),
-    "regularizers": ([], "component_list"),
-    "generator": ({"name": "mlp"}, "component"),
-    "discriminator": ({"name": "mlp"}, "component"),
-    "optimizer": ({"name": "adam", "lr": 1e-4}, "component"),
-    "g_optimizer": (None, "component_or_null"),
-    "d_optimizer": (None, "component_or_null"),
-    "update": ("alternating", "component"),
-    "n_critic": (1, "positive_int"),
-    "steps": (2000, "positive_int"),
-    "batch_size": (256, "positive_int"),
-    "eval_every": (250, "positive_int"),
-    "n_eval": (None, "positive_int"),      # None: the dataset's default (2500; stacked digits 26000)
-    "min_hq": (1, "positive_int"),
-    "checkpoint_probes": ([], "component_list"),
-    "features": (None, "component_or_null"),  # FID/KID feature extractor; None: the dataset's
-    "ema": (None, "ema"),                  # G weight averaging {decay, start, evaluate}; None: off
-    "log_every": (1, "positive_int"),      # history.csv keeps every log_every-th step (and evaluations)
-    "checkpoint": (True, "bool"),          # model.pt (G, D, averaged G) in each run folder
-    # a training checkpoint of the stacked group every this many steps (mid-run resume:
-    # ganbench.harness.resume); None: none. Not a result setting (layout.NOT_SETTINGS)
-    "checkpoint_every": (None, "positive_int_or_null"),
-}
-COMPONENT_REGISTRY: dict[str, tuple[Registry, set[str]]] = {
-    # field -> (registry, arguments the harness supplies)
+#: run settings: name -> (default, kind), as RunConfig declares them. Any of them can go
+#: in ``defaults`` or a variant.
+RUN_FIELDS: dict[str, tuple[Any, str]] = {f.name: (f.metadata["default"], f.metadata["kind"])
+                                          for f in FIELDS}
+#: the registries components come from (a setting's declaration names one), and the
+#: arguments the harness supplies to each registry's factories
+REGISTRIES: dict[str, tuple[Registry, set[str]]] = {
     "objective": (objectives, set()),
-    "regularizers": (regularizers, set()),
+    "regularizer": (regularizers, set()),
     "generator": (generators, MODEL_CONTEXT),
     "discriminator": (discriminators, MODEL_CONTEXT),
     "optimizer": (optimizers, {"params"}),
     "update": (updates, set()),
-    "checkpoint_probes": (checkpoint_probes, set()),
-    "g_optimizer": (optimizers, {"params"}),
-    "d_optimizer": (optimizers, {"params"}),
+    "checkpoint_probe": (checkpoint_probes, set()),
     "features": (extractors, {"dataset"}),
 }
-assert tuple(RUN_FIELDS) == RUN_FIELD_NAMES, "layout.RUN_FIELD_NAMES must list RUN_FIELDS"
 TOP_FIELDS = ["name", "description", "imports", "seeds", "datasets", "variants", "defaults",
               "sweep", "published"]
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
@@ -80,33 +57,41 @@ def unknown_field(path: str, key: str, allowed: list[str]) -> InputError:
     return at(f"{path}{key}", f"unknown field.{hint} Fields here: {', '.join(allowed)}.")
 
 
-def _check_kind(path: str, value: Any, kind: str) -> Any:
-    if kind == "positive_int_or_null":
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise at(path, f"expected a whole number of steps >= 1, or null (none), got {value!r}.")
-        return value
-    if kind == "positive_int":
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise at(path, f"expected a whole number >= 1, got {value!r}.")
-        return value
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise at(path, f"expected true or false, got {value!r}.")
-        return value
-    if kind == "ema":
-        if value is not None and not isinstance(value, dict):
-            raise at(path, f"expected null or a mapping like {{decay: 0.999, start: 0, "
-                           f"evaluate: true}}, got {value!r}.")
-        return copy.deepcopy(value)
-    if kind == "component_or_null" and value is None:
-        return None
-    if kind == "component_list":
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise at(path, f"expected a list of {{name: ..., <settings>}}, got {value!r}.")
-        return [_check_component(f"{path}[{i}]", v) for i, v in enumerate(value)]
-    return _check_component(path, value)
+def _whole(path: str, value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise at(path, f"expected a whole number >= 1, got {value!r}.")
+    return value
+
+
+def _whole_or_null(path: str, value: Any) -> Any:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise at(path, f"expected a whole number of steps >= 1, or null (none), got {value!r}.")
+    return value
+
+
+def _bool(path: str, value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise at(path, f"expected true or false, got {value!r}.")
+    return value
+
+
+def _ema(path: str, value: Any) -> Any:
+    if value is not None and not isinstance(value, dict):
+        raise at(path, f"expected null or a mapping like {{decay: 0.999, start: 0, "
+                       f"evaluate: true}}, got {value!r}.")
+    return copy.deepcopy(value)
+
+
+def _component_list(path: str, value: Any) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise at(path, f"expected a list of {{name: ..., <settings>}}, got {value!r}.")
+    return [_check_component(f"{path}[{i}]", v) for i, v in enumerate(value)]
+
+
+def _or_null(check: Callable) -> Callable:
+    return lambda path, value: None if value is None else check(path, value)
 
 
 def _check_component(path: str, value: Any) -> Any:
@@ -114,6 +99,15 @@ def _check_component(path: str, value: Any) -> Any:
     if not isinstance(value, (str, dict)):
         raise at(path, f"expected a name or a mapping like {{name: adam, lr: 0.001}}, got {value!r}.")
     return copy.deepcopy(value)
+
+
+#: how a suite's value of each kind of setting is checked (ganbench.layout.run_config.KINDS)
+CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "component": _check_component, "component_list": _component_list,
+    "component_or_null": _or_null(_check_component), "optimizer": _check_component,
+    "optimizer_or_null": _or_null(_check_component), "positive_int": _whole,
+    "positive_int_or_null": _whole_or_null, "bool": _bool, "ema": _ema,
+}
 
 
 def resolve_component(registry: Registry, spec: Any, path: str, reserved: set[str]) -> dict:
@@ -133,9 +127,6 @@ def resolve_component(registry: Registry, spec: Any, path: str, reserved: set[st
     return full
 
 
-OPTIMIZER_FIELDS = ("optimizer", "g_optimizer", "d_optimizer")
-
-
 def resolve_optimizer(spec: Any, path: str, reserved: set[str]) -> dict:
     """An optimizer spec resolved, with its ``schedule`` (kept only where one is given,
     so configs without one stay as they were)."""
@@ -144,6 +135,75 @@ def resolve_optimizer(spec: Any, path: str, reserved: set[str]) -> dict:
     if schedule is not None:
         full["schedule"] = resolve_schedule(schedule, full.get("lr"), f"{path}.schedule")
     return full
+
+
+# --- resolving a run's settings ---------------------------------------------------
+
+def _merge(kind: str, base: Any, value: Any) -> Any:
+    """A layer's ``value`` of a setting over ``base`` (components merge by name)."""
+    if kind.startswith("optimizer"):
+        return merge_optimizer_spec(base, value)
+    if kind == "ema":
+        return {**base, **value} if isinstance(base, dict) and isinstance(value, dict) else value
+    if kind.startswith("component") and not isinstance(value, list):
+        return merge_spec(base, value)
+    return value
+
+
+def _resolved(f: dataclasses.Field, value: Any, cfg: dict, path: str) -> Any:
+    """One setting's value resolved by its kind: components with every setting of their
+    factory, G's and D's optimizers merged over ``optimizer`` (resolved before them)."""
+    kind, p = f.metadata["kind"], f"{path}{f.name}"
+    registry, reserved = REGISTRIES.get(f.metadata["registry"], (None, set()))
+    if kind == "ema":
+        return averaging.resolve(value, p)
+    if value is None or registry is None:
+        return value
+    if kind == "component_list":
+        return [resolve_component(registry, r, f"{p}[{i}]", reserved) for i, r in enumerate(value)]
+    if kind == "optimizer_or_null":
+        return resolve_optimizer(merge_optimizer_spec(cfg["optimizer"], value), p, reserved)
+    if kind == "optimizer":
+        return resolve_optimizer(value, p, reserved)
+    return resolve_component(registry, value, p, reserved)
+
+
+def resolve_settings(path: str, *layers: dict) -> dict:
+    """Built-in defaults, then each layer of settings on top (components merge by name),
+    every one resolved, as plain data; a setting the dataset fills (``n_eval``) stays
+    None when no layer sets it (:func:`for_dataset` fills it)."""
+    cfg = {f.name: copy.deepcopy(f.metadata["default"]) for f in FIELDS}
+    for layer in layers:
+        for k, v in layer.items():
+            cfg[k] = _merge(RUN_FIELDS[k][1], cfg[k], v)
+    for f in FIELDS:
+        cfg[f.name] = _resolved(f, cfg[f.name], cfg, path)
+    if cfg["eval_every"] > cfg["steps"]:
+        cfg["eval_every"] = cfg["steps"]
+    _check_finite(cfg, path)
+    return cfg
+
+
+def for_dataset(settings: dict | RunConfig, dataset) -> RunConfig:
+    """Resolved ``settings`` (:func:`resolve_settings`, or a RunConfig) for one dataset:
+    the settings the dataset fills when unset (``n_eval``: its
+    :attr:`~ganbench.data.base.Dataset.default_n_eval`), as a RunConfig."""
+    plain = settings.as_dict() if isinstance(settings, RunConfig) else settings
+    filled = {f.name: getattr(dataset, f.metadata["from_dataset"])
+              for f in FIELDS if f.metadata["from_dataset"] and plain[f.name] is None}
+    return RunConfig.from_dict({**plain, **filled})
+
+
+def resolve_config(path: str, *layers: dict, dataset=None) -> RunConfig:
+    """Built-in defaults, then each layer of settings on top, for ``dataset`` (a built
+    dataset; None: the defaults of datasets that state none, e.g. n_eval 2500)."""
+    return for_dataset(resolve_settings(path, *layers), Dataset if dataset is None else dataset)
+
+
+def run_config(dataset=None, **settings) -> RunConfig:
+    """One run's config from its settings, checked and resolved as a suite's variant is
+    (from Python: tests, benchmarks, notebooks); ``dataset`` as :func:`resolve_config`."""
+    return resolve_config("", run_settings("", settings), dataset=dataset)
 
 
 # --- the parts of a suite ---------------------------------------------------------
@@ -157,50 +217,8 @@ def run_settings(path: str, raw: Any) -> dict:
     for key, value in raw.items():
         if key not in RUN_FIELDS:
             raise unknown_field(path, str(key), list(RUN_FIELDS))
-        out[key] = _check_kind(f"{path}{key}", value, RUN_FIELDS[key][1])
+        out[key] = CHECKS[RUN_FIELDS[key][1]](f"{path}{key}", value)
     return out
-
-
-def resolve_config(path: str, *layers: dict) -> RunConfig:
-    """Built-in defaults, then each layer of settings on top (components merge by name)."""
-    cfg = {k: copy.deepcopy(d) for k, (d, _) in RUN_FIELDS.items()}
-    for layer in layers:
-        for k, v in layer.items():
-            kind = RUN_FIELDS[k][1]
-            if k in OPTIMIZER_FIELDS:
-                cfg[k] = merge_optimizer_spec(cfg[k], v)
-            elif kind == "ema":
-                cfg[k] = {**cfg[k], **v} if isinstance(cfg[k], dict) and isinstance(v, dict) else v
-            else:
-                cfg[k] = merge_spec(cfg[k], v) if kind.startswith("component") and \
-                    not isinstance(v, list) else v
-    for field_name, (reg, reserved) in COMPONENT_REGISTRY.items():
-        p = f"{path}{field_name}"
-        if RUN_FIELDS[field_name][1] == "component_list":
-            cfg[field_name] = [resolve_component(reg, r, f"{p}[{i}]", reserved)
-                               for i, r in enumerate(cfg[field_name])]
-        elif field_name == "features":
-            if cfg[field_name] is not None:
-                cfg[field_name] = resolve_component(reg, cfg[field_name], p, reserved)
-        elif field_name in ("g_optimizer", "d_optimizer"):
-            if cfg[field_name] is not None:
-                cfg[field_name] = resolve_optimizer(
-                    merge_optimizer_spec(cfg["optimizer"], cfg[field_name]), p, reserved)
-        elif field_name == "optimizer":
-            cfg[field_name] = resolve_optimizer(cfg[field_name], p, reserved)
-        else:
-            cfg[field_name] = resolve_component(reg, cfg[field_name], p, reserved)
-    cfg["ema"] = averaging.resolve(cfg["ema"], f"{path}ema")
-    if cfg["eval_every"] > cfg["steps"]:
-        cfg["eval_every"] = cfg["steps"]
-    _check_finite(cfg, path)
-    return RunConfig(**cfg)
-
-
-def run_config(**settings) -> RunConfig:
-    """One run's config from its settings, checked and resolved as a suite's variant is
-    (from Python: tests, benchmarks, notebooks)."""
-    return resolve_config("", run_settings("", settings))
 
 
 def _check_finite(value: Any, path: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +22,13 @@ from ..data import datasets
 from ..errors import InputError, at
 from ..harness.build import build_parts
 from ..harness.contract import DRY_RUNS, check_game
-from ..harness.run_config import RunConfig
 from ..harness.stacking import MAX_SLICES
+from ..layout.run_config import RunConfig
 from . import limits, sweep as sweeps
 from .published import check_published
-from .schema import (NAME_RE, TOP_FIELDS, resolve_component, resolve_config, run_settings,
-                     unknown_field)
+from .shipped import names_hint, suite_path
+from .schema import (NAME_RE, TOP_FIELDS, for_dataset, resolve_component, resolve_settings,
+                     run_settings, unknown_field)
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -127,11 +129,33 @@ def import_plugins(modules: list[str], base: Path | None, given: int | None = No
             raise at(path, f"importing {mod!r} raised {type(e).__name__}: {e}")
 
 
+# --- reading YAML -------------------------------------------------------------------
+
+#: a float written with an exponent and no dot or no exponent sign, as people write
+#: learning rates (``1e-3``, ``5E4``, ``1.0e3``, ``.5e-3``): YAML 1.1, PyYAML's dialect,
+#: reads these as strings
+_EXPONENT_FLOAT = re.compile(r"^[-+]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)[eE][-+]?\d+$")
+
+
+class SuiteLoader(yaml.SafeLoader):
+    """How suites and ``--set`` values are read: PyYAML's safe YAML 1.1, except that
+    ``1e-3`` is a number, as in YAML 1.2 and JSON."""
+
+
+SuiteLoader.add_implicit_resolver("tag:yaml.org,2002:float", _EXPONENT_FLOAT,
+                                  list("-+0123456789."))
+
+
+def parse_yaml(text: str) -> Any:
+    """YAML text as suites are read (:class:`SuiteLoader`); raises yaml.YAMLError."""
+    return yaml.load(text, Loader=SuiteLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 # --- the whole suite --------------------------------------------------------------
 
 def load_suite(path: str | Path, extra_imports: list[str] = ()) -> Suite:
-    """Read, validate and expand a suite file."""
-    path = Path(path)
+    """Read, validate and expand a suite file (or a shipped suite, by name)."""
+    path = suite_path(path)
     raw = read_suite(path)
     try:
         return parse_suite(raw, default_name=path.stem, base=path.parent, extra_imports=extra_imports,
@@ -146,7 +170,7 @@ def read_suite(path: Path) -> Any:
         raise InputError(f"{path}: a folder, not a suite file; give a suite YAML file (e.g. "
                          "suites/mog.yaml); to resume a results folder, give the suite it ran.")
     if not path.is_file():
-        raise InputError(f"{path}: suite file not found; check the path (e.g. suites/mog.yaml).")
+        raise InputError(f"{path}: suite file not found; give a suite file's path{names_hint()}.")
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as e:
@@ -154,7 +178,7 @@ def read_suite(path: Path) -> Any:
     except OSError as e:
         raise InputError(f"{path}: cannot read the suite ({e.strerror}); check the path.") from None
     try:
-        return yaml.safe_load(text)
+        return parse_yaml(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -191,7 +215,7 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
         vraw = dict(vraw) if isinstance(vraw, dict) else vraw
         own_sweep = vraw.pop("sweep", None) if isinstance(vraw, dict) else None
         settings = run_settings(where, vraw)
-        variants[str(vname)] = resolve_config(where, defaults, settings)
+        variants[str(vname)] = resolve_settings(where, defaults, settings)
         settings_of[str(vname)] = _settings(where, variants[str(vname)], defaults, settings,
                                             sweeps.merged(raw.get("sweep"), own_sweep, where))
     published = check_published(raw.get("published"), {ds["label"]: ds["name"] for ds, _ in dsets},
@@ -215,7 +239,7 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
                           for s in seeds]
     resolved = {"name": name, "seeds": seeds, "imports": list(imports) + list(extra_imports),
                 "datasets": [ds for ds, _ in dsets],
-                "variants": {v: cfg.as_dict() for v, cfg in variants.items()}}
+                "variants": variants}
     swept = {v: [p for p, _ in st] for v, st in settings_of.items() if st[0][0]}
     if swept:
         resolved["sweeps"] = swept
@@ -227,26 +251,18 @@ def parse_suite(raw: Any, default_name: str = "suite", base: Path | None = None,
 
 
 def _settings(path: str, base: dict, defaults: dict, settings: dict, sweep: dict) -> list:
-    """(point, resolved config) per setting of a variant's sweep (one without a sweep)."""
+    """(point, resolved settings) per setting of a variant's sweep (one without a sweep)."""
     out = []
     for point in sweeps.points(sweep, path):
         if not point:
             return [({}, base)]
-        sweeps.check(point, base.as_dict(), path)
+        sweeps.check(point, base, path)
         try:
-            cfg = resolve_config(path, defaults, settings, sweeps.layer(point, base.as_dict()))
+            cfg = resolve_settings(path, defaults, settings, sweeps.layer(point, base))
         except InputError as e:
             raise at(f"{path}sweep[{sweeps.label(point)}]", str(e)) from None
         out.append((point, cfg))
     return out
-
-
-def for_dataset(cfg: RunConfig, dataset) -> RunConfig:
-    """A variant's settings for one dataset: an unset ``n_eval`` becomes the dataset's
-    default (:attr:`ganbench.data.base.Dataset.default_n_eval`)."""
-    if cfg.n_eval is not None:
-        return cfg
-    return cfg.replace(n_eval=int(dataset.default_n_eval))
 
 
 def _dry_build(dataset, cfg: RunConfig, path: str) -> None:
@@ -256,4 +272,4 @@ def _dry_build(dataset, cfg: RunConfig, path: str) -> None:
     extractors are loaded by :func:`prepare_features`)."""
     import torch
     g = [torch.Generator().manual_seed(s) for s in range(DRY_RUNS)]
-    check_game(build_parts(dataset, cfg, g, g, "cpu", path), cfg, path)
+    check_game(build_parts(dataset, cfg, g, g, "cpu", path).players, cfg, path)

@@ -20,10 +20,10 @@ from ..models import build_model, discriminators, generators, mixes_samples
 from ..objectives import objectives
 from ..regularizers import regularizers
 from ..updates import Unrolled, unroll_rule, updates
+from ..layout.run_config import RunConfig
 from .checkpoints import checkpoint_probes
 from .features import build_extractor
 from .players import Players
-from .run_config import RunConfig
 from .stacking import slice_objective, slice_optimizer, slice_regularizers, slice_schedule
 
 
@@ -45,15 +45,11 @@ def seed_streams(seed: int, device: torch.device) -> dict[str, torch.Generator]:
 
 @dataclass
 class Parts:
-    """Everything a run is built from, made from its dataset and run config."""
+    """A run's players (G, D, their optimizers, the game, the streams), and what trains
+    and measures them besides."""
 
-    dataset: Any
-    game: Game
+    players: Players
     update: Any
-    G: torch.nn.Module
-    D: torch.nn.Module
-    opt_g: torch.optim.Optimizer
-    opt_d: torch.optim.Optimizer
     checkpoint_probes: list
     features: Any = None    # FID/KID feature extractor (image datasets), not loaded yet
     #: lr schedulers of the two optimizers (those with a schedule), stepped once per training step
@@ -87,11 +83,14 @@ def fresh_critic(configs: list[RunConfig], dataset, device):
 
 
 def build_parts(ds, config: RunConfig | list[RunConfig], init_g: list, init_d: list,
-                device: torch.device | str = "cpu", path: str = "") -> Parts:
+                device: torch.device | str = "cpu", path: str = "",
+                train_gens: list | None = None) -> Parts:
     """Build every part of a run on the dataset ``ds`` (errors name ``path``); trains
     nothing. ``config`` is one run config for every slice, or one per slice (runs with
     the same :func:`~ganbench.harness.stacking.stack_key`, stacked: per-slice
-    objectives, penalty weights and optimizer numbers)."""
+    objectives, penalty weights and optimizer numbers). Seed s's weights are drawn from
+    ``init_g[s]`` and ``init_d[s]``, its training from ``train_gens[s]`` (default: fresh
+    generators, for a build that trains nothing)."""
     configs = list(config) if isinstance(config, list) else [config] * len(init_g)
     config = configs[0]
     obj = slice_objective(configs, path, device)
@@ -123,10 +122,7 @@ def build_parts(ds, config: RunConfig | list[RunConfig], init_g: list, init_d: l
     features = build_extractor(config.features, ds, f"{path}features")
     scheds = [slice_schedule(configs, "g_optimizer", opt_g, path),
               slice_schedule(configs, "d_optimizer", opt_d, path)]
-    return Parts(ds, game, update, G, D, opt_g, opt_d, cps, features,
-                 [s for s in scheds if s is not None])
-
-
-def players_of(parts: Parts, config: RunConfig, train_gens: list, device) -> Players:
-    return Players(parts.dataset, parts.game, parts.G, parts.D, parts.opt_g, parts.opt_d, train_gens,
-                   config.batch_size, config.n_critic, torch.device(device))
+    device = torch.device(device)
+    gens = train_gens if train_gens is not None else [torch.Generator(device) for _ in init_g]
+    players = Players(ds, game, G, D, opt_g, opt_d, gens, config.batch_size, config.n_critic, device)
+    return Parts(players, update, cps, features, [s for s in scheds if s is not None])

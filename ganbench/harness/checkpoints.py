@@ -83,19 +83,23 @@ class VanishingProbe:
                              players.game.packing, players.game.split_batches)
         return self.frames(curves, checkpoint)
 
-    def run_single(self, G: torch.nn.Module, D: torch.nn.Module, real_batch: Callable,
+    def run_single(self, G: torch.nn.Module, D: torch.nn.Module, sample: Callable,
                    noise: Callable, batch_size: int, checkpoint: int, lr: float = 1e-3,
-                   in_shape: tuple | None = None, head: Callable | None = None) -> pd.DataFrame:
+                   in_shape: tuple | None = None, head: Callable | None = None,
+                   seed: int = 0) -> pd.DataFrame:
         """The experiment on one seed's plain modules (a user's loop): a frozen copy of G,
         and D, fresh (not changed: its weights are copied), trained by Adam (lr, betas (0.5,
-        0.999)) on real and generated samples apart; ``real_batch(n)`` and ``noise(n)``
-        draw (n, ...) batches. D sees ``in_shape`` inputs; ``head(call, x, module)`` makes
+        0.999)) on real and generated samples apart; ``sample(n, generator)`` and
+        ``noise(n, generator)`` draw (n, ...) batches from one generator seeded ``seed``,
+        moved to G's device. D sees ``in_shape`` inputs; ``head(call, x, module)`` makes
         its logits where its output is not one (:class:`OneSeed`)."""
-        fresh = OneSeed(D, "d", in_shape, head)
+        dev, gen = next(G.parameters()).device, torch.Generator().manual_seed(seed)
+        fresh = OneSeed(D.to(dev), "d", in_shape, head)
         opt = torch.optim.Adam(fresh.parameters(), lr=lr, betas=(0.5, 0.999))
         curves = self.curves(OneSeed(G, "g"), fresh, opt,
-                             lambda n: real_batch(n).reshape(1, n, -1),
-                             lambda n: noise(n).unsqueeze(0), batch_size, split_batches=True)
+                             lambda n: sample(n, gen).to(dev).reshape(1, n, -1),
+                             lambda n: noise(n, gen).to(dev).unsqueeze(0), batch_size,
+                             split_batches=True)
         return self.frames(curves, checkpoint)[0]
 
     def curves(self, G, D, opt, real_batch: Callable, noise: Callable, batch_size: int,

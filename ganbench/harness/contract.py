@@ -56,9 +56,9 @@ def _per_run(value, what: str, who: str, path: str, S: int, B: int) -> None:
                    f"run, shape ({S},) here; {fix}.")
 
 
-def check_game(parts, config, path: str = "") -> None:
-    """Call the objective's losses, each penalty and each perturbation of ``parts`` (built
-    with :data:`DRY_RUNS` stacked runs: :func:`ganbench.harness.build.build_parts`) once on
+def check_game(players, config, path: str = "") -> None:
+    """Call the objective's losses, each penalty and each perturbation of ``players``
+    (built with :data:`DRY_RUNS` stacked runs: :func:`ganbench.harness.build.build_parts`) once on
     a tiny batch; an InputError at ``path`` names the first that does not return what the
     harness stacks (one value per run, or the input's shape). On one torch thread: kernels
     this small run in microseconds on one, and wait on each other for milliseconds on
@@ -66,7 +66,7 @@ def check_game(parts, config, path: str = "") -> None:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        _check(parts, config, path)
+        _check(players, config, path)
     except InputError:
         raise
     except Exception:  # noqa: BLE001 - a part that raises fails its runs in training, with
@@ -75,8 +75,8 @@ def check_game(parts, config, path: str = "") -> None:
         torch.set_num_threads(threads)
 
 
-def _check(parts, config, path: str) -> None:
-    game, G, D, ds = parts.game, parts.G, parts.D, parts.dataset
+def _check(players, config, path: str) -> None:
+    game, G, D, ds = players.game, players.G, players.D, players.dataset
     gens = [torch.Generator().manual_seed(i) for i in range(DRY_RUNS)]
     n = DRY_BATCH * game.packing
     with torch.no_grad():

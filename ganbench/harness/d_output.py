@@ -1,14 +1,14 @@
 """What a user's own discriminator outputs: a logit, a probability, or a critic's score.
 
-ganbench's own objectives say what their D outputs (``Objective.probability``: a
-logit). A D from a user's loop (ganbench.Monitor) may be any of the three forms
-(:data:`ganbench.harness.probes.D_OUTPUTS`):
+ganbench's own objectives say what their D outputs (``Objective.d_output``, a
+:class:`~ganbench.objectives.DOutput`). A D from a user's loop (ganbench.Monitor) may
+output any of the three, given or detected here:
 
 - ``probability``: D ends in a sigmoid, as in PyTorch's DCGAN tutorial (trained with
   ``nn.BCELoss``). Certain when D's last module is an ``nn.Sigmoid`` and its outputs on
   the probe batch lie within [0, 1]; a guess (with a warning) when only the outputs do;
 - ``logit``: σ(D) is the probability (``nn.BCEWithLogitsLoss``): outputs outside [0, 1]
-  of a D said to model a probability;
+  of a D not said to be a critic;
 - ``critic``: a raw score (WGAN, hinge, least squares): only when the user says so,
   since no output tells a critic from a logit.
 
@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from .probes import D_OUTPUTS
+from ..objectives import DOutput
 
 #: p is clamped to [EPS, 1 - EPS] before logit(p) (a probability D without an nn.Sigmoid)
 EPS = 1e-6
@@ -39,41 +39,51 @@ def final_sigmoid(D: nn.Module) -> nn.Sigmoid | None:
     return leaves[-1] if leaves and isinstance(leaves[-1], nn.Sigmoid) else None
 
 
-def check(d_output: str | None) -> str | None:
-    if d_output is not None and d_output not in D_OUTPUTS:
-        raise InputError(f"d_output: {d_output!r} is not one of {', '.join(D_OUTPUTS)}; "
-                         "give the form of D's outputs (or None to detect it).")
-    return d_output
+def check(d_output: str | None) -> DOutput | None:
+    """``d_output`` as a DOutput (None stays None: detect it); InputError if it is none."""
+    if d_output is None:
+        return None
+    try:
+        return DOutput(d_output)
+    except ValueError:
+        raise InputError(f"d_output: {d_output!r} is not one of "
+                         f"{', '.join(d.value for d in DOutput)}; give the form of D's "
+                         "outputs (or None to detect it).") from None
 
 
-def detect(D: nn.Module, outputs: np.ndarray, probability: bool) -> tuple[str, str, str | None]:
-    """(form, how it was decided, a warning or None) for D's ``outputs`` on a probe
-    batch; ``probability``: D models a probability (False: a critic)."""
-    if not probability:
-        return "critic", "probability=False", None
+def detect(D: nn.Module, outputs: np.ndarray) -> tuple[DOutput, str, str | None]:
+    """(what D outputs, how it was decided, a warning or None) for D's ``outputs`` on a
+    probe batch: a logit or a probability (a critic is never detected, only given)."""
     within = bool(np.all((outputs >= 0) & (outputs <= 1)))
     if within and final_sigmoid(D) is not None:
-        return "probability", "detected: D ends in nn.Sigmoid", None
+        return DOutput.PROBABILITY, "detected: D ends in nn.Sigmoid", None
     if within:
-        return "probability", "guessed: D's outputs lie within [0, 1]", (
+        return DOutput.PROBABILITY, "guessed: D's outputs lie within [0, 1]", (
             "Monitor: D's outputs on the evaluation's samples all lie within [0, 1] but D "
             "does not end in an nn.Sigmoid; they are taken as probabilities. Pass "
             "d_output='logit' (or 'critic') if they are not.")
-    return "logit", "detected: D's outputs lie outside [0, 1]", None
+    return DOutput.LOGIT, "detected: D's outputs lie outside [0, 1]", None
 
 
 class OutputForm:
-    """The form of a user's D's outputs, decided once: ``given``, or detected from the
-    first outputs seen (``probability``: D models a probability; False: a critic)."""
+    """What a user's D outputs, decided once: ``given``, or detected from the first
+    outputs seen (:func:`detect`)."""
 
-    def __init__(self, given: str | None = None, probability: bool = True):
+    def __init__(self, given: str | None = None):
         self.form, self.how = check(given), "given" if given is not None else None
-        self.probability = bool(probability)
 
-    def of(self, D: nn.Module, outputs: np.ndarray) -> str:
-        """The form (detected from D and its ``outputs`` the first time; a guess warns)."""
+    @property
+    def d_output(self) -> DOutput:
+        """What D outputs as far as it is decided (a logit, ganbench's default, until then)."""
+        return self.form or DOutput.LOGIT
+
+    def of(self, D: nn.Module, *outputs) -> DOutput:
+        """What D outputs (detected from D and its ``outputs``, arrays or tensors of any
+        shape, the first time; a guess warns)."""
         if self.form is None:
-            self.form, self.how, warning = detect(D, outputs, self.probability)
+            seen = np.concatenate([np.ravel(torch.as_tensor(o).float().cpu().numpy())
+                                   for o in outputs])
+            self.form, self.how, warning = detect(D, seen)
             if warning:
                 warnings.warn(warning, stacklevel=3)
         return self.form
@@ -94,8 +104,3 @@ def logits(call: Callable, x: torch.Tensor, module: nn.Module) -> torch.Tensor:
     if seen and seen[-1][1].data_ptr() == p.data_ptr() and seen[-1][1].numel() == p.numel():
         return seen[-1][0].reshape(p.shape)
     return torch.logit(p, eps=EPS)
-
-
-def as_probability(out: torch.Tensor, form: str) -> torch.Tensor:
-    """D's outputs as probabilities where D models one (a critic's stay raw)."""
-    return torch.sigmoid(out) if form == "logit" else out

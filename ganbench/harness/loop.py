@@ -20,15 +20,15 @@ import torch
 from ..data import datasets
 from ..data.base import Dataset
 from ..updates import StepLog
+from ..layout.run_config import RunConfig
 from .averaging import GeneratorAverage
-from .build import build_parts, fresh_critic, players_of, probe_seeds, seed_streams
+from .build import build_parts, fresh_critic, probe_seeds, seed_streams
 from .equilibrium import distance_to_equilibrium, eig_max_real, has_equilibrium
 from .evaluation import Evaluator
 from .features import prepared
 from . import resume as resumed
 from .recorder import Recorder, SeedResult
-from .resume import ResumePoint, ResumeFailed
-from .run_config import RunConfig
+from .resume import LoopState, ResumePoint, ResumeFailed
 from .saved import model_bytes
 
 #: generated and real images an image run keeps (for its samples.png grid)
@@ -65,16 +65,17 @@ class Loop:
         self.dataset = dataset if dataset is not None else datasets.build(dataset_spec, "dataset")
         streams = [seed_streams(s, device) for s in self.seeds]
         parts = build_parts(self.dataset, configs, [st["init_g"] for st in streams],
-                            [st["init_d"] for st in streams], device)
+                            [st["init_d"] for st in streams], device,
+                            train_gens=[st["train"] for st in streams])
         config = self.config
-        self.players = players_of(parts, config, [st["train"] for st in streams], device)
+        self.players = parts.players
         self.update, self.checkpoint_probes = parts.update, parts.checkpoint_probes
         self.schedulers = parts.schedulers
-        self.average = GeneratorAverage(parts.G, [c.ema["decay"] for c in configs],
-                                        [c.ema["start"] for c in configs]) if config.ema else None
+        self.average = GeneratorAverage(self.players.G, [c.ema.decay for c in configs],
+                                        [c.ema.start for c in configs]) if config.ema else None
         self.fresh_critic = fresh_critic(configs, self.dataset, device)
         self.probe_seeds = [probe_seeds(s) for s in self.seeds]
-        evaluated = config.ema is not None and config.ema["evaluate"]
+        evaluated = config.ema is not None and config.ema.evaluate
         self.evaluator = Evaluator(self.players, [st["eval"] for st in streams], config.n_eval,
                                    config.min_hq, *prepared(parts.features, self.dataset),
                                    self.average.avg if evaluated else None)
@@ -100,23 +101,23 @@ class Loop:
         # divergence there, and some are kept for the history)
         recent = torch.full((min(eval_every, steps), len(self.seeds), len(self.columns)),
                             float("nan"), device=pl.device)
-        state = resumed.load(resume) if every and not resume.fresh else None
-        if state is not None:
-            done, checked, since, theory, self.earlier_wall = resumed.restore(self, state)
-            recent[:len(since)] = since
-            self.resumed_at = done
+        st = self.state = LoopState(pl, self.schedulers, self.average, rec, recent,
+                                    started=self._started)
+        checkpoint = resumed.load(resume) if every and not resume.fresh else None
+        if checkpoint is not None:
+            resumed.restore(st, checkpoint)
+            self.earlier_wall, self.resumed_at = st.earlier_wall, st.done
         else:
-            theory = {"eig_max_real": eig_max_real(pl)} if has_equilibrium(pl.G, pl.D) else {}
-            done = checked = 0
+            st.theory = {"eig_max_real": eig_max_real(pl)} if has_equilibrium(pl.G, pl.D) else {}
             self._checkpoint(0)
-        for step in range(done, steps):
-            self.step(step, recent, step - checked)
-            done = step + 1
+        for step in range(st.done, steps):
+            self.step(step, recent, step - st.checked)
+            st.done = done = step + 1
             self._after_step(done)
             self._checkpoint(done)
             if done % eval_every == 0 or done == steps:
-                rec.steps(range(checked + 1, done + 1), recent[:done - checked])
-                checked = done
+                rec.steps(range(st.checked + 1, done + 1), recent[:done - st.checked])
+                st.checked = done
                 t0 = time.perf_counter()
                 rows = self.evaluator.evaluate(final=done == steps)
                 rec.evaluation(done, rows, self.evaluator.last_fake, self.evaluator.real_np)
@@ -128,11 +129,9 @@ class Loop:
             if every and done % every == 0 and done < steps:
                 if on_steps and done % eval_every:          # (after an evaluation: said)
                     on_steps(done)
-                wall = self.earlier_wall + time.perf_counter() - self._started
-                resumed.save(resume, resumed.capture(self, done, checked, recent, theory, wall,
-                                                     resume.key))
-        rec.amend(done, [{k: v[s] for k, v in theory.items()} for s in range(len(self.seeds))])
-        return self._results(done)
+                resumed.save(resume, st.state_dict())
+        rec.amend(st.done, [{k: v[s] for k, v in st.theory.items()} for s in range(len(self.seeds))])
+        return self._results(st.done)
 
     def _after_step(self, step: int) -> None:
         """After training step ``step``: the averaged G and the lr schedules move."""
@@ -147,6 +146,8 @@ class Loop:
         (tests/harness/test_host_syncs.py)."""
         pl = self.players
         pl.progress = step / self.config.steps
+        # where training is, should this step fail: train_seeds keeps the steps before it
+        self.at, self.window = step, hist
         logged: StepLog = self.update.step(pl)
         hist[step if row is None else row] = torch.stack(list(logged) + list(trace(pl).values()), 1)
 
@@ -162,14 +163,15 @@ class Loop:
         cfg = self.configs[s]
         if not cfg.checkpoint:
             return None
+        settings = cfg.as_dict()
         pl = self.players
         return model_bytes(s, pl.G, pl.D, self.average.avg if self.average else None,
                            self.evaluator.z[s], {
                                "seed": self.seeds[s], "status": status, "steps": done,
                                "dataset": self.dataset_spec, "data_dim": int(pl.dataset.dim),
                                "image_shape": getattr(pl.dataset, "image_shape", None),
-                               "generator": cfg.generator, "discriminator": cfg.discriminator,
-                               "ema": cfg.ema})
+                               "generator": settings["generator"],
+                               "discriminator": settings["discriminator"], "ema": settings["ema"]})
 
     def _results(self, done: int) -> list[SeedResult]:
         keep = IMAGES_KEPT if self.dataset.is_image else None   # image runs keep a grid's worth
@@ -199,6 +201,7 @@ def train_seeds(dataset_spec, config: RunConfig | list[RunConfig], seeds: list[i
     the time its checkpoint had taken).
     """
     t0 = time.perf_counter()
+    loop = None
     try:
         try:
             loop = Loop(dataset_spec, config, seeds, device, names, dataset)
@@ -211,7 +214,22 @@ def train_seeds(dataset_spec, config: RunConfig | list[RunConfig], seeds: list[i
         if reraise:
             raise
         msg = f"{type(e).__name__}: {e}".splitlines()[0]
-        tb = traceback.format_exc()
-        results = [SeedResult(s, "failed", 0, error=msg, traceback=tb) for s in seeds]
+        results = failed(loop, seeds, msg, traceback.format_exc())
         earlier = 0.0
     return results, time.perf_counter() - t0 + earlier
+
+
+def failed(loop: Loop | None, seeds: list[int], error: str, tb: str) -> list[SeedResult]:
+    """Every seed ``failed`` with ``error``; once training had begun, each keeps the steps
+    done before the failure: its history (the logged steps since the last evaluation
+    included) and their count as its ``steps`` (the failure was in step ``steps + 1``)."""
+    at = getattr(loop, "at", None)          # the step (from 0) in progress when it failed
+    if at is None:
+        return [SeedResult(s, "failed", 0, error=error, traceback=tb) for s in seeds]
+    rec = loop.recorder
+    checked = rec.last_step                 # recorded up to here; the rest is in the window
+    if at > checked:
+        rec.steps(range(checked + 1, at + 1), loop.window[:at - checked])
+    done = max(at, rec.last_step)
+    return [SeedResult(seed, "failed", done, history=rec.history(s), error=error, traceback=tb)
+            for s, seed in enumerate(seeds)]

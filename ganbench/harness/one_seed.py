@@ -1,5 +1,6 @@
 """A plain single-seed module seen as a stack of one seed, for the harness's seed-stacked
-code (the vanishing probe) to run on a user's own G and D (ganbench.Monitor).
+code (the evaluations, the D map, the vanishing probe) to run on a user's own G and D
+(ganbench.Monitor).
 
 :class:`OneSeed` owns a copy of the module's parameters with a leading seed dimension
 of 1, so per-seed gradient norms (:func:`ganbench.game.sqnorm`) and optimizers see the
@@ -15,6 +16,7 @@ as they are.
 """
 from __future__ import annotations
 
+import copy
 from typing import Callable
 
 import torch
@@ -46,9 +48,30 @@ class OneSeed(nn.Module):
         return functional_call(self.module, params, (x,))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(1, n, ...) on any device -> (1, n, features) (G) or (1, n) (D), on the module's."""
         n = x.shape[1]
         x = x[0] if self.in_shape is None else x[0].reshape(n, *self.in_shape)
+        if len(self.stacked):
+            x = x.to(self.stacked[0].device)
         if self.role == "g":
             return self._call(x).reshape(1, n, -1)
         out = self.head(self._call, x, self.module) if self.head is not None else self._call(x)
         return out.reshape(1, n)
+
+
+def grad_norm(module: nn.Module) -> torch.Tensor | None:
+    """L2 norm of the gradients ``module``'s parameters hold now (a tensor on their
+    device: no host sync), or None when none holds one."""
+    grads = [p.grad.detach() for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return None
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+
+
+def reinitialised(module: nn.Module) -> nn.Module:
+    """A copy of ``module`` with fresh weights (each submodule's ``reset_parameters``)."""
+    fresh = copy.deepcopy(module)
+    for m in fresh.modules():
+        if hasattr(m, "reset_parameters"):
+            m.reset_parameters()
+    return fresh.requires_grad_(True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ..game import Game, gradient_field
+from ..objectives import DOutput
 from ..optimizers import per_slice
 from ..streams import SeedStreams
 from ..updates import DStepLog, GStepLog, StepLog
@@ -41,6 +42,12 @@ class Players:
         self._per_slice: dict = {}
         #: the training generators, drawn for every seed at once
         self.streams = SeedStreams(self.train_gens)
+        slices = [self.objective.of_slice(s) for s in range(self.n_seeds)]
+        #: what each slice's D outputs (slices of one stack may differ)
+        self.d_outputs: list[DOutput] = [o.d_output for o in slices]
+        self._as_prob = self.d_outputs[0].as_probability if len(set(self.d_outputs)) == 1 \
+            else self._as_prob_per_slice
+        self._clip = self._clip_rule([o.weight_clip for o in slices])
 
     @property
     def n_seeds(self) -> int:
@@ -70,13 +77,28 @@ class Players:
                             for g in gens])
 
     def as_prob(self, out: torch.Tensor) -> torch.Tensor:
-        """D's outputs (S, n) as probabilities where D models one, else unchanged (per
-        slice when the slices' objectives differ)."""
-        prob = self.objective.probability
-        if isinstance(prob, tuple):
-            return torch.where(self._slice_values("probability", prob, out) > 0,
-                               torch.sigmoid(out), out)
-        return torch.sigmoid(out) if prob else out
+        """D's outputs (S, n) as probabilities where D models one, else unchanged (each
+        slice by what its D outputs)."""
+        return self._as_prob(out)
+
+    def _as_prob_per_slice(self, out: torch.Tensor) -> torch.Tensor:
+        logit = tuple(float(d is DOutput.LOGIT) for d in self.d_outputs)
+        return torch.where(self._slice_values("logit", logit, out) > 0, torch.sigmoid(out), out)
+
+    def _clip_rule(self, clips: list):
+        """WGAN's clip of D's weights after each D step: None (no slice clips), one value
+        for every slice, or each slice's (inf where a slice has none)."""
+        if all(c is None for c in clips):
+            return None
+        if len(set(clips)) == 1:
+            c = clips[0]
+            return lambda prm: prm.clamp_(-c, c)
+        limits = tuple(float("inf") if c is None else float(c) for c in clips)
+
+        def per_slice(prm):
+            lim = self._slice_values("clip", limits, prm)
+            prm.clamp_(min=-lim, max=lim)
+        return per_slice
 
     # --- applying gradients ---------------------------------------------------------
     @staticmethod
@@ -90,15 +112,10 @@ class Players:
 
     def apply_d(self, grads) -> None:
         self._apply(self.opt_d, self.d_params, grads)
-        c = self.objective.weight_clip
-        if c is not None:
+        if self._clip is not None:
             with torch.no_grad():
                 for prm in self.d_params:
-                    if isinstance(c, tuple):          # per slice (inf: no clip)
-                        lim = self._slice_values("clip", c, prm)
-                        prm.clamp_(min=-lim, max=lim)
-                    else:
-                        prm.clamp_(-c, c)
+                    self._clip(prm)
 
     def _slice_values(self, name: str, values: tuple, like: torch.Tensor) -> torch.Tensor:
         """Per-slice numbers shaped to broadcast against ``like``, made once per shape

@@ -1,7 +1,8 @@
 """Probes: what the harness measures at each evaluation, per seed.
 
-A probe says whether it applies to a (dataset, objective) pair, whether it needs D's
-outputs (``needs_d``: a user's loop may evaluate samples alone), and turns an
+A probe says whether it applies to a dataset and an objective (or, in a user's own
+loop, which has no objective, what its D outputs: a :class:`~ganbench.objectives.DOutput`),
+whether it needs D's outputs (``needs_d``: a user's loop may evaluate samples alone), and turns an
 :class:`Evaluation` (fixed-noise generated samples, fresh real samples, D's outputs
 on both) into named values. Users can register their own with
 ``@probes.register("name")`` on a factory returning a :class:`Probe`.
@@ -23,19 +24,16 @@ from ..metrics.frechet import frechet_distance
 from ..metrics.gradients import d_saturation
 from ..metrics.oscillation import d_output_means, nash_gap, sigmoid
 from ..metrics.theory import theory_metrics
+from ..objectives import DOutput
 from ..registry import Registry
 
 probes = Registry("probe")
 
 
-#: what D's outputs are: a logit (σ(D) the probability of "real"), the probability
-#: itself (a D that ends in a sigmoid), or a critic's raw score (WGAN, hinge, LSGAN)
-D_OUTPUTS = ("logit", "probability", "critic")
-
-
 @dataclass
 class Evaluation:
     dataset: Any
+    #: the run's objective (one slice's), or what its D outputs (a DOutput: a user's loop)
     objective: Any
     real: np.ndarray    # (n, dim) samples from the data
     fake: np.ndarray    # (n, dim) generated samples (fixed noise across evaluations)
@@ -45,13 +43,15 @@ class Evaluation:
     features: Any = None   # the FID/KID feature extractor, prepared (image datasets)
     classifier: Any = None  # the classifier that counts class modes (digit datasets)
     device: str = "cpu"
-    #: the form of ``d_real``/``d_fake`` (D_OUTPUTS); None: as ganbench's objectives
-    #: have it, a logit where D models a probability, else a critic's score
-    d_output: str | None = None
+
+    @property
+    def d_output(self) -> DOutput:
+        """What ``d_real`` and ``d_fake`` are (the objective's :class:`DOutput`)."""
+        return DOutput.of(self.objective)
 
     def d_probs(self) -> tuple[np.ndarray, np.ndarray]:
         """D's outputs on real and generated samples as probabilities (a D that models one)."""
-        if self.d_output == "probability":
+        if self.d_output is DOutput.PROBABILITY:
             return np.asarray(self.d_real), np.asarray(self.d_fake)
         return sigmoid(self.d_real), sigmoid(self.d_fake)
 
@@ -68,7 +68,8 @@ class Probe:
 
 
 def applicable(dataset, objective) -> list[Probe]:
-    """Every registered probe that applies to ``dataset`` and ``objective``."""
+    """Every registered probe that applies to ``dataset`` and ``objective`` (or what its D
+    outputs)."""
     return [pr for pr in (probes.build(n) for n in probes.names()) if pr.applies(dataset, objective)]
 
 
@@ -82,7 +83,7 @@ def _discriminator(ev: Evaluation) -> dict:
 
 
 def _d_outputs(ev: Evaluation) -> dict:
-    outputs = ev.d_probs() if ev.objective.probability else (ev.d_real, ev.d_fake)
+    outputs = ev.d_probs() if ev.d_output.models_probability else (ev.d_real, ev.d_fake)
     return d_output_means(*outputs, probability=False)
 
 
@@ -90,7 +91,7 @@ def _theory(ev: Evaluation) -> dict:
     import torch
     # D's probabilities where it models them, each sample judged alone (PacGAN judges packs)
     judged = ev.d_real is not None and len(ev.d_real) == len(ev.real)
-    probs = ev.d_probs() if ev.objective.probability and judged else (None, None)
+    probs = ev.d_probs() if ev.d_output.models_probability and judged else (None, None)
     return theory_metrics(ev.real, ev.fake, lambda x: ev.dataset.log_prob(x).to(torch.float64), *probs)
 
 
@@ -140,7 +141,8 @@ def digit_modes() -> Probe:
 @probes.register("discriminator")
 def discriminator() -> Probe:
     """nash_gap and d_saturation (objectives whose D outputs a probability)."""
-    return Probe("discriminator", lambda ds, obj: obj.probability, _discriminator, needs_d=True)
+    return Probe("discriminator", lambda ds, obj: DOutput.of(obj).models_probability,
+                 _discriminator, needs_d=True)
 
 
 @probes.register("d_outputs")

@@ -7,7 +7,7 @@ under :class:`ganbench.Monitor`). The harness's loop and Monitor feed it the sam
   Each is checked for divergence (a value that is not finite or beyond ``EXPLODE``
   marks its seed ``diverged`` at that step); every ``log_every``-th step, the last
   one given and the step where a seed diverged are kept for history.csv;
-  A loop of one's own hands :meth:`Recorder.rows`, one mapping of named numbers a step;
+  a loop of one's own hands :meth:`Recorder.row`, one mapping of named numbers a step;
 - :meth:`Recorder.evaluation`: an evaluation's (numbers, tracks) per seed, None for a
   seed whose samples blew up (``diverged`` at that step), and its samples, kept as a
   small picture per seed (:mod:`ganbench.harness.snapshots`);
@@ -16,9 +16,10 @@ under :class:`ganbench.Monitor`). The harness's loop and Monitor feed it the sam
 
 :meth:`Recorder.results` turns it into one :class:`SeedResult` per seed: the status,
 history.csv (kept steps, evaluations merged in, cut where the seed diverged), the
-metrics (the last evaluation, the history metrics, the probes' summaries) and the
-run's files (samples.png, a picture per evaluation in samples/, discriminator.npz, the
-probes' tables and plots, model.pt).
+metrics (the last evaluation, the history metrics, the probes' summaries, and the
+diagnosis with its evidence: :mod:`ganbench.metrics.diagnosis`) and the run's files
+(samples.png, a picture per evaluation in samples/, discriminator.npz, the probes'
+tables and plots, model.pt).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..metrics import diagnosis
 from ..metrics.series import history_metrics
 from .artifacts import run_artifacts
 from .snapshots import snapshot
@@ -44,6 +46,10 @@ def exploded(x: np.ndarray) -> bool:
 
 @dataclass
 class SeedResult:
+    """One seed's result. Its ``metrics`` carry its diagnosis (``diagnosis`` and
+    ``evidence``, from its metrics, status, history and divergence step), made with it:
+    a failed run's is its status."""
+
     seed: int
     status: str                 # ok | diverged | failed
     steps: int                  # G steps completed
@@ -71,6 +77,11 @@ class SeedResult:
     #: the step its training resumed at from a training checkpoint (None: from step 0)
     resumed_at: int | None = None
 
+    def __post_init__(self):
+        if "diagnosis" not in self.metrics:
+            self.metrics = {**self.metrics, **diagnosis.columns(self.metrics, self.status,
+                                                                self.history, self.diverged_at)}
+
 
 class Recorder:
     """What S seeds trained together have logged, evaluated and probed so far.
@@ -95,6 +106,8 @@ class Recorder:
         #: per seed: the picture of each evaluation's samples, by step
         self._pictures: list[dict[int, bytes]] = [{} for _ in self.seeds]
         self._probes = {p.name: p for p in probes}
+        #: steps of a loop of one's own not yet recorded (:meth:`row`)
+        self._pending: list[tuple[int, dict]] = []
         self._frames: dict[str, list[list[pd.DataFrame]]] = {p.name: [[] for _ in self.seeds]
                                                              for p in probes}
 
@@ -130,6 +143,17 @@ class Recorder:
             self._rows.append((columns, values[keep]))
             self._steps += [int(steps[i]) for i in keep]
 
+    def row(self, step: int, values: dict) -> None:
+        """One logged step of one seed: a mapping name -> number (a float or a 0-d tensor,
+        on any device), kept as it is until the record is read (then :meth:`rows`)."""
+        self._pending.append((int(step), values))
+
+    def _flush(self) -> None:
+        if self._pending:
+            steps, rows = zip(*self._pending)
+            self._pending = []
+            self.rows(list(steps), list(rows))
+
     def rows(self, steps: Sequence[int], rows: list[dict]) -> None:
         """One seed's logged steps, one mapping name -> number (a float or a 0-d tensor,
         on any device) per step; a step may leave a name out (one host transfer per name)."""
@@ -151,6 +175,7 @@ class Recorder:
         """An evaluation at ``step``: per seed (numbers, tracks), or None where the
         samples blew up; ``fake[s]`` (and ``real[s]``, the data drawn beneath 2D samples):
         seed s's samples on the host, kept as a small picture while it trains sanely."""
+        self._flush()
         for s, row in enumerate(rows):
             if row is None:
                 self._diverge(s, step)
@@ -177,6 +202,7 @@ class Recorder:
     @property
     def last_step(self) -> int:
         """The last step logged or evaluated (0: none)."""
+        self._flush()
         return max([*self._steps[-1:], *self._evals], default=0)
 
     # --- a training checkpoint (ganbench.harness.resume) -------------------------------
@@ -213,6 +239,7 @@ class Recorder:
     def history(self, s: int, logged: np.ndarray | None = None) -> pd.DataFrame:
         """Seed s's history.csv: the kept steps, every evaluation's numbers merged in, up
         to the step where it diverged (``logged``: :meth:`_logged`, when at hand)."""
+        self._flush()
         h = self._logged() if logged is None else logged
         df = pd.DataFrame(h[:, s], columns=self.columns)
         df.insert(0, "step", np.asarray(self._steps, dtype=int))
@@ -236,6 +263,7 @@ class Recorder:
         """Each seed's result after ``done`` steps, with its files: ``real[s]`` and
         ``fake[s]`` are its last evaluation's samples (for samples.png), ``d_maps[s]``
         its D map and ``models[s]`` its model.pt (each None where there is none)."""
+        self._flush()
         out, logged = [], self._logged()
         for s, seed in enumerate(self.seeds):
             df = self.history(s, logged)

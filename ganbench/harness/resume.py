@@ -2,8 +2,9 @@
 ``checkpoint_every`` steps (a run setting) and read back when the same group trains
 again after a kill, so it continues from its last checkpoint instead of step 0.
 
-A checkpoint holds everything the rest of training depends on, so that on the CPU a
-resumed run equals an uninterrupted one bit for bit (tests/harness/test_resume.py):
+A checkpoint holds the loop's state (:class:`LoopState`, its ``state_dict``): everything
+the rest of training depends on, so that on the CPU a resumed run equals an
+uninterrupted one bit for bit (tests/harness/test_resume.py):
 
 - both players' weights and buffers (batch norm's statistics), both optimizers' state,
   the lr schedules' positions and the averaged G (``ema``);
@@ -29,7 +30,8 @@ A checkpoint is a pickle: read only the ones ganbench wrote into a results folde
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -56,65 +58,94 @@ class ResumeFailed(Exception):
     must be built anew)."""
 
 
-def capture(loop, done: int, checked: int, recent: torch.Tensor, theory: dict,
-            wall_s: float, key: str) -> dict:
-    """The state of ``loop`` after ``done`` steps (``checked``: the last step checked and
-    handed to the recorder; ``recent``: the buffer of the steps since), all on the host."""
-    pl = loop.players
-    cuda = pl.device.type == "cuda"
-    return {
-        "format": FORMAT, "key": key, "step": int(done), "checked": int(checked),
-        "recent": recent[:done - checked].cpu(), "theory": theory, "wall_s": float(wall_s),
-        "G": pl.G.state_dict(), "D": pl.D.state_dict(),
-        "opt_g": pl.opt_g.state_dict(), "opt_d": pl.opt_d.state_dict(),
-        "schedulers": [s.state_dict() for s in loop.schedulers],
-        "average": loop.average.avg.state_dict() if loop.average is not None else None,
-        "streams": pl.streams.state(),
-        "torch_cpu": torch.get_rng_state(),
-        "torch_cuda": torch.cuda.get_rng_state(pl.device) if cuda else None,
-        "recorder": loop.recorder.state(),
-    }
+@dataclass
+class LoopState:
+    """The training loop's state, as one object: the players (weights, optimizers, random
+    streams), the lr schedulers, the averaged G, the record so far, and where the loop
+    is: ``done`` steps trained, the last ``checked`` (handed to the recorder, checked for
+    divergence), the logged steps since in ``recent`` (on the device), the numbers
+    measured on the initial players for the end (``theory``), and the wall seconds of the
+    training before a resume (``earlier_wall``; the loop started at ``started``,
+    ``time.perf_counter``). :meth:`state_dict` is what a checkpoint holds."""
+
+    players: object
+    schedulers: list
+    average: object
+    recorder: object
+    recent: torch.Tensor
+    done: int = 0
+    checked: int = 0
+    theory: dict = field(default_factory=dict)
+    earlier_wall: float = 0.0
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def wall_s(self) -> float:
+        """Wall seconds of training so far, those before a resume included."""
+        return self.earlier_wall + time.perf_counter() - self.started
+
+    def state_dict(self) -> dict:
+        """Everything the rest of training depends on, on the host."""
+        pl = self.players
+        cuda = pl.device.type == "cuda"
+        return {
+            "step": int(self.done), "checked": int(self.checked),
+            "recent": self.recent[:self.done - self.checked].cpu(), "theory": self.theory,
+            "wall_s": float(self.wall_s),
+            "G": pl.G.state_dict(), "D": pl.D.state_dict(),
+            "opt_g": pl.opt_g.state_dict(), "opt_d": pl.opt_d.state_dict(),
+            "schedulers": [s.state_dict() for s in self.schedulers],
+            "average": self.average.avg.state_dict() if self.average is not None else None,
+            "streams": pl.streams.state(),
+            "torch_cpu": torch.get_rng_state(),
+            "torch_cuda": torch.cuda.get_rng_state(pl.device) if cuda else None,
+            "recorder": self.recorder.state(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Put the loop back where :meth:`state_dict` found it (a ValueError, or any error
+        of torch's, when it does not fit)."""
+        pl = self.players
+        pl.G.load_state_dict(state["G"])
+        pl.D.load_state_dict(state["D"])
+        pl.opt_g.load_state_dict(state["opt_g"])
+        pl.opt_d.load_state_dict(state["opt_d"])
+        if len(state["schedulers"]) != len(self.schedulers):
+            raise ValueError("the checkpoint has another number of lr schedules")
+        for sched, st in zip(self.schedulers, state["schedulers"]):
+            sched.load_state_dict(st)
+        if (state["average"] is None) != (self.average is None):
+            raise ValueError("the checkpoint and the run differ in ema")
+        if self.average is not None:
+            self.average.avg.load_state_dict(state["average"])
+        pl.streams.load_state(state["streams"])
+        torch.set_rng_state(state["torch_cpu"])
+        if state["torch_cuda"] is not None and pl.device.type == "cuda":
+            torch.cuda.set_rng_state(state["torch_cuda"], pl.device)
+        self.recorder.load_state(state["recorder"], pl.device)
+        since = state["recent"].to(pl.device)
+        self.recent[:len(since)] = since
+        self.done, self.checked = int(state["step"]), int(state["checked"])
+        self.theory, self.earlier_wall = state["theory"], float(state["wall_s"])
 
 
-def restore(loop, state: dict) -> tuple[int, int, torch.Tensor, dict, float]:
-    """Put ``loop`` back where :func:`capture` found it; returns (steps done, steps
-    checked, the logged steps since on the device, the step-0 numbers, wall seconds).
-    Raises :class:`ResumeFailed` (one line on stderr said why) when it does not fit."""
+def restore(loop_state: LoopState, state: dict) -> None:
+    """Put the loop back where the checkpoint ``state`` found it. Raises
+    :class:`ResumeFailed` (one line on stderr said why) when it does not fit."""
     try:
-        return _restore(loop, state)
+        loop_state.load_state_dict(state)
     except Exception as e:  # noqa: BLE001 - a checkpoint that does not fit is never fatal
         _ignored(Path(state.get("path", "")), f"does not fit this run ({type(e).__name__}: "
                  f"{str(e).splitlines()[0][:120] if str(e) else ''})")
         raise ResumeFailed(str(e)) from e
 
 
-def _restore(loop, state: dict) -> tuple[int, int, torch.Tensor, dict, float]:
-    pl = loop.players
-    pl.G.load_state_dict(state["G"])
-    pl.D.load_state_dict(state["D"])
-    pl.opt_g.load_state_dict(state["opt_g"])
-    pl.opt_d.load_state_dict(state["opt_d"])
-    if len(state["schedulers"]) != len(loop.schedulers):
-        raise ValueError("the checkpoint has another number of lr schedules")
-    for sched, st in zip(loop.schedulers, state["schedulers"]):
-        sched.load_state_dict(st)
-    if (state["average"] is None) != (loop.average is None):
-        raise ValueError("the checkpoint and the run differ in ema")
-    if loop.average is not None:
-        loop.average.avg.load_state_dict(state["average"])
-    pl.streams.load_state(state["streams"])
-    torch.set_rng_state(state["torch_cpu"])
-    if state["torch_cuda"] is not None and pl.device.type == "cuda":
-        torch.cuda.set_rng_state(state["torch_cuda"], pl.device)
-    loop.recorder.load_state(state["recorder"], pl.device)
-    return (state["step"], state["checked"], state["recent"].to(pl.device), state["theory"],
-            state["wall_s"])
-
-
 def save(point: ResumePoint, state: dict) -> None:
-    """Write ``state`` to ``point.path`` atomically (the old checkpoint stays until the
-    new one is whole)."""
-    atomic_write(point.path, lambda p: torch.save(state, p))
+    """Write the loop's ``state`` (:meth:`LoopState.state_dict`) to ``point.path`` with
+    the format and the point's key, atomically (the old checkpoint stays until the new
+    one is whole)."""
+    whole = {"format": FORMAT, "key": point.key, **state}
+    atomic_write(point.path, lambda p: torch.save(whole, p))
 
 
 def load(point: ResumePoint) -> dict | None:

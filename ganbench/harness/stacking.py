@@ -30,21 +30,15 @@ import json
 
 import torch
 
-from ..schedules import merge as merge_optimizer_spec, scheduler, schedules, split as split_schedule
+from ..schedules import scheduler, schedules, split as split_schedule
 from ..objectives import PerSliceObjective, objectives
 from ..optimizers import PER_SLICE, build_per_slice, optimizers
 from ..regularizers import regularizers
-from .run_config import RunConfig
+from ..layout.run_config import RunConfig
 
 #: at most this many runs in one stacked model (deeper stacks gain little, and several
 #: groups keep every worker busy)
 MAX_SLICES = 48
-
-
-def optimizer_spec(config: RunConfig, key: str) -> dict:
-    """The resolved settings of ``key`` (g_optimizer or d_optimizer) over ``optimizer``,
-    its lr schedule included."""
-    return merge_optimizer_spec(config.optimizer, getattr(config, key))
 
 
 def _per_slice_numbers(spec: dict) -> tuple[str, ...]:
@@ -66,13 +60,13 @@ def stack_key(config: RunConfig) -> str:
     cfg = config.as_dict()
     unrolled = config.update["name"] == "unrolled"
     for key in ("g_optimizer", "d_optimizer"):
-        spec = optimizer_spec(config, key)
+        spec = config.optimizer_for(key)
         free = _per_slice_numbers(spec)
         cfg[key] = spec if unrolled and key == "d_optimizer" else \
             {k: v for k, v in spec.items() if k not in free}
     del cfg["optimizer"], cfg["checkpoint"]
     if config.ema:
-        cfg["ema"] = {"evaluate": config.ema["evaluate"]}
+        cfg["ema"] = {"evaluate": config.ema.evaluate}
     cfg["regularizers"] = [_without_free_weight(r) for r in config.regularizers]
     if not unrolled:
         obj = objectives.build(config.objective)
@@ -125,7 +119,7 @@ def slice_optimizer(configs: list[RunConfig], key: str, net: torch.nn.Module, pa
     """``key``'s optimizer for ``net``: torch's own when every slice has the same
     settings, else one with per-slice numbers (ganbench.optimizers.build_per_slice).
     The lr schedule is not part of it (:func:`slice_schedule`)."""
-    specs = [split_schedule(optimizer_spec(c, key))[0] for c in configs]
+    specs = [split_schedule(c.optimizer_for(key))[0] for c in configs]
     params = list(net.parameters())
     if all(s == specs[0] for s in specs):
         return optimizers.build(specs[0], f"{path}{key}", params=params)
@@ -135,6 +129,6 @@ def slice_optimizer(configs: list[RunConfig], key: str, net: torch.nn.Module, pa
 def slice_schedule(configs: list[RunConfig], key: str, opt, path: str = ""):
     """The lr scheduler of ``key``'s optimizer ``opt`` over the run's steps (one schedule
     for every slice: it is part of the stack key), or None without one."""
-    spec = optimizer_spec(configs[0], key)
+    spec = configs[0].optimizer_for(key)
     return scheduler(opt, split_schedule(spec)[1], configs[0].steps, spec.get("lr"),
                      f"{path}{key}.schedule")

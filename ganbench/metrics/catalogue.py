@@ -63,6 +63,12 @@ class Metric:
     #: ``math.inf``, or ``"log(<column>)"``: the log of another column, e.g. log K);
     #: None: no worst (no better direction), such seeds are left out and counted
     worst: float | str | None = None
+    #: defined for some variants only, by what their D outputs or how it is built
+    #: (``nash_gap``, ``d_saturation``: a probability D; ``d_star_gap``: an unpacked one;
+    #: ``eig_max_real``, ``dist_eq_final``: players with a known equilibrium): a
+    #: variant none of whose ok runs has a value does not have it (left empty), where any
+    #: other metric counts such seeds at its worst value
+    variant_specific: bool = False
 
     @property
     def direction(self) -> int:
@@ -146,6 +152,12 @@ def group_of(column: str) -> str:
     return m.group if m and m.group else "dynamics"
 
 
+def is_variant_specific(column: str) -> bool:
+    """Whether only some variants have the metric at all (``Metric.variant_specific``)."""
+    m = lookup(column)
+    return bool(m and m.variant_specific)
+
+
 def in_table(column: str) -> bool:
     """Whether a summary column goes into the aggregated table (not per-run text)."""
     m = lookup(column)
@@ -169,18 +181,20 @@ def markdown_table() -> str:
 
 def statistics_table() -> str:
     """docs/statistics.md's table of what the statistics read from each declaration: the
-    better direction, where it is a key metric, loss units, and its worst value."""
+    better direction, where it is a key metric, loss units, its worst value, and whether
+    only some variants have it."""
     def worst(m):
         if m.worst is None:
             return "none (left out)"
         if isinstance(m.worst, str):
             return m.worst
         return {math.inf: "+inf", math.log(2): "log 2"}.get(m.worst, f"{m.worst:g}")
-    rows = ["| metric | better | key metric on | loss units | worst (a seed without a value) |",
-            "|---|---|---|---|---|"]
+    rows = ["| metric | better | key metric on | loss units | worst (a seed without a value) "
+            "| only some variants |", "|---|---|---|---|---|---|"]
     rows += [f"| `{m.name.replace('{c}', '<c>')}` | {m.better or '-'} | "
              f"{', '.join(m.key) + (f' (unless {m.key_unless})' if m.key_unless else '') or '-'}"
-             f" | {'yes' if m.loss_units else ''} | {worst(m)} |"
+             f" | {'yes' if m.loss_units else ''} | {worst(m)} | "
+             f"{'yes' if m.variant_specific else ''} |"
              for m in metrics() if m.column and m.table]
     return "\n".join(rows) + "\n"
 

@@ -18,7 +18,7 @@ declare(
            "Labelled image datasets: classes (of 10) / digit triples (of 1000 on stacked digits "
            "and stacked MNIST, 26,000 samples) the dataset's classifier finds",
            better="higher", order=60, curve="modes captured",
-           summary=True, rule={"margin": 1.0, "alpha": 0.01}, key=("2d", "images"), worst=0.0),
+           summary=True, rule={"noise_margin": 0.25, "alpha": 0.01}, key=("2d", "images"), worst=0.0),
     Metric("modes_total", "the dataset's modes, of which `modes_captured` are captured (ring8 8, "
            "grid25 25, labelled image datasets 10, stacked digits and stacked MNIST 1000)", order=65),
     Metric("modes_effective", "the effective number of modes G's samples fall nearest to: "
@@ -27,11 +27,11 @@ declare(
            "generator spread over the data, sharp or not; small when it collapsed",
            better="higher", order=66, worst=1.0),
     Metric("hq_fraction", "high-quality samples / all samples", better="higher", order=70,
-           rule={"rel_margin": 0.3, "alpha": 0.01}, key=("2d",), kinds=("2d",), worst=0.0),
+           rule={"noise_margin": 0.25, "alpha": 0.01}, key=("2d",), kinds=("2d",), worst=0.0),
     Metric("reverse_kl", "KL(p̂ ‖ uniform) = log K − H(p̂) over the histogram of high-quality "
            "samples per mode (0 = all modes equally covered; log K = one mode); empty when no "
            "sample is high quality", better="lower", order=80, summary=True,
-           rule={"margin": 0.2, "alpha": 0.01}, key=("2d",), worst="log(modes_total)"),
+           rule={"noise_margin": 0.25, "alpha": 0.01}, key=("2d",), worst="log(modes_total)"),
     Metric("classifier_accuracy", "labelled image datasets: held-out accuracy of the classifier "
            "behind `modes_captured` (and `fid`/`kid` with `features: digits`); it must reach "
            "the dataset's floor (digits 0.95, MNIST 0.98, Fashion-MNIST 0.90, CIFAR-10 0.80)",

@@ -37,9 +37,10 @@ declare(
            "from the `dist_eq` curve)", order=10, kinds=("dirac",)),
     Metric("eig_max_real", "Dirac-GAN: the largest real part of the Jacobian's eigenvalues at the "
            "equilibrium", better="lower", order=20, group="theory", kinds=("dirac",),
-           worst=math.inf),
+           worst=math.inf, variant_specific=True),
     Metric("dist_eq_final", "Dirac-GAN: the final distance to the equilibrium", better="lower",
-           order=30, summary=True, key=("dirac",), kinds=("dirac",), worst=math.inf),
+           order=30, summary=True, key=("dirac",), kinds=("dirac",), worst=math.inf,
+           variant_specific=True),
     Metric("dist_eq", "distance of both players' parameters to the equilibrium, every step",
            order=3, curve="dist to equilibrium (log)", log=True, column=False),
     group="dynamics")

@@ -26,7 +26,7 @@ declare(
            order=50, summary=True, key=("images",), kinds=("images",), worst=math.inf),
     Metric("fd", "Fréchet distance between Gaussians fitted to data and to samples (not on "
            "images)", better="lower", order=90, curve="fd", log=True, summary=True,
-           rule={"margin": 0.05, "rel_margin": 0.5, "alpha": 0.01}, key=("2d",),
+           rule={"noise_margin": 0.25, "alpha": 0.01}, key=("2d",),
            key_unless="jsd", kinds=("2d",), worst=math.inf),
     group="quality")
 

@@ -12,7 +12,8 @@ declare(
     Metric("grad_vanish_ratio", "median `grad_norm_g` over the last 10 % of steps / over the "
            "first 10 %", order=160),
     Metric("d_saturation", "fraction of samples with D(G(z)) < 0.01 (objectives whose D is a "
-           "probability)", better="lower", order=170, worst=1.0),
+           "probability)", better="lower", order=170, worst=1.0,
+           variant_specific=True),
     Metric("sat_decay_step{c}", "vanishing probe (below): first / last G-gradient norm of the "
            "saturating cost log(1 − D(G(z))) while a fresh D trains against G frozen at step c",
            order=1000),

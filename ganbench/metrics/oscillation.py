@@ -16,7 +16,8 @@ declare(
     Metric("d_fake_mean", "mean D output on generated samples (likewise)", order=140,
            loss_units=True),
     Metric("nash_gap", "|mean D(real) − ½| + |mean D(fake) − ½| (0 at the equilibrium; "
-           "probability Ds only)", better="lower", order=180, group="theory", worst=1.0),
+           "probability Ds only)", better="lower", order=180, group="theory", worst=1.0,
+           variant_specific=True),
     Metric("mode_hops", "how often the set of captured modes changed between consecutive "
            "evaluations", better="lower", order=190, worst=math.inf),
     Metric("mode_drops", "how often G left a mode it held, in the last half of training: a "

@@ -49,7 +49,8 @@ declare(
     Metric("v_star", "V(D*, G) = −log 4 + 2·jsd: the value of the game against the optimal D",
            better="lower", order=110, kinds=("2d",), worst=0.0),
     Metric("d_star_gap", "mean |D(x) − D*(x)| over x from ½(pdata + pg), D* = pdata/(pdata + pg) "
-           "(probability Ds, unpacked)", better="lower", order=120, kinds=("2d",), worst=1.0),
+           "(probability Ds, unpacked)", better="lower", order=120, kinds=("2d",), worst=1.0,
+           variant_specific=True),
     group="theory")
 
 LOG2 = math.log(2.0)

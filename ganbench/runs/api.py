@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,16 +18,17 @@ import pandas as pd
 
 from ..config.suite import Suite, load_suite, parse_suite
 from ..errors import InputError, OutputError, at
+from ..harness import resume as resumed
 from ..harness.device import make_deterministic
-from ..interrupts import Interrupted, deferred, handled
+from ..interrupts import Interrupted, handled
 from ..harness.features import build_extractor, mode_classifier
-from ..layout import FINISHED, atomic_write, run_dir, write_text
+from ..layout import FINISHED
+from ..layout.run_folder import HISTORY, RunFolder
 from ..metrics import catalogue
 from ..trackers import Trackers, parse_names
 from .executors import Job, executors
 from .groups import pending_groups
-from .store import (folder_lock, prune_checkpoints, resume_point, summary_frame, write_suite,
-                    write_summary)
+from .store import folder_lock, prune_checkpoints, resume_point, write_results, write_suite
 
 
 def resolve_device(name: str) -> str:
@@ -72,6 +72,23 @@ def prepare_features(suite: Suite) -> None:
             raise at(f"datasets[{spec.dataset['label']}]", str(e)) from None
 
 
+def checkpointed(out: Path, groups: list, device: str) -> list[str]:
+    """'ring8/ns at step 1200 of 2500' per pending group that will continue from its
+    training checkpoint. A checkpoint it cannot use is said here (harness.resume) and
+    deleted, so that the group, which trains from step 0, does not say it again."""
+    said = []
+    for g in groups:
+        point = resume_point(out, g.specs, device)
+        if not point.path.exists():
+            continue
+        state = resumed.load(point)
+        if state is None:
+            resumed.remove(point.path)
+        else:
+            said.append(f"{g.label} at step {state['step']} of {g.steps}")
+    return said
+
+
 def _suite(suite, imports) -> Suite:
     if isinstance(suite, Suite):
         return suite
@@ -112,6 +129,9 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
         prune_checkpoints(out, [resume_point(out, g.specs, dev).path for g in groups])
         done = len(s.specs) - sum(len(g.specs) for g in groups)
         say(f"ganbench: {s.name}: {len(s.specs)} runs ({done} already finished) on {dev} -> {out}")
+        resuming = [] if force else checkpointed(out, groups, dev)
+        if resuming:
+            say(f"ganbench: resuming from training checkpoints: {'; '.join(resuming)}")
         for line in logs.where():
             say(f"ganbench: --log: {line}")
         if deterministic:
@@ -149,35 +169,7 @@ def _keep_finished(out: Path, s: Suite) -> int | None:
 
 def _write_results(out: Path, s: Suite) -> pd.DataFrame:
     """summary.csv and the tables, from the run records there are (a signal waits)."""
-    with deferred():
-        summary = write_summary(out, s.specs)
-        write_tables(out, summary)
-    return summary
-
-
-def write_tables(out: Path, summary: pd.DataFrame) -> str:
-    """table.csv and table.md of a summary; returns the markdown."""
-    from ..analysis.tables import aggregate, to_markdown
-    table = aggregate(summary, [out])
-    atomic_write(out / "table.csv", lambda p: table.to_csv(p, index=False))
-    md = to_markdown(table)
-    write_text(out / "table.md", md)
-    return md
-
-
-def write_results_summary(out: Path) -> pd.DataFrame:
-    """summary.csv, table.csv and table.md of every run recorded in ``out``, in run-id
-    order (a folder that ganbench.Monitor runs write, one run at a time)."""
-    records = []
-    for f in sorted(Path(out).glob("runs/*/metrics.json")):
-        try:
-            records.append(json.loads(f.read_text()))
-        except ValueError:
-            continue
-    summary = summary_frame(records)
-    atomic_write(Path(out) / "summary.csv", lambda p: summary.to_csv(p, index=False))
-    write_tables(Path(out), summary)
-    return summary
+    return write_results(out, [sp.run_id for sp in s.specs])
 
 
 @dataclass
@@ -192,11 +184,12 @@ class Results:
     def history(self, run_id: str) -> pd.DataFrame:
         """history.csv of one run (every step, evaluations merged in)."""
         if run_id not in self._histories:
-            f = run_dir(self.out, run_id) / "history.csv"
-            if not f.is_file():
-                raise InputError(f"{run_id}: no history.csv in {f.parent}; known runs: "
+            folder = RunFolder.of(self.out, run_id)
+            h = folder.history()
+            if h is None:
+                raise InputError(f"{run_id}: no readable history.csv in {folder.path}; known runs: "
                                  f"{', '.join(self.summary.run_id.astype(str)[:5])} ...")
-            self._histories[run_id] = pd.read_csv(f)
+            self._histories[run_id] = h
         return self._histories[run_id]
 
     def sensitivity(self, metrics: list[str] | None = None, success: str | None = None) -> pd.DataFrame:
@@ -208,13 +201,13 @@ class Results:
     def histories(self) -> dict[str, pd.DataFrame]:
         """Every run's history that exists, by run id."""
         return {r: self.history(r) for r in self.summary.run_id.astype(str)
-                if (run_dir(self.out, r) / "history.csv").is_file()}
+                if RunFolder.of(self.out, r).has(HISTORY)}
 
 
 def load(out: str | Path) -> Results:
     """Read a results folder written by ``ganbench run`` (or :func:`run`)."""
-    from ..analysis.compare import load_summaries
     from ..analysis.tables import aggregate
+    from ..layout.summaries import load_summaries
     out = Path(out)
     summary = load_summaries([out])
     return Results(out, summary, aggregate(summary, [out]))

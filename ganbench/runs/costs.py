@@ -146,7 +146,6 @@ def features_of(specs) -> Features:
                             json.dumps(cfg.discriminator, sort_keys=True, default=str))
     except Exception:  # noqa: BLE001 - networks that cannot be built here: counted as mog's
         net = REFERENCE_SIZES
-    from ..harness.stacking import optimizer_spec
     from ..objectives import objectives
     from ..regularizers import regularizers
     from ..updates import Unrolled, updates
@@ -161,7 +160,7 @@ def features_of(specs) -> Features:
                     penalties=penalties, unrolled=unrolled, g_real=bool(obj.g_needs_real),
                     ema=bool(cfg.ema), probe_d_steps=probe_d_steps(cfg.checkpoint_probes),
                     objectives=len({_key(sp.config.objective) for sp in specs}),
-                    sliced_optimizer=any(len({_key(optimizer_spec(sp.config, k)) for sp in specs}) > 1
+                    sliced_optimizer=any(len({_key(sp.config.optimizer_for(k)) for sp in specs}) > 1
                                          for k in ("g_optimizer", "d_optimizer")), **net)
 
 

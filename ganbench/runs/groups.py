@@ -20,8 +20,6 @@ class Group:
     (ganbench.harness.stacking)."""
 
     specs: list[RunSpec]
-    #: already run again once after a worker died before it could report
-    retried: bool = False
     _predicted: tuple[Features, Prediction] | None = field(default=None, repr=False, compare=False)
 
     @property

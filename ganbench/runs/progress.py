@@ -107,14 +107,10 @@ class Progress:
             training = "; ".join(f"{g.label} step {k}/{g.steps}" for g, k in self.flight.values())
             self._say(f"... {self.status()}; training {training}")
 
-    def finish(self, slot: int, group, records: list[dict], retried: bool = False) -> None:
+    def finish(self, slot: int, group, records: list[dict]) -> None:
         self.flight.pop(slot, None)
         if slot in self.inner:
             self.inner.pop(slot).close()
-        if retried:
-            self.share[id(group)] = 0.0
-            self._say(f"{group.label}: cut short when another worker died; queued again")
-            return
         self.share[id(group)] = 1.0
         self.done += len(group.specs)
         statuses = [r["status"] for r in records]
@@ -122,7 +118,9 @@ class Progress:
         self._say(f"{group.label}: {counts} ({records[0]['group_wall_s']:.1f} s); {self.status()}")
         for r in records:
             if r.get("error"):
-                self._say(f"  {r['run_id']} failed: {r['error']}")
+                done = r.get("steps") or 0
+                at = f" at step {done + 1} (the {done} before it in its history.csv)" if done else ""
+                self._say(f"  {r['run_id']} failed{at}: {r['error']}")
         self.bar.update(len(group.specs))
         self._postfix()
 

@@ -26,15 +26,17 @@ import pandas as pd
 import yaml
 
 from ..config import sweep as sweeps
-from ..config.schema import RUN_FIELDS
 from ..config.suite import RunSpec
 from ..errors import InputError, OutputError
 from ..harness.artifacts import ERROR, error_artifact
+from ..harness.recorder import SeedResult
 from ..harness.resume import ResumePoint
-from ..layout import (CHECKPOINTS_DIR, FINISHED, NOT_SETTINGS, SETTING_COLUMN,
+from ..layout import (CHECKPOINTS_DIR, NOT_SETTINGS, SETTING_COLUMN,
                       SETTINGS_HASH_COLUMN, SUMMARY_COLUMNS, atomic_write, group_checkpoint_path,
                       run_dir, settings_hash, write_bytes, write_text)
-from ..metrics import diagnosis
+from ..interrupts import deferred
+from ..layout.run_config import DEFAULTS
+from ..layout.run_folder import CONFIG, HISTORY, RECORD, RunFolder
 from ..metrics.catalogue import order_key
 
 
@@ -56,16 +58,14 @@ def spec_record(spec: RunSpec) -> dict:
 
 
 def is_finished(out: Path, spec: RunSpec) -> bool:
-    d = run_dir(out, spec.run_id)
-    try:
-        meta = json.loads((d / "metrics.json").read_text())
-        cfg = json.loads((d / "config.json").read_text())
-    except (OSError, ValueError):
+    """The run's folder says it finished (ok or diverged) with the spec's settings."""
+    folder = RunFolder.of(out, spec.run_id)
+    cfg = folder.config()
+    if not folder.finished or cfg is None:
         return False
     if isinstance(cfg.get("config"), dict):   # written before a run field existed: its default
-        cfg["config"] = {**{k: v for k, (v, _) in RUN_FIELDS.items()}, **cfg["config"]}
-    same = _comparable(cfg) == _comparable(json.loads(json.dumps(spec_record(spec))))
-    return meta.get("status") in FINISHED and same
+        cfg = {**cfg, "config": {**DEFAULTS, **cfg["config"]}}
+    return _comparable(cfg) == _comparable(json.loads(json.dumps(spec_record(spec))))
 
 
 def _comparable(record: dict) -> dict:
@@ -115,40 +115,41 @@ class RunFiles:
     artifacts: dict = field(default_factory=dict)
 
 
-def run_files(spec: RunSpec, result, wall_s: float, group_size: int, device: str,
-              artifacts: dict | None = None, declared: list | None = None,
+def run_files(record: dict, result: SeedResult, wall_s: float, group_size: int, device: str,
               environment: dict | None = None) -> RunFiles:
+    """The files of one run: ``record`` says which run it is (:func:`spec_record`: its
+    id, dataset, variant, seed, settings and a sweep's setting), ``result`` what it did
+    (its metrics with the diagnosis, history, files), ``wall_s`` its group's time."""
+    setting = record.get("setting") or {}
     meta = {
-        "run_id": spec.run_id, "dataset": spec.dataset["label"], "variant": spec.variant,
-        "seed": spec.seed, "status": result.status, "steps": result.steps,
+        "run_id": record["run_id"], "dataset": record["dataset"]["label"],
+        "variant": record["variant"], "seed": record["seed"], "status": result.status,
+        "steps": result.steps,
         # seeds of a group train together: each gets an equal share of the group's time
         "wall_s": round(wall_s / group_size, 3), "group_wall_s": round(wall_s, 3),
         "group_size": group_size, "device": device,
         # the same for every seed of this setting (ganbench.layout.settings_hash)
-        SETTINGS_HASH_COLUMN: settings_hash(spec_record(spec)),
+        SETTINGS_HASH_COLUMN: settings_hash(record),
         "metrics": {k: _clean(v) for k, v in result.metrics.items()},
     }
-    # what the run did, with its evidence (ganbench.metrics.diagnosis): summary columns
-    meta["metrics"].update(diagnosis.columns(result.metrics, result.status, result.history,
-                                             result.diverged_at))
-    if spec.setting:
-        meta[SETTING_COLUMN] = spec.setting_label
-        meta["swept"] = {p: sweeps.column_value(v) for p, v in spec.setting.items()}
+    if setting:
+        meta[SETTING_COLUMN] = sweeps.label(setting)
+        meta["swept"] = {p: sweeps.column_value(v) for p, v in setting.items()}
     if result.diverged_at is not None:
         meta["diverged_at"] = result.diverged_at
     if result.error:
         meta["error"] = result.error
     files, errors = error_artifact(result)      # error.txt: a failed run's traceback
-    artifacts, declared = {**(artifacts or {}), **files}, list(declared or []) + errors
-    if getattr(result, "resumed_at", None) is not None:   # continued from a training checkpoint
+    artifacts, declared = {**result.artifacts, **files}, list(result.declared) + errors
+    if result.resumed_at is not None:           # continued from a training checkpoint
         meta["resumed_at"] = result.resumed_at
     if declared:
-        meta["artifacts"] = list(declared)
+        meta["artifacts"] = declared
     history = result.history.to_csv(index=False) if result.history is not None else None
-    config = {**spec_record(spec), "device": device}
+    config = {**record, "device": device}
     if environment:     # device name, torch/CUDA/cuDNN versions (ganbench.harness.device)
         config["environment"] = environment
-    return RunFiles(spec.run_id, config, meta, history, dict(artifacts or {}))
+    return RunFiles(record["run_id"], config, meta, history, artifacts)
 
 
 def write_run(out: Path, files: RunFiles) -> dict:
@@ -157,18 +158,32 @@ def write_run(out: Path, files: RunFiles) -> dict:
     return mark_finished(out, files)
 
 
+def write_runs(out: Path, files: list[RunFiles], run_ids: Iterable[str] | None = None,
+               tables: bool = False) -> list[dict]:
+    """Write finished runs' folders, then summary.csv of ``run_ids`` (:func:`write_summary`)
+    and, with ``tables``, its tables. Every run's files come first, then the runs'
+    metrics.json markers, so a write that fails part-way (a full disk) leaves the runs
+    unfinished as a whole; a signal waits until all is written. Returns the records."""
+    with deferred():
+        for f in files:
+            write_run_files(out, f)
+        records = [mark_finished(out, f) for f in files]
+        (write_results if tables else write_summary)(out, run_ids)
+    return records
+
+
 def write_run_files(out: Path, files: RunFiles) -> None:
     """Every file of a run's folder but the marker: a run rewritten loses its
     metrics.json first, so it is never taken as finished with half its new files."""
     d = run_dir(out, files.run_id)
     try:
         d.mkdir(parents=True, exist_ok=True)
-        (d / "metrics.json").unlink(missing_ok=True)
+        (d / RECORD).unlink(missing_ok=True)
     except OSError as e:
         raise OutputError(d, e) from None
-    write_text(d / "config.json", json.dumps(files.config, indent=2))
+    write_text(d / CONFIG, json.dumps(files.config, indent=2))
     if files.history_csv is not None:
-        write_text(d / "history.csv", files.history_csv)
+        write_text(d / HISTORY, files.history_csv)
     _remove_stale_pictures(d, files.artifacts)
     for name, data in files.artifacts.items():
         (write_text if isinstance(data, str) else write_bytes)(d / name, data)
@@ -193,15 +208,8 @@ def _remove_stale_pictures(d: Path, artifacts: dict) -> None:
 
 def mark_finished(out: Path, files: RunFiles) -> dict:
     """metrics.json: the run's record, written last."""
-    write_text(run_dir(out, files.run_id) / "metrics.json", json.dumps(files.meta, indent=2))
+    write_text(run_dir(out, files.run_id) / RECORD, json.dumps(files.meta, indent=2))
     return files.meta
-
-
-def read_record(out: Path, spec: RunSpec) -> dict | None:
-    try:
-        return json.loads((run_dir(out, spec.run_id) / "metrics.json").read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def summary_frame(records: Iterable[dict]) -> pd.DataFrame:
@@ -226,12 +234,33 @@ def summary_frame(records: Iterable[dict]) -> pd.DataFrame:
     return df.reindex(columns=lead + metrics)
 
 
-def write_summary(out: Path, specs: list[RunSpec]) -> pd.DataFrame:
-    """summary.csv: one row per run of the suite that has a record, in suite order."""
-    records = [r for r in (read_record(out, s) for s in specs) if r is not None]
-    df = summary_frame(records)
-    atomic_write(out / "summary.csv", lambda p: df.to_csv(p, index=False))
+def write_summary(out: Path, run_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """summary.csv: one row per run of ``run_ids`` that has a record, in that order (a
+    suite's order); None: every run folder in ``out``, by run id (a folder that
+    ganbench.Monitor runs write, one run at a time)."""
+    folders = RunFolder.every(out) if run_ids is None else [RunFolder.of(out, r) for r in run_ids]
+    df = summary_frame([r for r in (f.record() for f in folders) if r is not None])
+    atomic_write(Path(out) / "summary.csv", lambda p: df.to_csv(p, index=False))
     return df
+
+
+def write_tables(out: Path, summary: pd.DataFrame) -> str:
+    """table.csv and table.md of a summary; returns the markdown."""
+    from ..analysis.tables import aggregate, to_markdown
+    table = aggregate(summary, [out])
+    atomic_write(Path(out) / "table.csv", lambda p: table.to_csv(p, index=False))
+    md = to_markdown(table)
+    write_text(Path(out) / "table.md", md)
+    return md
+
+
+def write_results(out: Path, run_ids: Iterable[str] | None = None) -> pd.DataFrame:
+    """summary.csv (:func:`write_summary`) and its tables, table.csv and table.md (a
+    signal waits until they are written)."""
+    with deferred():
+        summary = write_summary(out, run_ids)
+        write_tables(out, summary)
+    return summary
 
 
 def write_suite(out: Path, resolved: dict) -> None:

@@ -12,7 +12,7 @@ from ..harness.device import environment, make_deterministic
 from ..harness.loop import train_seeds
 from ..harness.resume import ResumePoint
 from .groups import Group
-from .store import RunFiles, run_files
+from .store import RunFiles, run_files, spec_record
 
 
 def prepare_worker(threads: int, imports: list[str], base: Path | None,
@@ -66,5 +66,5 @@ def train_group(group: Group, device: str, on_steps: Callable[[int], None] | Non
     ``reraise``: a run's exception propagates (``ganbench run --debug``)."""
     results, wall = train_stack(group.specs, device, on_steps, resume, reraise)
     env = environment(device)
-    return [run_files(spec, res, wall, len(group.specs), device, res.artifacts, res.declared, env)
+    return [run_files(spec_record(spec), res, wall, len(group.specs), device, env)
             for spec, res in zip(group.specs, results)]

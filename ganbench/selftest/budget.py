@@ -1,8 +1,8 @@
 """How much the self-test trains, per kind of device, and its suites at those sizes.
 
-The suites are YAML files in this package (the wheel ships no ``suites/``): ``mog.yaml``
-(a copy of the flagship ``suites/mog.yaml``), ``digits.yaml`` (``suites/digits.yaml``'s
-settings, its nonsaturating variant) and ``repeat.yaml`` (the bit-for-bit repeat).
+The suites are the shipped ones (:mod:`ganbench.config.shipped`, in a wheel too): the
+flagship ``mog``, and ``digits`` with its nonsaturating variant only; and this package's
+``repeat.yaml`` (the bit-for-bit repeat).
 
 On a GPU the budget keeps the self-test within 8 minutes on one GPU by the estimates of
 ``benchmarks/gpu_estimate.py`` (docs/devices.md): the flagship's groups are
@@ -19,7 +19,8 @@ import copy
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from ..config.shipped import suites
+from ..config.suite import parse_yaml
 
 HERE = Path(__file__).parent
 #: the CPU form's FID features: a digit classifier trained briefly (seconds, not minutes)
@@ -58,13 +59,20 @@ def budget_for(device: str) -> Budget:
     return BUDGETS["cuda" if device.startswith("cuda") else "cpu"]
 
 
+#: the variants of a shipped suite the self-test trains (all of them if not named)
+VARIANTS = {"digits": ["nonsaturating"]}
+
+
 def suite_file(name: str) -> Path:
-    return HERE / f"{name}.yaml"
+    return HERE / "repeat.yaml" if name == "repeat" else suites()[name]
 
 
 def raw_suite(name: str) -> dict:
-    """One of the package's suites as written (``mog``, ``digits``, ``repeat``)."""
-    return yaml.safe_load(suite_file(name).read_text())
+    """The self-test's suite ``name`` (``mog``, ``digits``, ``repeat``) as written."""
+    raw = parse_yaml(suite_file(name).read_text(encoding="utf-8"))
+    if name in VARIANTS:
+        raw["variants"] = {v: raw["variants"][v] for v in VARIANTS[name]}
+    return raw
 
 
 def sized(name: str, budget: Budget) -> dict:

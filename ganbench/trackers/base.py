@@ -21,7 +21,6 @@ with the setting of a sweep and the status.
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..layout import FINISHED, image_series, run_dir
+from ..layout.run_folder import RunFolder
 
 
 @dataclass
@@ -144,23 +143,20 @@ def picture_step(declared: dict, last: int) -> int:
 
 def read_run(out: Path, run_id: str, suite: str) -> FinishedRun | None:
     """The run's files, or None when it is not finished (no metrics.json, or failed)."""
-    d = run_dir(out, run_id)
-    try:
-        meta = json.loads((d / "metrics.json").read_text())
-        record = json.loads((d / "config.json").read_text())
-    except (OSError, ValueError):
+    folder = RunFolder.of(out, run_id)
+    meta, record = folder.record(), folder.config()
+    if meta is None or record is None or not folder.finished:
         return None
-    if meta.get("status") not in FINISHED:
-        return None
-    hist_file = d / "history.csv"
-    history = pd.read_csv(hist_file) if hist_file.is_file() else pd.DataFrame({"step": []})
+    history = folder.history()
+    if history is None:
+        history = pd.DataFrame({"step": []})
     steps = int(meta.get("steps") or 0)
-    declared = meta.get("artifacts") or []
+    d = folder.path
     pictures = [Picture(picture_step(a, steps), picture_tag(a["file"]), d / a["file"])
-                for a in declared if a.get("kind") == "image" and (d / a["file"]).is_file()]
+                for a in folder.declared() if a.get("kind") == "image" and (d / a["file"]).is_file()]
     # the samples at every evaluation, each at its step under a tag of their own
     pictures += [Picture(step, f"{f.parent.name}_evaluations", f)
-                 for step, f in image_series(d, declared)]
+                 for step, f in folder.image_series()]
     return FinishedRun(suite, run_id, str(meta.get("dataset")), str(meta.get("variant")),
                        int(meta.get("seed", 0)), meta["status"], steps, record, history,
                        dict(meta.get("metrics") or {}), meta.get("setting"),

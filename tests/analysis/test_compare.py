@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from ganbench.analysis.compare import compare, holm, load_summaries
+from ganbench.analysis.compare import compare, holm
+from ganbench.layout.summaries import load_summaries
 from ganbench.analysis.stats import bootstrap_ci, mann_whitney, worse_pvalue
 from helpers.cli import run_cli
 

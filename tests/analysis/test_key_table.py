@@ -35,3 +35,17 @@ def test_key_text_by_hand():
     for word in ("ok/N", "modes_captured", "hq_fraction", "diagnosis"):
         col = head.index(word)
         assert a[col - 2:col] == "  " and a[col] != " " and set(rule[col:col + len(word)]) == {"-"}
+
+
+def test_key_text_counts_a_diverged_seed_at_its_last_evaluation_as_table_md_does(tmp_path):
+    """The terminal's table reads the folder's histories as table.md does: a diverged
+    seed at its last finite evaluation (7 modes), not at the worst value (0)."""
+    s = summary()
+    s.loc[2, "status"], s.loc[2, "diagnosis"] = "diverged", "diverged"
+    d = tmp_path / "runs" / "ring8__a__seed2"
+    d.mkdir(parents=True)
+    pd.DataFrame({"step": [100, 200], "modes_captured": [7.0, None],
+                  "hq_fraction": [0.6, None]}).to_csv(d / "history.csv", index=False)
+    row = key_text(s, [tmp_path]).splitlines()[2].split()
+    assert row[3] == f"{(6 + 8 + 7) / 3:.3g}" and row[6] == "0.6"
+    assert key_text(s).splitlines()[2].split()[3] == f"{(6 + 8 + 0) / 3:.3g}"   # no folder: worst

@@ -156,6 +156,37 @@ def test_key_metrics_figure_draws_failed_and_diverged_seeds():
     assert key_metrics_figure("ring8", runs)[:4] == b"\x89PNG"
 
 
+def test_the_figures_count_every_seed_and_give_compare_s_means():
+    """The key-metrics figure and report.png draw what the tables and compare say: every
+    seed counted (an ok seed without reverse_kl and a failed one at log 8), the mean over
+    all of them with its 95% interval (not the mean of the seeds that have a value), and
+    fd, whose collapsed seed spans three decades, on a log axis."""
+    from ganbench.analysis.compare import compare
+    from ganbench.analysis.figures import _log_axis, seed_rows, summary_figure
+    from ganbench.analysis.seeds import counted
+    from ganbench.analysis.tables import aggregate
+    runs = pd.DataFrame({
+        "run_id": [f"r{i}" for i in range(8)], "dataset": "ring8", "variant": ["ns"] * 4 + ["r1"] * 4,
+        "seed": [0, 1, 2, 3] * 2, "status": ["ok", "ok", "ok", "failed"] + ["ok"] * 4,
+        "steps": 100, "wall_s": 1.0,
+        "diagnosis": ["unconverged", "unconverged", "collapsed", "failed"] + ["converged"] * 4,
+        "modes_total": 8, "modes_captured": [8, 7, 0, np.nan, 8, 8, 8, 7],
+        "reverse_kl": [0.5, 0.7, np.nan, np.nan, 0.1, 0.2, 0.1, 0.3],
+        "fd": [0.01, 0.02, 10.0, np.nan, 0.01, 0.012, 0.009, 0.02]})
+    rows = {r["variant"]: r for r in seed_rows(runs, counted(runs), "reverse_kl")}
+    ns = rows["ns"]
+    assert ns["mean"] == pytest.approx((0.5 + 0.7 + 2 * np.log(8)) / 4)      # not 0.6
+    assert list(ns["counted"]) == [False, False, True, True]
+    assert ns["mean"] == pytest.approx(aggregate(runs).set_index("variant").loc["ns", "reverse_kl_mean"])
+    cmp = compare(runs, metrics=["reverse_kl"], reference="r1").set_index("group")
+    assert (ns["mean"], ns["ci_low"], ns["ci_high"]) == pytest.approx(
+        tuple(cmp.loc["ns", ["mean", "ci_low", "ci_high"]]))
+    fd = {r["variant"]: r for r in seed_rows(runs, counted(runs), "fd")}
+    assert fd["ns"]["mean"] == np.inf and _log_axis(list(fd.values()))
+    assert not _log_axis(list(rows.values()))
+    assert summary_figure(runs)[:4] == b"\x89PNG"
+
+
 def test_each_variant_shows_its_samples_over_training(report):
     """The training section shows each ring8 variant's representative run at each of its
     evaluations (steps 20 and 40), captioned with the step, and animated; Dirac-GAN runs

@@ -89,3 +89,22 @@ def test_the_docs_table_is_the_catalogues():
     from ganbench.metrics import catalogue
     docs = (Path(__file__).resolve().parents[2] / "docs" / "statistics.md").read_text()
     assert catalogue.statistics_table() in docs
+
+
+def test_the_worst_value_wins_over_does_not_apply_for_a_metric_of_every_objective():
+    """A variant whose every seed ends ok without a high-quality sample has no reverse_kl
+    on any seed: that is its worst value (log K), not "does not apply" (issue 28), so
+    compare shows its row; nash_gap of a critic still does not apply."""
+    from ganbench.analysis.compare import compare
+    ok = dict(modes_captured=8.0, hq_fraction=0.5, reverse_kl=0.1, nash_gap=0.1)
+    dead = dict(modes_captured=0.0, hq_fraction=0.0, reverse_kl=math.nan, nash_gap=0.3)
+    s = pd.DataFrame([row("good", i, "ok", **ok) for i in range(5)] +
+                     [row("dead", i, "ok", **dead) for i in range(5)] +
+                     [row("wgan", i, "ok", **{**ok, "nash_gap": math.nan}) for i in range(5)])
+    c = counted(s)
+    assert list(c[c.variant == "dead"].reverse_kl) == pytest.approx([math.log(8)] * 5)
+    assert c[c.variant == "wgan"].nash_gap.isna().all()
+    cmp = compare(s, metrics=["reverse_kl"], reference="good")
+    dead_row = cmp[(cmp.group == "dead") & (cmp.metric == "reverse_kl")]
+    assert len(dead_row) == 1 and dead_row.n.iloc[0] == 5
+    assert dead_row["mean"].iloc[0] == pytest.approx(math.log(8))

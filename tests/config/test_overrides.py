@@ -68,7 +68,10 @@ def test_list_entries_by_index_both_spellings():
     (["defaults.steps=0"], None, "--set defaults.steps: expected a whole number >= 1, got 0."),
     (["defaults.optimizer.lrr=1"], None, "--set defaults.optimizer.lrr: no setting 'lrr' here; "
                                          "settings: lr, betas"),
-    (["defaults.optimizer.betas=[0.5]"], None, "--set defaults.optimizer.betas: [0.5] is not of the kind"),
+    # a list may change its length, as in the file; the suite's validation names what is wrong
+    (["defaults.optimizer.betas=[0.5]"], None, "--set defaults.optimizer.betas=[0.5]: variants."
+                                               "nonsaturating.g_optimizer: optimizer 'adam': betas: "
+                                               "expected two numbers (beta1, beta2)"),
     (["defaults.regularizers[0].weight=2"], None,
      "--set defaults.regularizers[0].weight: regularizers has 0 entries here; index 0 does not exist."),
     (["variants.wgangp.n_critic=3"], None, "--set variants.wgangp.n_critic: no variant 'wgangp' in "
@@ -160,3 +163,15 @@ def test_set_end_to_end_config_suite_yaml_and_resume(tiny_suite, tmp_path, capsy
                            "mean 'steps'? Settings: " + ", ".join(__import__(
                                "ganbench.config.schema", fromlist=["RUN_FIELDS"]).RUN_FIELDS) + ".")
     assert sorted(p.parent.name for p in out.glob("runs/*/metrics.json")) == sorted(after)
+
+
+def test_set_takes_every_value_the_yaml_takes(tiny_suite):
+    """Flow lists and maps of any length, as editing the file would (regularizers=[])."""
+    suite = overrides.load(tiny_suite(), ("variants.wgan_gp.regularizers=[]",
+                                          "defaults.regularizers=[{name: r1, weight: 1e-1}, r2]",
+                                          "defaults.optimizer={name: adam, lr: 2e-4}"), None)
+    v = suite.resolved["variants"]
+    assert v["wgan_gp"]["regularizers"] == []
+    assert [r["name"] for r in v["nonsaturating"]["regularizers"]] == ["r1", "r2"]
+    assert v["nonsaturating"]["regularizers"][0]["weight"] == 0.1
+    assert v["nonsaturating"]["optimizer"]["lr"] == 2e-4

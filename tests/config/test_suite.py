@@ -77,7 +77,7 @@ def test_plugins_register_objectives_from_the_users_module(tmp_path):
         "@objectives.register('doubled_ns')\n"
         "def doubled_ns(scale: float = 2.0):\n"
         "    return Objective(minimax_d_loss, lambda f: scale * torch.nn.functional.softplus(-f).mean(-1),\n"
-        "                     probability=True)\n")
+        "                     d_output='logit')\n")
     suite = tmp_path / "s.yaml"
     suite.write_text(yaml.safe_dump({"imports": ["my_losses.py"], "datasets": ["ring8"],
                                      "variants": {"mine": {"objective": {"name": "doubled_ns", "scale": 3}}}}))
@@ -95,3 +95,16 @@ def test_mog_comment_counts_its_runs():
     claimed = re.search(r"the suite's (\d+) runs\s*#?\s*\((\d+) datasets x (\d+) variants x (\d+) seeds\)", text)
     assert claimed and [int(g) for g in claimed.groups()] == [
         runs, len(raw["datasets"]), len(raw["variants"]), raw["seeds"]] and runs == 90
+
+
+def test_numbers_written_the_yaml_1_1_way_are_numbers(tmp_path):
+    """PyYAML reads 1e-3 as a string; a suite reads it (and 5E4, 1.0e3) as a number."""
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(BASE).replace("lr: 0.001", "lr: 1e-3").replace("clip: 0.02", "clip: 2E-2")
+                 .replace("lr: 5.0e-05", "lr: 5e-5"))
+    assert "lr: 1e-3" in p.read_text() and "lr: 5e-5" in p.read_text()
+    s = load_suite(p)
+    cfg = {sp.variant: sp.config for sp in s.specs}
+    assert cfg["ns"].optimizer["lr"] == 0.001 and isinstance(cfg["ns"].optimizer["lr"], float)
+    assert cfg["wgan"].objective["clip"] == 0.02 and cfg["wgan"].optimizer["lr"] == 5e-5
+    assert s.resolved["variants"]["ns"]["optimizer"]["lr"] == 0.001

@@ -103,7 +103,7 @@ def test_bad_ema_settings_name_the_field(ema, path):
 def test_ema_resolves_with_defaults_and_a_variant_can_turn_it_off():
     on, off, tuned = configs({"on": {}, "off": {"ema": None}, "tuned": {"ema": {"start": 100}}},
                              ema={"decay": 0.99})
-    assert on.ema == {"decay": 0.99, "start": 0, "evaluate": True}
+    assert on.ema.as_dict() == {"decay": 0.99, "start": 0, "evaluate": True}
     assert off.ema is None
-    assert tuned.ema == {"decay": 0.99, "start": 100, "evaluate": True}
+    assert (tuned.ema.decay, tuned.ema.start, tuned.ema.evaluate) == (0.99, 100, True)
     assert configs({"a": {}})[0].ema is None                 # off by default

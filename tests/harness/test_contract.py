@@ -16,7 +16,7 @@ from ganbench.objectives import Objective, objectives, nonsaturating_g_loss
 @objectives.register("mean_all")
 def mean_all() -> Objective:
     return Objective(d_loss=lambda r, f: (F.softplus(-r) + F.softplus(f)).mean(),
-                     g_loss=nonsaturating_g_loss, probability=True)
+                     g_loss=nonsaturating_g_loss, d_output="logit")
 """
 
 PER_SAMPLE_PENALTY = """
@@ -39,7 +39,7 @@ def g_loss(f):
         raise RuntimeError("my_g_loss gave up")
     return F.softplus(-f).mean(-1)
 
-objectives.register(Path(__file__).stem, lambda: Objective(minimax_d_loss, g_loss, probability=True))
+objectives.register(Path(__file__).stem, lambda: Objective(minimax_d_loss, g_loss, d_output="logit"))
 """
 
 
@@ -109,7 +109,7 @@ def test_the_contract_check_catches_what_it_should(tmp_path):
         key = f"contract_probe_{name}"
         if key not in objectives:
             objectives.register(key, lambda reduce=reduce: Objective(
-                minimax_d_loss, lambda f: reduce(torch.nn.functional.softplus(-f)), probability=True))
+                minimax_d_loss, lambda f: reduce(torch.nn.functional.softplus(-f)), d_output="logit"))
         p = tmp_path / f"{name}.yaml"
         p.write_text(yaml.safe_dump({"seeds": 2, "datasets": ["ring8"], "variants": {"v": {"objective": key}}}))
         if ok:

@@ -60,7 +60,8 @@ def test_huge_learning_rate_diverges_and_is_recorded():
     (res,), _ = train_seeds({"name": "ring8"}, cfg, [0])
     assert res.status == "diverged"
     assert res.diverged_at is not None and res.diverged_at <= 60
-    assert res.metrics == {}
+    assert set(res.metrics) == {"diagnosis", "evidence"} and res.metrics["diagnosis"] == "diverged"
+    assert res.metrics["evidence"].startswith(f"diverged: blew up at step {res.diverged_at}")
 
 
 def test_one_seed_going_to_nan_marks_only_that_seed():
@@ -71,7 +72,9 @@ def test_one_seed_going_to_nan_marks_only_that_seed():
     res = t.run()
     assert [r.status for r in res] == ["ok", "diverged"]
     alone = Loop({"name": "ring8"}, cfg, [0]).run()[0]
-    assert res[0].metrics == pytest.approx(alone.metrics, rel=1e-4, nan_ok=True)
+    numbers = lambda m: {k: v for k, v in m.items() if k not in ("diagnosis", "evidence")}  # noqa: E731
+    assert numbers(res[0].metrics) == pytest.approx(numbers(alone.metrics), rel=1e-4, nan_ok=True)
+    assert res[0].metrics["diagnosis"] == alone.metrics["diagnosis"]
 
 
 def test_an_exception_marks_the_group_failed_with_its_message():
@@ -96,3 +99,31 @@ def test_consensus_trains_with_a_critic_whose_last_bias_has_no_field_gradient(ob
                  regularizers=[{"name": "consensus", "weight": 1.0}])
     (res,), _ = train_seeds({"name": "ring8"}, cfg, [0])
     assert res.status == "ok", res.error
+
+
+def test_a_run_that_raises_mid_training_keeps_the_steps_before_it():
+    """A loss that raises in its 25th training step: every seed is failed, with the 24
+    steps before it (the last evaluation was at step 20) in its history and its steps."""
+    import torch.nn.functional as F
+    from ganbench.objectives import DOutput, Objective, minimax_d_loss, objectives
+    calls = {"n": 0}
+
+    def g_loss(f):
+        if f.shape[-1] == SMALL["batch_size"]:      # training, not the dry pass
+            calls["n"] += 1
+            if calls["n"] == 25:
+                raise RuntimeError("gave up")
+        return F.softplus(-f).mean(-1)
+    objectives.register("gives_up_at_25", lambda: Objective(minimax_d_loss, g_loss, d_output=DOutput.LOGIT))
+    res, _ = train_seeds({"name": "ring8"}, config(objective="gives_up_at_25", eval_every=10), [0, 1])
+    assert [r.status for r in res] == ["failed", "failed"] and res[0].error == "RuntimeError: gave up"
+    assert res[0].steps == 24
+    hist = res[1].history
+    assert list(hist.step) == list(range(1, 25)) and hist.d_loss.notna().all()
+    assert hist.loc[hist.step == 20, "modes_captured"].notna().all()    # the evaluations kept
+
+
+def test_a_run_that_fails_before_training_has_no_steps():
+    cfg = config().replace(generator={"name": "mlp", "z_dim": 0})
+    res, _ = train_seeds({"name": "ring8"}, cfg, [0])
+    assert res[0].steps == 0 and res[0].history is None

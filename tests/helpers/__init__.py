@@ -9,7 +9,8 @@ a test module or conftest.py):
 - :mod:`helpers.image_files`: tiny image datasets in their real file formats, random
   Inception weights;
 - :mod:`helpers.host_syncs`: counting what would make a GPU wait, on the CPU;
-- :mod:`helpers.fake_cuda`: CUDA simulated on the CPU.
+- :mod:`helpers.fake_cuda`: CUDA simulated on the CPU;
+- :mod:`helpers.readme_tables`: benchmarks/readme_tables.py, the results tables' maker.
 
 ``tests/`` is on ``sys.path`` (pytest puts the folder of the root conftest.py there), so
 a test module anywhere under it writes ``from helpers.cli import run_cli``.

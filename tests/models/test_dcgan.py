@@ -134,10 +134,10 @@ def test_batch_norm_with_a_gradient_penalty_is_one_line_input_error():
     # wgan_gp's own penalty counts too; auto then picks no normalisation
     parts = build_parts(digits, cfg.replace(regularizers=[], objective={"name": "wgan_gp", "gp_weight": 10.0},
                                             discriminator={"name": "dcgan", "width": 4}), g, g)
-    assert parts.D.norm == "none" and not parts.game.split_batches
+    assert parts.players.D.norm == "none" and not parts.players.game.split_batches
     parts = build_parts(digits, cfg.replace(regularizers=[], discriminator={"name": "dcgan", "width": 4}),
                         g, g)
-    assert parts.D.norm == "batch" and parts.game.split_batches   # real and fake apart
+    assert parts.players.D.norm == "batch" and parts.players.game.split_batches   # real and fake apart
 
 
 @pytest.mark.parametrize("norm,per_sample", [("none", True), ("layer", True), ("instance", True),

@@ -36,6 +36,8 @@ CORPUS = {
     "objective number": with_("objective: nonsaturating", "objective: 3"),
     "optimizer list": with_("defaults: {", "defaults: {optimizer: [adam], "),
     "lr text": with_("defaults: {", "defaults: {optimizer: {lr: fast}, "),
+    "betas one number": with_("defaults: {", "defaults: {optimizer: {betas: [0.5]}, "),
+    "betas a number": with_("defaults: {", "defaults: {optimizer: {betas: 0.5}, "),
     "regularizers mapping": with_("objective: nonsaturating", "objective: nonsaturating, regularizers: {name: r1}"),
     # nesting errors
     "setting at top": BASE + "steps: 5\n",

@@ -40,14 +40,14 @@ if in_worker():
     torch.cuda.set_device = set_device
     from ganbench.harness.recorder import SeedResult
     from ganbench.runs import training
-    from ganbench.runs.store import run_files
+    from ganbench.runs.store import run_files, spec_record
 
     def train_group(group, device, on_steps=None, resume=None, reraise=False):
         start = time.time()
         time.sleep(2.0)   # long enough for the two workers to overlap
         info = {"pid": os.getpid(), "device": device, "current": state["current"],
                 "visible": os.environ.get("CUDA_VISIBLE_DEVICES"), "start": start, "end": time.time()}
-        return [run_files(s, SeedResult(s.seed, "failed", 0, error=json.dumps(info)), 0.0,
+        return [run_files(spec_record(s), SeedResult(s.seed, "failed", 0, error=json.dumps(info)), 0.0,
                           len(group.specs), device) for s in group.specs]
 
     training.train_group = train_group

@@ -74,6 +74,10 @@ def test_kill_9_mid_run_then_the_same_command_resumes_bit_for_bit(tmp_path, exec
         assert got[run_id] == want[run_id], run_id
     resumed = [json.loads(m.read_text()).get("resumed_at") for m in out.glob("runs/*/metrics.json")]
     assert any(r is not None and 0 < r < 240 for r in resumed)      # it did continue mid-run
+    # and said so before training: which groups, from which step
+    said = [ln for ln in again.stderr.splitlines() if "resuming from training checkpoints" in ln]
+    steps = sorted({r for r in resumed if r})
+    assert len(said) == 1 and all(f"at step {k} of 240" in said[0] for k in steps), again.stderr[:2000]
     assert not list(whole.glob("runs/*/metrics.json"))[0].read_text().count("resumed_at")
     # finished groups leave no checkpoint (nor its folder) and no temporary file behind
     assert not (out / "checkpoints").exists() and not (whole / "checkpoints").exists()

@@ -45,7 +45,7 @@ def test_a_users_imports_module_works_in_workers_from_a_plain_script(tmp_path):
         "from ganbench.objectives import objectives, Objective, minimax_d_loss\n"
         "@objectives.register('margin_ns')\n"
         "def margin_ns(margin: float = 0.5):\n"
-        "    return Objective(minimax_d_loss, lambda f: F.softplus(margin - f).mean(-1), probability=True)\n")
+        "    return Objective(minimax_d_loss, lambda f: F.softplus(margin - f).mean(-1), d_output='logit')\n")
     (tmp_path / "tiny.yaml").write_text(TINY.replace("name: tiny\n", "name: tiny\nimports: [my_losses]\n")
                                         .replace("wgan_gp: {objective: wgan_gp, n_critic: 2}",
                                                  "mine: {objective: margin_ns}"))
@@ -59,7 +59,7 @@ def test_an_objective_registered_in_the_script_itself_trains_in_this_process(tmp
     code = ("import torch.nn.functional as F\n"
             "from ganbench.objectives import objectives, Objective, minimax_d_loss\n"
             "objectives.register('in_script', lambda: Objective(minimax_d_loss, "
-            "lambda f: F.softplus(-f).mean(-1), probability=True))\n" + SCRIPT)
+            "lambda f: F.softplus(-f).mean(-1), d_output='logit'))\n" + SCRIPT)
     done = run_script(tmp_path, code)
     assert done.returncode == 0 and "statuses: ok\n" in done.stdout, done.stdout + done.stderr[-3000:]
     assert "objective 'in_script' is registered in your script (__main__)" in done.stderr

@@ -84,17 +84,6 @@ def test_a_log_gets_a_line_at_most_every_heartbeat_while_groups_train(clock, cap
     quiet.close()
 
 
-def test_a_group_run_again_starts_over(clock, capsys):
-    a, b = G("ring8/a", 1.0), G("ring8/b", 1.0)
-    p = prog.Progress(4, 4, True, [a, b], tty=False)
-    p.start(0, a)
-    clock.t += 10
-    p.steps(0, 50)
-    p.finish(0, a, [], retried=True)
-    assert "cut short" in capsys.readouterr().err and p.left() is None and p.done == 0
-    p.close()
-
-
 def test_real_groups_count_the_share_of_their_predicted_seconds(clock, tmp_path):
     from ganbench.config.suite import parse_suite
     from ganbench.runs.groups import pending_groups

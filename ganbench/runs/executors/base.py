@@ -14,8 +14,7 @@ from ...interrupts import deferred
 from ...registry import Registry
 from ..groups import Group
 from ..progress import Progress
-from ..store import (RunFiles, mark_finished, resume_point, run_files, write_run_files,
-                     write_summary)
+from ..store import RunFiles, resume_point, run_files, spec_record, write_runs
 
 executors = Registry("executor")
 
@@ -53,16 +52,12 @@ class Job:
                         self.groups)
 
     def record(self, files: list[RunFiles], group: Group | None = None) -> list[dict]:
-        """Write a finished group's run folders, then summary.csv. Every run's files come
-        first, then the runs' metrics.json markers, so a write that fails part-way (a full
-        disk) leaves the group unfinished as a whole, to train again as the same group; a
-        signal waits until the group is written. Then ``group``'s training checkpoint
-        (if it left one) is deleted."""
+        """Write a finished group's run folders, then summary.csv (:func:`write_runs`: a
+        write that fails part-way leaves the group unfinished as a whole, to train again
+        as the same group). Then ``group``'s training checkpoint (if it left one) is
+        deleted."""
         with deferred():
-            for f in files:
-                write_run_files(self.out, f)
-            records = [mark_finished(self.out, f) for f in files]
-            write_summary(self.out, self.specs)
+            records = write_runs(self.out, files, [s.run_id for s in self.specs])
             if group is not None:
                 remove_checkpoint(self.resume_point(group).path)
         if self.trackers:       # the folders are complete: hand them to the trackers
@@ -83,9 +78,10 @@ class Job:
             ("; it wrote nothing to stderr" if said is not None else "")
         msg = f"WorkerDied: the {how}{at}{quote}; run the same command again to retry these runs"
         text = f"{msg}\n\nThe end of the worker's stderr:\n{said}\n" if said else None
-        return self.record([run_files(spec, SeedResult(spec.seed, "failed", 0, error=msg,
-                                                       traceback=text), 0.0,
-                                      len(group.specs), self.device) for spec in group.specs])
+        failed = [SeedResult(spec.seed, "failed", 0, error=msg, traceback=text)
+                  for spec in group.specs]
+        return self.record([run_files(spec_record(spec), r, 0.0, len(group.specs), self.device)
+                            for spec, r in zip(group.specs, failed)])
 
 
 class Executor(Protocol):

@@ -4,67 +4,33 @@ cuda`` and several GPUs, one per GPU, worker slot i on ``cuda:i``). On a small C
 is the fast way: the small matmuls of 2D GANs use two threads poorly, two processes
 well. And ``auto``: this on a CPU with several cores, else ``local``.
 
-Workers never run the user's ``__main__`` (so a plain script may call ``ganbench.run``
+The workers are processes this one starts and owns (:mod:`.spawning`), each with a pipe
+of its own, and serve one slot (one GPU) for their whole life (:mod:`ganbench.runs.worker`).
+They never run the user's ``__main__`` (so a plain script may call ``ganbench.run``
 without an ``if __name__ == "__main__":`` guard; entries registered in the script itself
 make the suite train in this process instead) and write their stderr to files of their
-own (:mod:`.spawning`). A worker that dies (killed, a crash, an error before it could
-start) fails its own group, recorded with its exit code or signal and the end of its
-stderr; the groups the broken pool cut short run again in a new pool.
+own. A worker that dies (killed, a crash, an error before it could start) fails its own
+group only, recorded with its exit code or signal and the end of its stderr; the other
+workers train on, and a new worker takes the dead one's slot while groups remain.
 """
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
-import queue
 import signal
 import warnings
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
+from multiprocessing.connection import wait
 
-from ...harness.device import bind
-from .. import training
 from ..groups import Group, longest_first
 from ..progress import Progress
-from ..store import RunFiles
 from .base import Executor, Job, cpu_cores, executors
 from .local import Local
-from .spawning import WorkerContext, registered_in_main, replay, stderr_tail
-
-
-# --- worker processes ---------------------------------------------------------------
-
-_STEPS: "mp.Queue | None" = None
-_PARENT: int | None = None
-
-
-def _worker_init(parent: int, threads: int, imports: list[str], base: Path | None,
-                 steps_queue, deterministic: bool = False) -> None:
-    global _STEPS, _PARENT
-    _PARENT = parent
-    # Ctrl-C in a terminal reaches the whole process group: the suite's own process
-    # stops the workers (SIGTERM), so they ignore SIGINT and never print a traceback
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    training.prepare_worker(threads, imports, base, deterministic)
-    _STEPS = steps_queue
-
-
-def _worker_run(slot: int, group: Group, device: str, resume=None) -> list[RunFiles]:
-    def report(n: int) -> None:
-        if os.getppid() != _PARENT:  # the suite was killed: stop, leave no orphan training
-            os._exit(1)
-        if _STEPS is not None:
-            _STEPS.put((slot, "step", n))
-    if _STEPS is not None:
-        _STEPS.put((slot, "pid", os.getpid()))   # who trains this slot, should it die
-    bind(device)        # this process's GPU (a process serves one GPU: see _pool_round)
-    return training.train_group(group, device, report, resume)
+from .spawning import Worker, registered_in_main, stderr_folder
 
 
 def how_it_died(proc) -> str:
     """What ended a worker process, from its exit code (what the worker said comes from
     its stderr, :mod:`.spawning`): never a guess."""
-    code = getattr(proc, "exitcode", None)
+    code = proc.exitcode
     if code is not None and code < 0:
         try:
             name = signal.Signals(-code).name
@@ -114,141 +80,115 @@ class Processes(Executor):
 
 
 def run_processes(job: Job) -> None:
+    """Train ``job``'s groups on worker processes, the longest first: each worker trains
+    one group at a time and is sent the next when it is done; a worker that dies fails
+    its own group only, and a new worker takes its slot while groups remain."""
     if not job.groups:
         return
     configured = job.workers or default_workers(job.device)
     # threads per run depend on the machine and --workers only, never on how many groups
     # are left: a resumed suite computes with the same thread count, so the same numbers
     threads = max(1, cpu_cores() // configured)
-    workers = max(1, min(configured, len(job.groups)))
     n_gpus = gpu_count() if job.device == "cuda" else 0
-    # spawn (fork is unsafe once torch's OpenMP threads exist), without the user's
-    # __main__ and with each worker's stderr kept (.spawning)
-    ctx = WorkerContext()
-    steps_q = ctx.Queue()
-    progress = job.progress_display()
     pending = longest_first(job.groups)
-    # per slot: its worker's pid, its last step; the workers whose stderr was passed on
-    seen: dict = {"pid": {}, "step": {}, "replayed": set()}
-    try:
-        while pending:     # a new pool after a worker died; the groups it cut short go on
-            pending = _pool_round(job, pending, workers, threads, n_gpus, ctx, steps_q,
-                                  progress, seen)
-    finally:
-        progress.close()
-        steps_q.close()
-        ctx.close()
+    progress = job.progress_display()
+    slots: dict[int, Slot] = {}
 
+    def start(slot: int) -> None:
+        """A new worker in ``slot``, for the next pending group."""
+        args = (os.getpid(), threads, job.imports, job.base, job.deterministic,
+                slot_device(job.device, slot, n_gpus))
+        slots[slot] = Slot(Worker(slot, folder, args))
+        slots[slot].take(pending.pop(0), progress)
 
-def _pool_round(job: Job, pending: list, workers: int, threads: int, n_gpus: int, ctx, steps_q,
-                progress: Progress, seen: dict) -> list:
-    """Train ``pending`` groups in one pool until they are done, or until a worker dies:
-    then its group is recorded ``failed`` and the groups the broken pool cut short are
-    returned to run again in a new pool. With several GPUs a worker process trains one
-    group and exits (the pool does not tie processes to slots, so a reused process could
-    open a CUDA context on every GPU)."""
-    running: dict = {}
-    free_slots = list(range(workers))
-    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init,
-                               initargs=(os.getpid(), threads, job.imports, job.base, steps_q,
-                                         job.deterministic),
-                               max_tasks_per_child=1 if n_gpus > 1 else None)
-    try:
-        while pending or running:
-            while pending and free_slots:
-                slot, group = free_slots.pop(0), pending.pop(0)
-                progress.start(slot, group)
-                seen["pid"].pop(slot, None)
-                seen["step"].pop(slot, None)
-                dev = slot_device(job.device, slot, n_gpus)
-                running[pool.submit(_worker_run, slot, group, dev, job.resume_point(group))] = \
-                    (slot, group)
-            done, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
-            _drain(steps_q, progress, seen)
-            for fut in done:
-                slot, group = running.pop(fut)
-                try:
-                    files = fut.result()
-                except BrokenProcessPool:
-                    running[fut] = (slot, group)
-                    return _after_death(job, pool, running, pending, progress, seen)
-                progress.finish(slot, group, job.record(files, group))
-                free_slots.append(slot)
-    except BaseException:
-        # interrupted (a signal), or the results cannot be written: stop the workers now
-        # rather than wait for their groups, whose results would be lost anyway
-        stop_workers(pool)
-        raise
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=True)
-    replay(procs, seen["replayed"])
-    return []
-
-
-def stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Terminate a pool's worker processes (SIGTERM, then SIGKILL after 10 s) and wait
-    until they are gone, so none outlives the suite."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    for p in procs:
-        if p.is_alive():
-            p.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
-        p.join(timeout=10)
-        if p.is_alive():
-            p.kill()
-            p.join(timeout=5)
-
-
-def _after_death(job: Job, pool, running: dict, pending: list, progress: Progress,
-                 seen: dict) -> list:
-    """A worker died: the groups whose worker was killed (not terminated by the pool
-    after the death) are recorded ``failed``; the others go back to the queue."""
-    procs = dict(getattr(pool, "_processes", None) or {})
-    # the pool marks the futures broken before it terminates the other workers: wait for
-    # it to finish that, then read each worker's exit code
-    pool.shutdown(wait=True, cancel_futures=True)
-    for p in procs.values():
-        p.join(timeout=30)
-    retry, quoted = [], set()
-    for slot, group in running.values():
-        proc = procs.get(seen["pid"].get(slot))
-        code = getattr(proc, "exitcode", None)
-        # the pool ended this one because another died, or it had not started the group
-        # yet (which worker died is then unknown): run the group again, once
-        if code == -signal.SIGTERM or (proc is None and not group.retried):
-            group.retried = True
-            retry.append(group)
-            progress.finish(slot, group, [], retried=True)
-            continue
-        if proc is None:        # died before it took the group: one that did not start
-            proc = _died_unassigned(procs, seen, quoted)
-        quoted.add(getattr(proc, "pid", None))
-        progress.finish(slot, group, job.record_death(group, how_it_died(proc),
-                                                      seen["step"].get(slot), stderr_tail(proc)))
-    return retry + pending
-
-
-def _died_unassigned(procs: dict, seen: dict, quoted: set):
-    """A worker of the pool that ended on its own (not terminated by the pool) without
-    having taken a group (it died starting: importing, initialising), or None."""
-    assigned = set(seen["pid"].values())
-    dead = [p for pid, p in procs.items() if pid not in assigned
-            and p.exitcode is not None and p.exitcode != -signal.SIGTERM]
-    fresh = [p for p in dead if p.pid not in quoted]
-    return (fresh or dead or [None])[0]
-
-
-def _drain(q, progress: Progress, seen: dict | None = None) -> None:
-    while True:
+    with stderr_folder() as folder:
         try:
-            slot, kind, n = q.get_nowait()
-        except (queue.Empty, EOFError, OSError):
-            return
-        if seen is not None:
-            seen[kind][slot] = n
+            for slot in range(min(configured, len(pending))):
+                start(slot)
+            while any(s.group is not None for s in slots.values()):
+                wait([s.worker.conn for s in slots.values() if s.worker.open]
+                     + [s.worker.process.sentinel for s in slots.values()], timeout=0.5)
+                for slot, s in list(slots.items()):
+                    for kind, body in s.worker.messages():
+                        s.handle(kind, body, job, pending, progress)
+                    if s.worker.ended():
+                        del slots[slot]
+                        s.close(job, progress)
+                        if pending:
+                            start(slot)
+            # every group is done: the workers, idle since their last group, stop now
+            for s in slots.values():
+                s.worker.finish()
+            for s in slots.values():
+                s.close(job, progress)
+        except BaseException:
+            # interrupted (a signal), or the results cannot be written: stop the workers
+            # now rather than wait for their groups, whose results would be lost anyway
+            stop_workers([s.worker for s in slots.values()])
+            raise
+        finally:
+            progress.close()
+
+
+class Slot:
+    """A worker slot: its worker process, the group it trains (None: told to stop) and
+    that group's last reported step."""
+
+    def __init__(self, worker: Worker):
+        self.worker = worker
+        self.group: Group | None = None
+        self.step: int | None = None
+
+    def take(self, group: Group, progress: Progress) -> None:
+        self.group, self.step = group, None
+        progress.start(self.worker.slot, group)
+
+    def handle(self, kind: str, body, job: Job, pending: list, progress: Progress) -> None:
+        """One message of the worker (:mod:`ganbench.runs.worker`)."""
         if kind == "step":
-            progress.steps(slot, n)
+            self.step = body
+            progress.steps(self.worker.slot, body)
+            return
+        if kind == "raised":
+            error, text = body
+            raise error from RemoteTraceback(text)
+        if kind == "done":
+            group, self.group = self.group, None
+            progress.finish(self.worker.slot, group, job.record(body, group))
+            if pending:
+                self.take(pending.pop(0), progress)
+        if self.group is not None:  # ready, or done and given the next group (else idle)
+            self.worker.send((self.group, job.resume_point(self.group)))
+
+    def close(self, job: Job, progress: Progress) -> None:
+        """The worker has ended: told to stop or idle (its stderr goes to ours), or dead
+        while it had a group, which is then recorded ``failed`` with how it died and
+        what it wrote."""
+        self.worker.conn.close()
+        if self.group is None:
+            self.worker.replay()
+            return
+        proc = self.worker.process
+        progress.finish(self.worker.slot, self.group,
+                        job.record_death(self.group, how_it_died(proc), self.step,
+                                         self.worker.stderr_tail()))
+
+
+class RemoteTraceback(Exception):
+    """The traceback of an exception raised in a worker process (its cause here)."""
+
+    def __str__(self) -> str:
+        return "\n" + self.args[0]
+
+
+def stop_workers(workers: list[Worker]) -> None:
+    """Terminate ``workers`` (SIGTERM, then SIGKILL after 10 s) and wait until they are
+    gone, so none outlives the suite."""
+    for w in workers:
+        if w.process.is_alive():
+            w.process.terminate()
+    for w in workers:
+        w.stop()
 
 
 @executors.register("auto")

@@ -1,153 +1,160 @@
-"""Worker processes that never run the user's script, and keep their own stderr.
+"""The worker processes of the ``process`` executor: started and owned by the suite's
+process, with multiprocessing's public API only.
 
-multiprocessing's ``spawn`` start re-runs the parent's ``__main__`` file in every child
-(as ``__mp_main__``) so that functions defined there can be unpickled. A plain script
-that calls ``ganbench.run(...)`` at top level (no ``if __name__ == "__main__":`` guard)
-would then call it again in every worker, which finds the results folder locked and
-dies before training. ganbench's workers need nothing from ``__main__``: they run
-functions of ganbench and import the suite's ``imports:`` modules themselves
-(:func:`ganbench.runs.training.prepare_worker`). So :class:`WorkerContext` starts
-spawn children with the main-module entries left out of their preparation data, the
-way ``python -m`` starts already skip them. Something registered in the script itself
-is therefore unknown in a worker: :func:`registered_in_main` finds such entries, and
-the executor trains in this process instead.
+Each :class:`Worker` is a ``spawn`` ``Process`` this process starts itself (fork is
+unsafe once torch's OpenMP threads exist), with a pipe of its own and a stderr file of
+its own. Owning the process object is what lets the executor stop a worker
+(``terminate``, ``kill``), see it end (its ``sentinel``) and say how it ended (its
+``exitcode``: a signal or a code), which a ``ProcessPoolExecutor`` gives no public way
+to do. A pipe per worker (rather than one queue for all) means a worker killed in the
+middle of a message loses only its own pipe, and the others train on.
 
-Each child's stderr goes to a file of its own (the first thing the child does), so a
-worker that dies, even before it could run any ganbench code, is reported with the end
-of what it wrote, never with a guess; :func:`replay` passes the files of workers that
-lived on to this process's stderr.
+**The user's script is not run again.** ``spawn`` prepares each child from the
+parent's ``__main__``: by its file (a plain script, re-run as ``__mp_main__``) or by its
+``__spec__`` name (``python -m module``, imported again), except a spec named
+``__main__`` or ``*.__main__``, which the child leaves alone (how ``python -m package``
+starts work). :func:`main_left_alone` gives ``__main__`` such a spec for the instant a
+worker starts (the preparation data is read then, in ``Process.start``), so a plain
+script that calls ``ganbench.run(...)`` with no ``if __name__ == "__main__":`` guard is
+not run in every worker. Workers need nothing from ``__main__``: they run ganbench's
+own functions and import the suite's ``imports:`` themselves. Something registered in
+the script itself is therefore unknown in a worker: :func:`registered_in_main` finds
+such entries, and the executor trains in this process instead.
 
-Written by hand because multiprocessing has no switch for either: ``_launch`` is
-CPython 3.11's ``multiprocessing.popen_spawn_posix.Popen._launch`` with the preparation
-data filtered and the command line's program prefixed (tests/runs/test_plain_script.py
-checks both on the Python in use).
+**Its own stderr.** The worker's first act (:func:`ganbench.runs.worker.serve`) sends
+its fd 2 to its file, so a worker that dies is reported with the end of what it wrote
+(:meth:`Worker.stderr_tail`); :meth:`Worker.replay` passes the file of a worker that
+ended normally to this process's stderr.
+
+Checked on CPython 3.10, 3.11, 3.12 and 3.13 (tests/runs/test_plain_script.py,
+test_worker_death.py, test_faults.py; .ci/smoke runs a plain script on each).
 """
 from __future__ import annotations
 
-import io
+import multiprocessing as mp
 import os
 import shutil
 import sys
 import tempfile
-from multiprocessing import context, popen_spawn_posix, reduction, spawn, util
+from contextlib import contextmanager
+from importlib.machinery import ModuleSpec
 
-#: preparation-data keys that make a spawn child run the parent's __main__
-MAIN_KEYS = ("init_main_from_path", "init_main_from_name")
+from .. import worker
+
 #: characters of a dead worker's stderr quoted in its runs' error
 TAIL_CHARS = 8000
 
 
-class _Popen(popen_spawn_posix.Popen):
-    """A spawn child without the parent's __main__, its stderr to ``stderr_path``."""
-
-    stderr_path: str | None = None
-
-    def _launch(self, process_obj):
-        from multiprocessing import resource_tracker
-        tracker_fd = resource_tracker.getfd()
-        self._fds.append(tracker_fd)
-        prep_data = {k: v for k, v in spawn.get_preparation_data(process_obj._name).items()
-                     if k not in MAIN_KEYS}
-        fp = io.BytesIO()
-        context.set_spawning_popen(self)
-        try:
-            reduction.dump(prep_data, fp)
-            reduction.dump(process_obj, fp)
-        finally:
-            context.set_spawning_popen(None)
-        folder = getattr(process_obj, "stderr_dir", None)
-        if folder:
-            fd, self.stderr_path = tempfile.mkstemp(prefix="worker-", suffix=".stderr", dir=folder)
-            os.close(fd)
-        parent_r = child_w = child_r = parent_w = None
-        try:
-            parent_r, child_w = os.pipe()
-            child_r, parent_w = os.pipe()
-            cmd = _with_stderr(spawn.get_command_line(tracker_fd=tracker_fd, pipe_handle=child_r),
-                               self.stderr_path)
-            self._fds.extend([child_r, child_w])
-            self.pid = util.spawnv_passfds(spawn.get_executable(), cmd, self._fds)
-            self.sentinel = parent_r
-            with open(parent_w, "wb", closefd=False) as f:
-                f.write(fp.getbuffer())
-        finally:
-            fds_to_close = [fd for fd in (parent_r, parent_w) if fd is not None]
-            self.finalizer = util.Finalize(self, util.close_fds, fds_to_close)
-            for fd in (child_r, child_w):
-                if fd is not None:
-                    os.close(fd)
-
-
-def _with_stderr(cmd: list[str], path: str | None) -> list[str]:
-    """The spawn command line with its program first sending fd 2 to ``path``."""
-    if not path or "-c" not in cmd:         # a frozen executable: no program to prefix
-        return cmd
-    i = cmd.index("-c") + 1
-    redirect = (f"import os; os.dup2(os.open({path!r}, os.O_WRONLY | os.O_APPEND), 2); ")
-    return cmd[:i] + [redirect + cmd[i]] + cmd[i + 1:]
-
-
-class WorkerProcess(context.SpawnProcess):
-    """A spawn process started by :class:`_Popen` (``stderr_dir``: where its stderr goes)."""
-
-    stderr_dir: str | None = None
-
-    @staticmethod
-    def _Popen(process_obj):
-        return _Popen(process_obj)
-
-
-class WorkerContext(context.SpawnContext):
-    """The ``spawn`` context, its processes started without the parent's __main__ and
-    with their stderr in files under ``stderr_dir`` (a temporary folder; :meth:`close`
-    removes it)."""
-
-    def __init__(self):
-        super().__init__()
-        self.stderr_dir = tempfile.mkdtemp(prefix="ganbench-workers-")
-
-    def Process(self, *args, **kwargs):  # noqa: N802 (multiprocessing's name)
-        proc = WorkerProcess(*args, **kwargs)
-        proc.stderr_dir = self.stderr_dir
-        return proc
-
-    def close(self) -> None:
-        shutil.rmtree(self.stderr_dir, ignore_errors=True)
-
-
-def stderr_path(proc) -> str | None:
-    return getattr(getattr(proc, "_popen", None), "stderr_path", None)
-
-
-def stderr_tail(proc, chars: int = TAIL_CHARS) -> str | None:
-    """The end of what process ``proc`` wrote to stderr ("" if nothing; None: unknown)."""
-    path = stderr_path(proc)
-    if not path:
-        return None
+@contextmanager
+def main_left_alone():
+    """While it lasts, ``__main__`` has a ``__spec__`` named ``__main__``, so that a
+    spawn child started now does not run the parent's main module (see the module)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    name = getattr(spec, "name", None) or ""
+    if main is None or name == "__main__" or name.endswith(".__main__"):
+        yield
+        return
+    had = "__spec__" in vars(main)
+    main.__spec__ = ModuleSpec("__main__", None)
     try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - chars))
-            text = f.read().decode("utf-8", "replace")
-    except OSError:
-        return None
-    return text.strip()
+        yield
+    finally:
+        if had:
+            main.__spec__ = spec
+        else:
+            del main.__spec__
 
 
-def replay(procs, seen: set) -> None:
-    """Copy the stderr of ``procs`` not in ``seen`` (pids) to this process's stderr, once."""
-    for proc in procs:
-        path = stderr_path(proc)
-        if not path or proc.pid in seen:
-            continue
-        seen.add(proc.pid)
+class Worker:
+    """One worker process: started at once, training the groups sent with :meth:`send`
+    (``args``: what :func:`ganbench.runs.worker.serve` takes after its pipe and stderr
+    file; ``folder``: where its stderr file goes)."""
+
+    def __init__(self, slot: int, folder: str, args: tuple):
+        self.slot = slot
+        fd, self.stderr_path = tempfile.mkstemp(prefix=f"worker{slot}-", suffix=".stderr",
+                                                dir=folder)
+        os.close(fd)
+        ctx = mp.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=worker.serve, args=(child, self.stderr_path, *args),
+                                   name=f"ganbench-worker-{slot}")
+        with main_left_alone():
+            self.process.start()
+        child.close()               # the pipe's far end lives in the worker only
+        self.open = True            # its pipe may still hold messages
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def send(self, task) -> None:
+        self.conn.send(task)
+
+    def messages(self) -> list:
+        """What the worker sent that has arrived; at the pipe's end (the worker ended,
+        or died in the middle of a message), ``open`` turns False."""
+        got = []
         try:
-            text = open(path, encoding="utf-8", errors="replace").read()
+            while self.open and self.conn.poll():
+                got.append(self.conn.recv())
+        except (EOFError, OSError):
+            self.open = False
+        return got
+
+    def ended(self) -> bool:
+        return self.process.exitcode is not None
+
+    def finish(self, grace: float = 60.0) -> None:
+        """Tell the worker to stop (it is idle) and wait until it has; SIGTERM after
+        ``grace`` seconds."""
+        try:
+            self.send(None)
+        except OSError:         # it is gone already
+            pass
+        self.process.join(grace)
+        self.stop()
+
+    def stop(self, grace: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL after ``grace`` seconds; returns once it is gone."""
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join(grace)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+        self.conn.close()
+
+    def stderr_tail(self, chars: int = TAIL_CHARS) -> str | None:
+        """The end of what the worker wrote to stderr ("" if nothing; None: unknown)."""
+        try:
+            with open(self.stderr_path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - chars))
+                return f.read().decode("utf-8", "replace").strip()
         except OSError:
-            continue
+            return None
+
+    def replay(self) -> None:
+        """Copy the worker's stderr to this process's stderr."""
+        try:
+            text = open(self.stderr_path, encoding="utf-8", errors="replace").read()
+        except OSError:
+            return
         if text:
             sys.stderr.write(text)
             sys.stderr.flush()
+
+
+@contextmanager
+def stderr_folder():
+    """A temporary folder for the workers' stderr files, removed afterwards."""
+    folder = tempfile.mkdtemp(prefix="ganbench-workers-")
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def registered_in_main() -> list[str]:

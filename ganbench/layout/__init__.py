@@ -5,9 +5,10 @@
     OUT/checkpoints/<group>.pt   a training group's last checkpoint, while it trains
 
 Every file is written to a temporary name and renamed (:func:`atomic_write`), so no
-reader ever sees half a file. This module imports neither torch nor the harness:
-the analysis commands (compare, report, check) and the harness (the classifier
-cache) both write through it.
+reader ever sees half a file. The run settings are declared here too
+(:mod:`.run_config`: what config.json holds). This package imports neither torch nor
+the harness: the analysis commands (compare, report, check) and the harness (the
+classifier cache) both write through it.
 """
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from .errors import OutputError
-from .interrupts import deferred
+from ..errors import OutputError
+from ..interrupts import deferred
+from .run_config import NOT_SETTINGS, RUN_FIELD_NAMES
 
 #: the first columns of summary.csv; the metric columns follow (ganbench.metrics.catalogue)
 SUMMARY_COLUMNS = ["run_id", "dataset", "variant", "seed", "status", "steps", "wall_s"]
@@ -30,19 +32,10 @@ FINISHED = ("ok", "diverged")
 #: config path (``optimizer.lr``, ``regularizers[0].weight``, or a whole field such as
 #: ``n_critic``), before the metric columns
 SETTING_COLUMN = "setting"
-#: the run settings a suite can set (ganbench.config.schema.RUN_FIELDS, checked there)
-RUN_FIELD_NAMES = ("objective", "regularizers", "generator", "discriminator", "optimizer",
-                   "g_optimizer", "d_optimizer", "update", "n_critic", "steps", "batch_size",
-                   "eval_every", "n_eval", "min_hq", "checkpoint_probes", "features", "ema",
-                   "log_every", "checkpoint", "checkpoint_every")
-#: run settings that change how a run is kept, not what it computes: left out of the
-#: settings hash and of the "same settings" test of resume (changing them retrains nothing)
-NOT_SETTINGS = ("checkpoint_every",)
-
 
 #: summary.csv: a hash of the run's resolved settings with the seed left out (the dataset
 #: spec, the resolved config and a sweep's setting): runs with equal hashes are seeds of
-#: one experiment, and only those are pooled (ganbench.analysis.pooling)
+#: one experiment, and only those are pooled (ganbench.layout.summaries)
 SETTINGS_HASH_COLUMN = "settings_hash"
 #: what the settings hash covers, from a run's config.json
 SETTINGS_FIELDS = ("dataset", "config", "setting")

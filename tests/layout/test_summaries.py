@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 
 from helpers.cli import TINY
-from ganbench.analysis.compare import load_summaries
+from ganbench.layout.summaries import load_summaries
 from ganbench.config.suite import load_suite
 from ganbench.harness.loop import SeedResult
 from ganbench.layout import settings_hash
-from ganbench.runs.store import run_files, write_run
+from ganbench.runs.store import run_files, spec_record, write_run
 from helpers.cli import run_cli
 
 
@@ -23,15 +23,16 @@ def specs(tmp_path, text=TINY, name="s.yaml"):
 def test_the_hash_leaves_the_seed_out_and_is_the_one_config_json_gives(tmp_path):
     ss = specs(tmp_path)
     ring = [s for s in ss if s.dataset["label"] == "ring8" and s.variant == "nonsaturating"]
-    files = [run_files(s, SeedResult(s.seed, "ok", 30, {"fd": 0.1}), 1.0, 2, "cpu",
+    files = [run_files(spec_record(s), SeedResult(s.seed, "ok", 30, {"fd": 0.1}), 1.0, 2, "cpu",
                        environment={"torch": "x"}) for s in ring]
     hashes = {f.meta["settings_hash"] for f in files}
     assert len(ring) == 2 and len(hashes) == 1                       # seeds 0 and 1: one setting
     assert settings_hash(json.loads(json.dumps(files[0].config))) in hashes   # config.json's
     other = specs(tmp_path, TINY.replace("lr: 0.001", "lr: 0.002"), "t.yaml")
     moved = next(s for s in other if s.run_id == ring[0].run_id)
-    assert run_files(moved, SeedResult(0, "ok", 30), 1.0, 1, "cpu").meta["settings_hash"] not in hashes
-    assert {settings_hash(run_files(s, SeedResult(0, "ok", 30), 1.0, 1, "cpu").config)
+    moved_files = run_files(spec_record(moved), SeedResult(0, "ok", 30), 1.0, 1, "cpu")
+    assert moved_files.meta["settings_hash"] not in hashes
+    assert {settings_hash(run_files(spec_record(s), SeedResult(0, "ok", 30), 1.0, 1, "cpu").config)
             for s in ss if s.variant == "wgan_gp" and s.dataset["label"] == "ring8"} != hashes
 
 
@@ -43,7 +44,7 @@ def folder(path, suite_text, tmp_path, seeds, name, hashed=True):
           if s.dataset["label"] == "ring8" and s.variant == "nonsaturating"]
     recs = []
     for s, seed in zip(ss, seeds):
-        recs.append(write_run(path, run_files(s, SeedResult(seed, "ok", 30, {
+        recs.append(write_run(path, run_files(spec_record(s), SeedResult(seed, "ok", 30, {
             "modes_captured": 8 - seed % 3, "modes_total": 8, "hq_fraction": 0.1 * seed,
             "fd": 0.1 + seed, "jsd": 0.3}), 1.0, 1, "cpu")))
     df = summary_frame(recs)
@@ -105,7 +106,7 @@ def test_sweep_settings_stay_separate_groups(tmp_path):
     sweep = TINY.replace("seeds: 2", "seeds: 5") + "sweep:\n  optimizer.lr: [0.001, 0.002]\n"
     ss = [s for s in specs(tmp_path, sweep) if s.dataset["label"] == "ring8"
           and s.variant == "nonsaturating"]
-    recs = [write_run(tmp_path / "o", run_files(s, SeedResult(s.seed, "ok", 30, {"fd": 0.1}),
+    recs = [write_run(tmp_path / "o", run_files(spec_record(s), SeedResult(s.seed, "ok", 30, {"fd": 0.1}),
                                                 1.0, 1, "cpu")) for s in ss]
     from ganbench.runs.store import summary_frame
     summary_frame(recs).to_csv(tmp_path / "o" / "summary.csv", index=False)

@@ -1,5 +1,8 @@
-"""No silent pooling: the seeds of one group (dataset, variant, and a sweep's setting)
-are pooled only when their runs had the same settings.
+"""summary.csv read back (:func:`load_summaries`): one results folder's, or several
+merged, each run with its settings hash and its objective; and no silent pooling: the
+seeds of one group (dataset, variant, and a sweep's setting) are pooled only when their
+runs had the same settings. The analysis (compare, check, diagnose, sensitivity, the
+tables) and the Python API read summaries here.
 
 Every run records a hash of its resolved settings with the seed left out
 (``settings_hash`` in metrics.json and summary.csv; :func:`ganbench.layout.settings_hash`).
@@ -17,22 +20,59 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from ..layout import SETTINGS_FIELDS, SETTINGS_HASH_COLUMN, run_dir, settings_hash
+from . import (SETTING_COLUMN, SETTINGS_FIELDS, SETTINGS_HASH_COLUMN, SUMMARY_COLUMNS,
+               settings_hash)
+from .run_folder import CONFIG, RunFolder
 
 #: the analysis's own column (never written): each run's objective, from config.json
 OBJECTIVE_COLUMN = "_objective"
 
 
+def load_summaries(outs: list[Path], warn=None, pool: bool = True) -> pd.DataFrame:
+    """summary.csv of each folder, merged; a run id seen twice keeps the first folder's.
+    Each run gets its settings hash (recorded, or from its config.json) and objective;
+    ``pool=False``: a group whose runs have different settings is bad input."""
+    frames = []
+    for out in outs:
+        f = Path(out) / "summary.csv"
+        if not f.is_file():
+            raise InputError(f"{out}: no summary.csv here; give a results folder written by "
+                             "'ganbench run'.")
+        try:
+            df = pd.read_csv(f)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            raise InputError(f"{f}: not a readable CSV ({str(e).splitlines()[0]}); rerun "
+                             "'ganbench run' to rewrite it.") from None
+        missing = [c for c in SUMMARY_COLUMNS if c not in df.columns]
+        if missing:
+            raise InputError(f"{f}: missing columns {', '.join(missing)}; is this a ganbench summary?")
+        frames.append(with_settings(df, [out]))
+    merged = pd.concat(frames, ignore_index=True)
+    dup = merged.run_id.duplicated(keep="first")
+    if dup.any() and not pool:
+        clash = merged[merged.run_id.isin(merged.run_id[dup])].groupby("run_id", sort=False)
+        differ = [rid for rid, g in clash if g[SETTINGS_HASH_COLUMN].dropna().nunique() > 1]
+        if differ:
+            raise InputError(
+                f"{differ[0]}{f' (and {len(differ) - 1} more)' if len(differ) > 1 else ''}: "
+                "the same run id with different settings in two folders; one would hide the "
+                "other. Compare the folders apart, or pass --pool to keep the first folder's.")
+    if dup.any() and warn:
+        warn(f"{int(dup.sum())} run ids appear in more than one folder "
+             f"(e.g. {merged.run_id[dup].iloc[0]}); keeping the first folder's.")
+    merged = merged[~dup].reset_index(drop=True)
+    if not pool:
+        keys = ["dataset", "variant"] + ([SETTING_COLUMN] if SETTING_COLUMN in merged else [])
+        refuse_mixed(merged, outs, keys)
+    return merged
+
+
 def read_config(run_id: str, outs) -> dict | None:
     """A run's config.json, from the first folder of ``outs`` that has it."""
     for out in outs:
-        f = run_dir(Path(out), str(run_id)) / "config.json"
-        if f.is_file():
-            try:
-                rec = json.loads(f.read_text())
-            except (OSError, ValueError):
-                return None
-            return rec if isinstance(rec, dict) else None
+        folder = RunFolder.of(Path(out), run_id)
+        if folder.has(CONFIG):
+            return folder.config()
     return None
 
 
