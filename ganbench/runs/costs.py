@@ -86,8 +86,9 @@ class Features:
     g_tensors: int
     d_tensors: int
     image: bool
-    #: the data's density is known (the end's theory metrics, D* on the plane)
-    density: bool
+    #: the share of the runs whose data's density is known (the end's theory metrics,
+    #: D* on the plane; a stack across datasets may mix them)
+    density: float
     #: D and D* drawn on the plane at the end (2D data, a D that judges single samples)
     plane_map: bool
 
@@ -129,8 +130,8 @@ class Features:
             "end_run": S,
             # the theory metrics' KDEs (n_eval² distances) and D* on the 80 × 80 plane's
             # KDE (6,400 × n_eval)
-            "end_theory": S * self.n_eval ** 2 / 1e6 if self.density else 0.0,
-            "end_map": S * self.n_eval / 1e3 if self.plane_map and self.density else 0.0,
+            "end_theory": S * self.density * self.n_eval ** 2 / 1e6,
+            "end_map": S * self.density * self.n_eval / 1e3 if self.plane_map else 0.0,
             "end_macs": S * (self.n_eval * (self.g_macs + 2 * self.d_macs)
                              + (PLANE * self.d_macs if self.plane_map else 0.0)),
             "build_group": 1.0,
@@ -138,14 +139,11 @@ class Features:
 
 
 def features_of(specs) -> Features:
-    """The :class:`Features` of a group of runs (RunSpecs of one stack)."""
+    """The :class:`Features` of a group of runs (RunSpecs of one stack; with datasets of
+    one shape, the networks are counted on the first, the density known per run)."""
     cfg = specs[0].config
-    try:
-        net = network_sizes(json.dumps(specs[0].dataset_spec(), sort_keys=True, default=str),
-                            json.dumps(cfg.generator, sort_keys=True, default=str),
-                            json.dumps(cfg.discriminator, sort_keys=True, default=str))
-    except Exception:  # noqa: BLE001 - networks that cannot be built here: counted as mog's
-        net = REFERENCE_SIZES
+    nets = [_sizes(json.dumps(sp.dataset_spec(), sort_keys=True, default=str), cfg) for sp in specs]
+    net = {**nets[0], "density": sum(float(n["density"]) for n in nets) / len(nets)}
     from ..objectives import objectives
     from ..regularizers import regularizers
     from ..updates import Unrolled, updates
@@ -162,6 +160,14 @@ def features_of(specs) -> Features:
                     objectives=len({_key(sp.config.objective) for sp in specs}),
                     sliced_optimizer=any(len({_key(sp.config.optimizer_for(k)) for sp in specs}) > 1
                                          for k in ("g_optimizer", "d_optimizer")), **net)
+
+
+def _sizes(dataset: str, cfg) -> dict:
+    try:
+        return network_sizes(dataset, json.dumps(cfg.generator, sort_keys=True, default=str),
+                             json.dumps(cfg.discriminator, sort_keys=True, default=str))
+    except Exception:  # noqa: BLE001 - networks that cannot be built here: counted as mog's
+        return REFERENCE_SIZES
 
 
 def _key(spec) -> str:

@@ -73,3 +73,14 @@ def test_groups_start_longest_first_by_the_model(tmp_path):
     from ganbench.runs.groups import longest_first
     order = [g.label for g in longest_first(pending_groups(tmp_path, s.specs))]
     assert order == ["ring8/gp", "ring8/r1", "ring8/ns"]
+
+
+def test_a_stack_across_datasets_pays_the_end_of_those_with_a_density():
+    def group(datasets):
+        s = parse_suite({"seeds": 2, "datasets": datasets, "defaults": {**MLP, "steps": 200},
+                         "variants": {"v": {}}})
+        return costs.features_of(s.specs)
+    mixed, known, unknown = group(["ring8", "spiral"]), group(["ring8", "grid25"]), group(["spiral"])
+    assert (mixed.density, known.density, unknown.density) == (0.5, 1.0, 0.0)
+    theory = costs.coefficients()["seconds"]["end_theory"] * 4 * 2500 ** 2 / 1e6
+    assert costs.predict(known).end - costs.predict(mixed).end >= theory / 2
