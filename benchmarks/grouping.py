@@ -123,12 +123,20 @@ def slope_ms(ev: dict) -> float | None:
 
 def predict_again(results: list[dict], suite: str, sets: list[str]) -> None:
     """Each group's prediction by this checkout's cost model (its groups of the suite,
-    matched by label; None for a group it does not make)."""
+    and those of one dataset each as before stacks crossed datasets, matched by label;
+    None for a group it does not make)."""
     from ganbench.config import overrides
-    from ganbench.runs.groups import pending_groups
-    with tempfile.TemporaryDirectory() as out:
-        groups = {g.label: g for g in pending_groups(Path(out), overrides.load(suite, tuple(sets)).specs,
-                                                     force=True)}
+    from ganbench.runs import groups as grouping
+    specs = overrides.load(suite, tuple(sets)).specs
+    groups = {}
+    key = grouping.data_key
+    try:
+        for data_key in (key, lambda dataset: dataset["label"]):
+            grouping.data_key = data_key
+            with tempfile.TemporaryDirectory() as out:
+                groups.update({g.label: g for g in grouping.pending_groups(Path(out), specs, force=True)})
+    finally:
+        grouping.data_key = key
     for res in results:
         for ev in res["events"]:
             g = groups.get(ev["label"])
