@@ -7,6 +7,7 @@ in one run.
     python benchmarks/grouping.py suites/mog.yaml --plan now:guessed --plan now:model
     python benchmarks/grouping.py suites/mog.yaml --plan /work/wt/base --plan now
     python benchmarks/grouping.py suites/mog.yaml --load /tmp/grouping_mog.json  # print again
+    python benchmarks/grouping.py suites/mog.yaml --plan OLD --plan now --keep DIR  # and compare
 
 A plan is ``CHECKOUT[:ORDER]``: the package of CHECKOUT (``now``: this one) groups the
 suite as it does and its process executor trains the groups (``ganbench run``, every
@@ -59,7 +60,8 @@ def guessed_cost(group) -> float:
     return group.steps * (g_cost + cfg.n_critic * (1 + 1.5 * penalties)) * len(group.specs) ** 0.5
 
 
-def child(suite: str, sets: list[str], order: str, workers: int | None) -> dict:
+def child(suite: str, sets: list[str], order: str, workers: int | None,
+          keep: str | None = None) -> dict:
     """In a fresh process with the plan's checkout: train the suite, record its timeline."""
     from ganbench.config import overrides
     from ganbench.runs import api, progress
@@ -91,12 +93,13 @@ def child(suite: str, sets: list[str], order: str, workers: int | None) -> dict:
     s = overrides.load(suite, tuple(sets))
     with tempfile.TemporaryDirectory() as out:
         t0 = time.time()
-        api.run(s, out=out, executor="process", workers=workers, force=True)
+        api.run(s, out=keep or out, executor="process", workers=workers, force=True)
         wall = time.time() - t0
     return {"events": sorted(events.values(), key=lambda e: e["start"]), "wall": wall}
 
 
-def run_plan(plan: str, suite: str, sets: list[str], workers: int | None) -> dict:
+def run_plan(plan: str, suite: str, sets: list[str], workers: int | None,
+             keep: Path | None = None) -> dict:
     checkout, _, order = plan.partition(":")
     path = ROOT if checkout in ("now", "") else Path(checkout).resolve()
     order = order or "model"
@@ -104,6 +107,7 @@ def run_plan(plan: str, suite: str, sets: list[str], workers: int | None) -> dic
         cmd = [sys.executable, __file__, suite, "--child", f.name, "--order", order]
         cmd += [a for s in sets for a in ("--set", s)]
         cmd += ["--workers", str(workers)] if workers else []
+        cmd += ["--keep", str(keep)] if keep else []
         env = dict(os.environ, PYTHONPATH=str(path))
         done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
         if done.returncode:
@@ -111,6 +115,26 @@ def run_plan(plan: str, suite: str, sets: list[str], workers: int | None) -> dic
         out = json.loads(Path(f.name).read_text())
     out["plan"] = f"{'now' if path == ROOT else path.name}:{order}"
     return out
+
+
+def same_results(folders: list[Path]) -> None:
+    """How each plan's summary.csv compares with the first plan's, run by run: the runs
+    whose every number is equal, and the largest relative difference of each metric."""
+    import numpy as np
+    import pandas as pd
+    first = pd.read_csv(folders[0] / "summary.csv").set_index("run_id").sort_index()
+    cols = [c for c in first.columns if first[c].dtype.kind == "f" and "wall" not in c]
+    for folder in folders[1:]:
+        other = pd.read_csv(folder / "summary.csv").set_index("run_id").sort_index()
+        a, b = first[cols].to_numpy(), other.loc[first.index, cols].to_numpy()
+        same = ((a == b) | (np.isnan(a) & np.isnan(b))).all(1)
+        rel = np.abs(a - b) / (np.abs(a) + 1e-12)
+        rel = np.where(np.isnan(rel), -np.inf, rel).max(0)      # NaN: a metric the run lacks
+        worst = sorted(zip(rel, cols), reverse=True)[:3]
+        status = (first["status"] == other.loc[first.index, "status"]).sum()
+        print(f"{folder.name} against {folders[0].name}: {same.sum()}/{len(same)} runs with every "
+              f"number equal, {status}/{len(same)} with the same status; largest relative "
+              "differences: " + ", ".join(f"{c} {r:.2g}" for r, c in worst))
 
 
 def slope_ms(ev: dict) -> float | None:
@@ -200,9 +224,12 @@ def main() -> None:
     ap.add_argument("--order", default="model", help=argparse.SUPPRESS)
     ap.add_argument("--save", metavar="JSON", help="where to keep the timelines")
     ap.add_argument("--load", metavar="JSON", help="print saved timelines, predicted anew")
+    ap.add_argument("--keep", metavar="DIR", help="keep each plan's results in DIR/<n>-<plan> and "
+                    "compare their summary.csv with the first plan's")
     args = ap.parse_args()
     if args.child:
-        Path(args.child).write_text(json.dumps(child(args.suite, args.sets, args.order, args.workers)))
+        Path(args.child).write_text(json.dumps(child(args.suite, args.sets, args.order, args.workers,
+                                                     args.keep)))
         return
     import torch
     from ganbench.harness.device import environment
@@ -218,7 +245,9 @@ def main() -> None:
                   f"{torch.__version__}, {environment('cpu')['device_name']}, "
                   f"{len(os.sched_getaffinity(0))} cores; plans {', '.join(plans)}, one after another")
         print(header)
-        results = [run_plan(p, args.suite, args.sets, args.workers) for p in plans]
+        keep = [Path(args.keep).resolve() / f"{i}-{Path(p.partition(':')[0]).name}"
+                for i, p in enumerate(plans)] if args.keep else [None] * len(plans)
+        results = [run_plan(p, args.suite, args.sets, args.workers, k) for p, k in zip(plans, keep)]
         save = Path(args.save or Path(tempfile.gettempdir()) / f"grouping_{Path(args.suite).stem}.json")
         save.write_text(json.dumps({"suite": args.suite, "sets": args.sets, "header": header,
                                     "results": results}))
@@ -230,6 +259,8 @@ def main() -> None:
               f"{s['idle']:7.0f}{s['err_median']:18.0f}%{s['err_max']:5.0f}%")
     if not args.load:
         print(f"timelines saved in {save}")
+    if args.keep and not args.load:
+        same_results(keep)
 
 
 if __name__ == "__main__":
