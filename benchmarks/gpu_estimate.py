@@ -93,7 +93,8 @@ def estimate(path: str) -> dict:
           f"{'GPU s (5-10 us)':>17}{'evals s (host)':>15}")
     for g in groups:
         first = g.specs[0]
-        loop = Loop(first.dataset_spec(), [s.config for s in g.specs], [s.seed for s in g.specs])
+        loop = Loop([s.dataset_spec() for s in g.specs], [s.config for s in g.specs],
+                    [s.seed for s in g.specs])
         kernels, flops = count_step(loop)
         steps = g.steps
         lo, hi = (steps * (kernels * us * 1e-6 + flops / RATE) for us in LAUNCH_US)

@@ -10,7 +10,8 @@ Adam, one run after another) and of ganbench's seed-stacked trainer (one process
 16 seeds; and two worker processes x 8 seeds, how `ganbench run` uses a 2-core CPU),
 their ratios, the achieved GFLOP/s (FLOPs of the forward and backward matmuls), the
 same run's dense-matmul GFLOP/s, the share of wall time spent in evaluation, and the
-one-off end-of-run work per seed (theory metrics, D/D* maps; kept out of the rates).
+one-off end-of-run work per seed (theory metrics, D/D* maps, model.pt, the run's
+files; kept out of the rates).
 Figures are ratios measured side by side, since the machine is shared and noisy.
 """
 from __future__ import annotations
@@ -102,7 +103,8 @@ def main() -> None:
         print(f"{name:34}{r:12.0f}{r / plain_rate:9.2f}{g:9.1f}{100 * g / mm:8.0f}%")
     _, share = stacked(list(range(5)), 1000, eval_every=100)
     print(f"evaluation share of wall time (5 seeds, eval every 100 steps on 2500 samples): {100 * share:.1f}%")
-    print(f"end of run, once per seed (theory metrics, D/D* maps): {STATS['end_per_seed']:.2f} s, "
+    print(f"end of run, once per seed (theory metrics, D/D* maps, model.pt, files): "
+          f"{STATS['end_per_seed']:.2f} s, "
           "not counted above")
     if args.suite:
         t0 = time.perf_counter()

@@ -16,7 +16,7 @@ generator when used up; a block holds at most :data:`BLOCK_ELEMENTS` numbers per
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import torch
 
@@ -54,13 +54,16 @@ class SeedStreams:
         return max(1, min(self.block, BLOCK_ELEMENTS // max(1, math.prod(shape))))
 
     def draw(self, key, shape: tuple, per_seed: Callable[[torch.Generator, int], torch.Tensor]
-             ) -> torch.Tensor:
+             | Sequence[Callable[[torch.Generator, int], torch.Tensor]]) -> torch.Tensor:
         """One draw of kind ``key``, (S, *shape): seed s's is the next of the draws
-        ``per_seed(generator_s, k)`` made k at a time, shape (k, *shape)."""
+        ``per_seed(generator_s, k)`` made k at a time, shape (k, *shape) (``per_seed``:
+        one function for every seed, or seed s's own at ``per_seed[s]``)."""
         entry = self._blocks.get(key)
         if entry is None or entry[1] == len(entry[0]):
             k = self.draws_per_block(shape)
-            entry = self._blocks[key] = [torch.stack([per_seed(g, k) for g in self.generators], 1), 0]
+            each = per_seed if isinstance(per_seed, Sequence) else [per_seed] * len(self)
+            entry = self._blocks[key] = [
+                torch.stack([f(g, k) for f, g in zip(each, self.generators)], 1), 0]
         out = entry[0][entry[1]]
         entry[1] += 1
         return out

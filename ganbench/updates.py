@@ -160,12 +160,6 @@ class Unrolled:
     k: int = 5
     second_order: bool = True
 
-    @property
-    def g_cost(self) -> float:
-        """A G step's cost in plain steps, for scheduling (measured: k = 5 second-order
-        costs 5.7x a plain D + G step, first-order 3.4x)."""
-        return 1 + (2.0 if self.second_order else 1.0) * self.k
-
     def unrolled_d(self, players, real, fake):
         """D moved k steps by its own optimizer on (real, fake), as a function of x."""
         D, game = players.D, players.game

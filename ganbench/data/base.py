@@ -43,6 +43,11 @@ class Dataset:
         return streams.draw(("sample", n), (n, self.dim),
                             lambda g, k: self.sample(k * n, g).view(k, n, self.dim))
 
+    def of_slice(self, s: int) -> "Dataset":
+        """Slice ``s``'s dataset in a stacked model: this one (a stack across datasets,
+        :class:`ganbench.data.per_slice.PerSlice`, has one per slice)."""
+        return self
+
     @property
     def has_modes(self) -> bool:
         return self.centres is not None

@@ -8,6 +8,10 @@ import torch
 
 from .base import Dataset, GaussianMixture, datasets
 
+#: the sets whose samples are points of the plane, cheap to build: runs on any of them
+#: (with any settings) stack together, each slice with its own (ganbench.data.per_slice)
+PLANE_SETS = frozenset({"ring8", "grid25", "spiral", "moons"})
+
 
 @datasets.register("ring8")
 def ring8(n_modes: int = 8, radius: float = 2.0, std: float = 0.02) -> GaussianMixture:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import snapshots
+from . import plots, snapshots
 
 KINDS = ("image", "table", "d_map", "image_series", "text")
 
@@ -56,7 +56,6 @@ def run_artifacts(result, dataset, checkpoint_probes: list, title: str) -> tuple
     files: dict = {}
     declared: list[Artifact] = []
     if result.real is not None and (dataset.dim == 2 or dataset.is_image):
-        from . import plots  # matplotlib only when there is something to draw
         draw = plots.image_samples_png if dataset.is_image else plots.samples_png
         files[SAMPLES.file] = draw(dataset, result.real, result.fake,
                                    f"{title} ({result.status}, step {result.steps})")

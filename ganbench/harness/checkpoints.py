@@ -154,20 +154,13 @@ class VanishingProbe:
         return {f"{self.name}.csv": df.to_csv(index=False), f"{self.name}.png": self.plot(df, title)}
 
     def plot(self, df: pd.DataFrame, title: str) -> bytes:
-        from .plots import plt, png_bytes   # matplotlib only when there is something to draw
-        fig, ax = plt.subplots(figsize=(5.6, 3.8), dpi=110)
-        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        from .plots import curves_png
+        curves = []
         for i, (c, g) in enumerate(df.groupby("checkpoint")):
-            col = colors[i % len(colors)]
-            ax.plot(g.d_step, g.grad_saturating, color=col, label=f"G step {int(c)}: log(1 - D)")
-            ax.plot(g.d_step, g.grad_nonsaturating, color=col, ls="--", label=f"G step {int(c)}: -log D")
-        ax.set_yscale("log")
-        ax.set_xlabel("steps of the fresh discriminator")
-        ax.set_ylabel("‖∇_G cost‖")
-        ax.set_title(title, fontsize=8)
-        ax.legend(fontsize=6, ncol=2)
-        fig.tight_layout()
-        return png_bytes(fig)
+            curves.append((f"G step {int(c)}: log(1 - D)", g.d_step, g.grad_saturating, i, False))
+            curves.append((f"G step {int(c)}: -log D", g.d_step, g.grad_nonsaturating, i, True))
+        return curves_png(curves, title, "steps of the fresh discriminator",
+                          "|grad_G cost|", log_y=True)
 
 
 @checkpoint_probes.register("vanishing")

@@ -116,11 +116,12 @@ class Evaluations:
         fake_np = self.last_fake = fake.float().cpu().numpy()
         rows = []
         for s, obj in enumerate(self.objectives):
-            ev = Evaluation(self.dataset, obj, self.real_np[s], fake_np[s],
+            ds = self.dataset.of_slice(s)
+            ev = Evaluation(ds, obj, self.real_np[s], fake_np[s],
                             None if d_real is None else d_real[s],
                             None if d_fake is None else d_fake[s], self.min_hq, self.features,
                             self.classifier, str(fake.device))
-            chosen = [p for p in applicable(self.dataset, obj)
+            chosen = [p for p in applicable(ds, obj)
                       if not p.final_only and (d_real is not None or not p.needs_d)]
             rows.append(measure(ev, chosen))
             if rows[-1] is not None:
@@ -132,7 +133,7 @@ class Evaluations:
         not blow up ({}: none, or a seed left out by ``seeds``)."""
         out = []
         for s, ev in enumerate(self.last):
-            chosen = [p for p in applicable(self.dataset, ev.objective) if p.final_only] \
+            chosen = [p for p in applicable(ev.dataset, ev.objective) if p.final_only] \
                 if ev is not None and (seeds is None or seeds[s]) else []
             out.append(measure(ev, chosen)[0] if chosen else {})
         return out
@@ -141,15 +142,21 @@ class Evaluations:
     def d_maps(self, D, packing: int = 1, n: int = 80) -> list[dict] | None:
         """Per seed: D's output on an n×n grid framing the data (a probability where D
         models one), and D* = p/(p+q) there (q a KDE of the last evaluation's samples)
-        where the density is known. 2D data, unpacked D only (else None)."""
+        where the density is known. 2D data, unpacked D only (else None). Each seed's grid
+        frames its own dataset (one grid for all when they share one)."""
         ds, fake = self.dataset, self.last_fake
         if ds.dim != 2 or ds.is_image or packing != 1 or fake is None:
             return None
-        grid = plane_grid(ds, n)
-        out = D(grid[2].to(self.real.device).expand(len(fake), -1, -1).contiguous()).float()
+        sets = [ds.of_slice(s) for s in range(len(fake))]
+        grids = {id(d): plane_grid(d, n) for d in sets}
+        if len(grids) == 1:
+            pts = next(iter(grids.values()))[2].expand(len(fake), -1, -1)
+        else:
+            pts = torch.stack([grids[id(d)][2] for d in sets])
+        out = D(pts.to(self.real.device).contiguous()).float()
         forms = [DOutput.of(obj) for obj in self.objectives]
-        return [d_map(ds, grid, forms[s].as_probability(out[s]).cpu().numpy(),
-                      forms[s].models_probability, fake[s]) for s in range(len(fake))]
+        return [d_map(d, grids[id(d)], forms[s].as_probability(out[s]).cpu().numpy(),
+                      forms[s].models_probability, fake[s]) for s, d in enumerate(sets)]
 
 
 class Evaluator:

@@ -11,6 +11,7 @@ seed going to NaN marks only that seed ``diverged``.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 import traceback
 from typing import Callable, Sequence
@@ -19,6 +20,7 @@ import torch
 
 from ..data import datasets
 from ..data.base import Dataset
+from ..data.per_slice import stacked
 from ..updates import StepLog
 from ..layout.run_config import RunConfig
 from .averaging import GeneratorAverage
@@ -47,10 +49,12 @@ def trace(players) -> dict:
 
 
 class Loop:
-    """Trains S runs of one dataset together, seed s with ``config`` (or, for runs that
-    differ in what :mod:`ganbench.harness.stacking` lets differ, ``config[s]``); see
-    :func:`train_seeds`. ``names``: the runs' names (titles in their files; default
-    ``seed<s>``); ``dataset``: the dataset of ``dataset_spec`` when it is built already."""
+    """Trains S runs together, seed s with ``config`` (or, for runs that differ in what
+    :mod:`ganbench.harness.stacking` lets differ, ``config[s]``) on ``dataset_spec`` (or,
+    for datasets of one shape, ``dataset_spec[s]``: each seed draws from and is evaluated
+    against its own); see :func:`train_seeds`. ``names``: the runs' names (titles in
+    their files; default ``seed<s>``); ``dataset``: the dataset of ``dataset_spec`` when
+    it is built already (one dataset for every seed)."""
 
     def __init__(self, dataset_spec, config: RunConfig | list[RunConfig], seeds: list[int],
                  device="cpu", names: Sequence[str] | None = None, dataset: Dataset | None = None):
@@ -61,8 +65,9 @@ class Loop:
         device = torch.device(device)
         configs = list(config) if isinstance(config, list) else [config] * len(seeds)
         self.config, self.configs, self.seeds = configs[0], configs, list(seeds)
-        self.dataset_spec = dataset_spec
-        self.dataset = dataset if dataset is not None else datasets.build(dataset_spec, "dataset")
+        self.dataset_specs = list(dataset_spec) if isinstance(dataset_spec, list) \
+            else [dataset_spec] * len(seeds)
+        self.dataset = dataset if dataset is not None else build_data(self.dataset_specs)
         streams = [seed_streams(s, device) for s in self.seeds]
         parts = build_parts(self.dataset, configs, [st["init_g"] for st in streams],
                             [st["init_d"] for st in streams], device,
@@ -83,7 +88,7 @@ class Loop:
         self.recorder = Recorder(self.dataset, self.seeds, self.columns, names,
                                  self.checkpoint_probes, config.log_every)
         #: seconds spent in periodic evaluations and in the end-of-run work (the final
-        #: evaluation and the D maps), for benchmarks
+        #: evaluation, the D maps, model.pt and every run's files), for benchmarks
         self.timings = {"eval": 0.0, "final": 0.0}
 
     def run(self, on_steps: Callable[[int], None] | None = None,
@@ -175,7 +180,7 @@ class Loop:
         return model_bytes(s, pl.G, pl.D, self.average.avg if self.average else None,
                            self.evaluator.z[s], {
                                "seed": self.seeds[s], "status": status, "steps": done,
-                               "dataset": self.dataset_spec, "data_dim": int(pl.dataset.dim),
+                               "dataset": self.dataset_specs[s], "data_dim": int(pl.dataset.dim),
                                "image_shape": getattr(pl.dataset, "image_shape", None),
                                "generator": settings["generator"],
                                "discriminator": settings["discriminator"], "ema": settings["ema"]})
@@ -186,13 +191,23 @@ class Loop:
         alive = self.recorder.alive
         t0 = time.perf_counter()
         maps = self.evaluator.discriminator_maps() if alive.any() else None
-        self.timings["final"] += time.perf_counter() - t0
         models = [self._model(s, "ok" if alive[s] else "diverged", done)
                   for s in range(len(self.seeds))]
         results = self.recorder.results(done, real, fake, maps, models)
         for r in results:
             r.resumed_at = self.resumed_at
+        self.timings["final"] += time.perf_counter() - t0
         return results
+
+
+def build_data(specs: list) -> Dataset:
+    """The data of a stack whose seed s trains on ``specs[s]`` (each dataset built once)."""
+    built: dict = {}
+    for spec in specs:
+        key = json.dumps(spec, sort_keys=True, default=str)
+        if key not in built:
+            built[key] = datasets.build(spec, "dataset")
+    return stacked([built[json.dumps(s, sort_keys=True, default=str)] for s in specs])
 
 
 def train_seeds(dataset_spec, config: RunConfig | list[RunConfig], seeds: list[int], device="cpu",

@@ -66,7 +66,7 @@ class Players:
         gens = self.streams if gens is None else gens
         if isinstance(gens, SeedStreams):
             return self.dataset.sample_seeds(n, gens)
-        return torch.stack([self.dataset.sample(n, g) for g in gens])
+        return torch.stack([self.dataset.of_slice(s).sample(n, g) for s, g in enumerate(gens)])
 
     def noise(self, n: int, gens=None) -> torch.Tensor:
         """(S, n, z_dim) standard normal noise, seed s drawn from ``gens[s]``."""

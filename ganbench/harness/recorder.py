@@ -181,7 +181,7 @@ class Recorder:
             if row is None:
                 self._diverge(s, step)
             elif fake is not None and self.alive[s]:
-                pic = snapshot(self.dataset, None if real is None else real[s], fake[s])
+                pic = snapshot(self.dataset.of_slice(s), None if real is None else real[s], fake[s])
                 if pic is not None:
                     self._pictures[s][int(step)] = pic
         self._evals[int(step)] = list(rows)
@@ -308,7 +308,7 @@ class Recorder:
                 r = SeedResult(seed, "diverged", done, {}, df, real[s], None,
                                diverged_at=self.diverged_at[s], probe_tables=tables, model=model)
             r.pictures = pictures
-            r.artifacts, r.declared = run_artifacts(r, self.dataset, list(self._probes.values()),
+            r.artifacts, r.declared = run_artifacts(r, self.dataset.of_slice(s), list(self._probes.values()),
                                                     self.names[s])
             out.append(r)
         return out

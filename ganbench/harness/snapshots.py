@@ -7,18 +7,18 @@ the run's folder), so a run shows how G got where it ended, not only where (samp
   evaluation, so the grid shows the same images forming) as a square grid, its pixels
   repeated to at least MIN_SIDE pixels a side (8 × 8 digits: 3 ×).
 
-Drawn with numpy and Pillow, not matplotlib: a picture is made at every evaluation of
-every stacked seed, and a thumbnail needs no axes or legend (the report's strip
-captions each picture with its step). Measured on a busy 2-core CPU, 2,500 points: a
-bare matplotlib scatter figure 61 ms, samples.png 385 ms, this picture 6 ms (2 ms to
-draw, 3 ms to encode; Pillow's ``optimize`` would add 18 ms for 8% fewer bytes). A 2D
-picture is 1–4 kB, a 4 × 4 grid of digits about 3 kB.
+Drawn with numpy and Pillow (:mod:`.drawing`), as every picture a run makes in its
+worker: one is made at every evaluation of every stacked seed, and a thumbnail needs
+no axes or legend (the report's strip captions each picture with its step). Measured
+on a busy 2-core CPU, 2,500 points: a bare matplotlib scatter figure 61 ms, this
+picture 6 ms (2 ms to draw, 3 ms to encode; Pillow's ``optimize`` would add 18 ms for
+8% fewer bytes). A 2D picture is 1–4 kB, a 4 × 4 grid of digits about 3 kB.
 """
 from __future__ import annotations
 
-import io
-
 import numpy as np
+
+from .drawing import BLUE, GREY, RED, coverage as _coverage, pixels as _pixels, png
 
 #: a 2D picture's longer side, in pixels
 SIZE = 128
@@ -29,9 +29,7 @@ MIN_SIDE = 96
 #: the folder (inside the run's folder) of the pictures, and a picture's name there
 FOLDER = "samples"
 
-_GREY = np.array([0.72, 0.72, 0.72])
-_BLUE = np.array([0.12, 0.40, 0.75])
-_RED = np.array([0.85, 0.10, 0.10])
+_GREY, _BLUE, _RED = (np.array(c) for c in (GREY, BLUE, RED))
 
 
 def file_name(step: int) -> str:
@@ -42,33 +40,6 @@ def file_name(step: int) -> str:
 def step_of(name: str) -> int:
     """The step of a picture's file name (``step_000400.png`` -> 400)."""
     return int(name.rsplit("/", 1)[-1].removeprefix("step_").removesuffix(".png"))
-
-
-def png(rgb: np.ndarray) -> bytes:
-    """An (H, W, 3) array in [0, 1] as PNG bytes."""
-    from PIL import Image
-    buf = io.BytesIO()
-    Image.fromarray((np.clip(rgb, 0, 1) * 255).round().astype(np.uint8)).save(buf, "PNG")
-    return buf.getvalue()
-
-
-def _pixels(points: np.ndarray, bounds, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column of each point inside ``bounds`` (x0, x1, y0, y1) on an h × w canvas
-    (row 0 at the top, y1)."""
-    x0, x1, y0, y1 = bounds
-    p = np.asarray(points, dtype=np.float64)
-    p = p[np.isfinite(p).all(1)]
-    col = np.floor((p[:, 0] - x0) / (x1 - x0) * w).astype(int)
-    row = np.floor((y1 - p[:, 1]) / (y1 - y0) * h).astype(int)
-    inside = (col >= 0) & (col < w) & (row >= 0) & (row < h)
-    return row[inside], col[inside]
-
-
-def _coverage(points: np.ndarray, bounds, h: int, w: int, alpha: float) -> np.ndarray:
-    """How opaque each pixel is with points of opacity ``alpha`` stacked on it (h, w)."""
-    counts = np.zeros((h, w))
-    np.add.at(counts, _pixels(points, bounds, h, w), 1.0)
-    return 1.0 - (1.0 - alpha) ** counts
 
 
 def points_picture(dataset, real: np.ndarray, fake: np.ndarray) -> np.ndarray:

@@ -1,9 +1,12 @@
 """Wide stacking: which runs can train as one stacked model, and their per-slice parts.
 
-Runs of one dataset train as one model whose leading dimension is the run (a
-"slice") when they differ only in
+Runs train as one model whose leading dimension is the run (a "slice") when they
+differ only in
 
 - the seed;
+- the dataset, among datasets of one shape (:func:`data_key`: the sets of the plane,
+  ring8, grid25, spiral and moons, with any settings): each slice draws from its own
+  dataset and is evaluated against it (:mod:`ganbench.data.per_slice`);
 - optimizer numbers: lr, betas, eps, weight_decay, momentum, alpha (per network);
 - the weights of the penalties that say so (``per_slice``: r1, r2, gp, dragan, and
   wgan_gp's gp_weight);
@@ -30,6 +33,7 @@ import json
 
 import torch
 
+from ..data.toy2d import PLANE_SETS
 from ..schedules import scheduler, schedules, split as split_schedule
 from ..objectives import PerSliceObjective, objectives
 from ..optimizers import PER_SLICE, build_per_slice, optimizers
@@ -74,6 +78,13 @@ def stack_key(config: RunConfig) -> str:
                                           for p in obj.penalties],
                             "g_needs_real": obj.g_needs_real}
     return json.dumps(cfg, sort_keys=True, default=str)
+
+
+def data_key(dataset: dict) -> str:
+    """Runs whose datasets give the same key can train as one stacked model (each slice
+    on its own dataset, :mod:`ganbench.data.per_slice`): the sets of the plane
+    (ganbench.data.toy2d.PLANE_SETS) together, any other dataset by its label."""
+    return "the plane" if dataset["name"] in PLANE_SETS else f"dataset {dataset['label']}"
 
 
 def chunks(items: list, limit: int = MAX_SLICES) -> list[list]:

@@ -1,32 +1,34 @@
 """Groups of runs: the unfinished runs of a suite, cut into the stacked models they
-train as, and their relative cost (to start the longest first)."""
+train as, and their predicted time (:mod:`.costs`: to start the longest first, and
+for the time left)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config.suite import RunSpec
-from ..harness.stacking import MAX_SLICES, chunks, stack_key
-from ..objectives import objectives
-from ..updates import updates
+from ..harness.stacking import MAX_SLICES, chunks, data_key, stack_key
+from .costs import Features, Prediction, features_of, predict
 from .store import is_finished
 
 
 @dataclass
 class Group:
-    """Unfinished runs of one dataset that train as one stacked model: the seeds of a
-    variant, and runs of other variants and settings with the same stack key
+    """Unfinished runs that train as one stacked model: the seeds of a variant, and runs
+    of other variants, settings and datasets with the same stack key and data key
     (ganbench.harness.stacking)."""
 
     specs: list[RunSpec]
+    _predicted: tuple[Features, Prediction] | None = field(default=None, repr=False, compare=False)
 
     @property
     def label(self) -> str:
         s = self.specs[0]
         variants = list(dict.fromkeys(sp.variant for sp in self.specs))
         settings = len({sp.setting_label for sp in self.specs})
-        return (f"{s.dataset['label']}/{'+'.join(variants)}"
+        data = "+".join(dict.fromkeys(sp.dataset["label"] for sp in self.specs))
+        return (f"{data}/{'+'.join(variants)}"
                 + (f" [{s.setting_label}]" if s.setting and settings == 1 else "")
                 + (f" [{settings} settings]" if settings > 1 else ""))
 
@@ -35,14 +37,23 @@ class Group:
         return self.specs[0].config.steps
 
     @property
+    def prediction(self) -> tuple[Features, Prediction]:
+        """What the group's time depends on, and its predicted seconds on one worker."""
+        if self._predicted is None:
+            features = features_of(self.specs)
+            self._predicted = (features, predict(features))
+        return self._predicted
+
+    @property
     def cost(self) -> float:
-        """Rough relative cost, to start the longest groups first: D steps weigh more
-        with gradient penalties (a double backward), G steps with unrolling."""
-        cfg = self.specs[0].config
-        own = objectives.build(cfg.objective).penalties  # e.g. wgan_gp's gradient penalty
-        penalties = len(cfg.regularizers) + len(own)
-        g_cost = getattr(updates.build(cfg.update), "g_cost", 1.0)
-        return self.steps * (g_cost + cfg.n_critic * (1 + 1.5 * penalties)) * len(self.specs) ** 0.5
+        """Predicted seconds on one worker (:mod:`.costs`, a measured model), to start the
+        longest groups first and to estimate the time left."""
+        return self.prediction[1].seconds
+
+    def share_after(self, steps: int) -> float:
+        """The share of the group's predicted time done once ``steps`` steps are."""
+        features, prediction = self.prediction
+        return prediction.done_after(steps, features)
 
 
 def longest_first(groups: list[Group]) -> list[Group]:
@@ -53,8 +64,9 @@ def longest_first(groups: list[Group]) -> list[Group]:
 def pending_groups(out: Path, specs: list[RunSpec], force: bool = False,
                    max_slices: int = MAX_SLICES) -> list[Group]:
     """The unfinished runs (all with ``force``) in stacked groups of at most
-    ``max_slices`` runs: one dataset, one stack key. The chunks are cut from all of the
-    suite's runs of a dataset and key, then the finished runs are left out: an
+    ``max_slices`` runs: one data key (one dataset, or the sets of the plane together)
+    and one stack key. The chunks are cut from all of the suite's runs of a data key and
+    stack key, then the finished runs are left out: an
     interrupted suite's groups are the groups it had (the same runs stack together, and
     a group finds its training checkpoint again)."""
     groups: dict[tuple, list[RunSpec]] = {}
@@ -63,7 +75,7 @@ def pending_groups(out: Path, specs: list[RunSpec], force: bool = False,
         cfg = json.dumps(s.config.as_dict(), sort_keys=True, default=str)
         if cfg not in keys:
             keys[cfg] = stack_key(s.config)
-        groups.setdefault((s.dataset["label"], keys[cfg]), []).append(s)
+        groups.setdefault((data_key(s.dataset), keys[cfg]), []).append(s)
     pending = [[s for s in chunk if force or not is_finished(out, s)]
                for v in groups.values() for chunk in chunks(v, max_slices)]
     return [Group(c) for c in pending if c]

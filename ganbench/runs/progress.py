@@ -9,8 +9,10 @@
 - With ``enabled=False`` (``--no-progress``): the line per finished group only.
 
 Time left is the work not done yet at the pace so far. Work is counted in the groups'
-relative costs (:attr:`ganbench.runs.groups.Group.cost`), and a group in flight counts
-with the share of its steps it has reported (at each of its evaluations). Counting
+predicted seconds (:attr:`ganbench.runs.groups.Group.cost`, a measured cost model), and
+a group in flight counts with the share of its predicted time that the steps it has
+reported (at each of its evaluations) stand for; the pace so far scales the prediction
+to this machine. Counting
 finished runs instead, as a plain progress bar does, misleads twice: it shows nothing
 until the first group ends, and with groups training side by side (worker processes)
 the first to finish makes the rest look like they have not started: a suite of two
@@ -102,7 +104,7 @@ class Progress:
             return
         group, _ = self.flight[slot]
         self.flight[slot] = (group, n)
-        self.share[id(group)] = min(1.0, n / max(1, group.steps))
+        self.share[id(group)] = group.share_after(n)
         self.inner[slot].update(n - self.inner[slot].n)
         self._postfix()
         if self.enabled and not self.tty and time.monotonic() - self.said >= HEARTBEAT:

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Callable
 
 from ..config.suite import RunSpec, import_plugins
-from ..data import datasets
 from ..harness.device import environment, make_deterministic
-from ..harness.loop import train_seeds
+from ..data.per_slice import stacked
+from ..harness.loop import build_data, train_seeds
 from ..harness.resume import ResumePoint
 from .groups import Group
 from .store import RunFiles, run_files, spec_record
@@ -37,21 +37,22 @@ def train_stack(specs: list[RunSpec], device: str, on_steps=None,
     checkpoints), so one broken variant fails only its own runs (``reraise``: the
     exception propagates instead, ``ganbench run --debug``). ``live(rows, whole)`` gets
     each evaluation's new history rows by run id (:func:`live_rows`)."""
-    first = specs[0]
+    data = [s.dataset_spec() for s in specs]
     try:                    # once for the group (a failure: train_seeds records it per run)
-        ds = datasets.build(first.dataset_spec(), "dataset")
+        ds = build_data(data)
     except Exception:  # noqa: BLE001
         ds = None
 
     def train(idx: list[int], point: ResumePoint | None = None):
         ids = [specs[i].run_id for i in idx]
-        return train_seeds(first.dataset_spec(), [specs[i].config for i in idx],
-                           [specs[i].seed for i in idx], device, on_steps, ids, ds, point,
+        part = None if ds is None else stacked([ds.of_slice(i) for i in idx])
+        return train_seeds([data[i] for i in idx], [specs[i].config for i in idx],
+                           [specs[i].seed for i in idx], device, on_steps, ids, part, point,
                            reraise, live_rows(live, ids))
     results, wall = train(list(range(len(specs))), resume)
     parts: dict[tuple, list[int]] = {}
     for i, s in enumerate(specs):
-        parts.setdefault((s.variant, s.setting_label), []).append(i)
+        parts.setdefault((s.dataset["label"], s.variant, s.setting_label), []).append(i)
     if len(parts) == 1 or any(r.status != "failed" for r in results):
         return results, wall
     for idx in parts.values():

@@ -6,7 +6,7 @@ flagship ``mog``, and ``digits`` with its nonsaturating variant only; and this p
 
 On a GPU the budget keeps the self-test within 8 minutes on one GPU by the estimates of
 ``benchmarks/gpu_estimate.py`` (docs/devices.md): the flagship's groups are
-launch-bound at about 1-7 ms a step, so 500 steps of its 12 groups take well under a
+launch-bound at about 1-7 ms a step, so 500 steps of its 6 groups take well under a
 minute, and the digits run is ``suites/digits.yaml``'s nonsaturating row in full (400
 steps, 3 seeds, 2,500 samples for FID). On a CPU the same checks run at a few steps
 each, on fewer samples, with DCGANs of width 8 and a digit classifier trained 2

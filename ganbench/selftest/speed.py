@@ -107,7 +107,8 @@ def inspect_group(group, device: torch.device, timed_steps: int) -> dict:
 
 def _inspect(group, device: torch.device, timed_steps: int) -> dict:
     specs = group.specs
-    loop = Loop(specs[0].dataset_spec(), [s.config for s in specs], [s.seed for s in specs], device)
+    loop = Loop([s.dataset_spec() for s in specs], [s.config for s in specs], [s.seed for s in specs],
+                device)
     hist = torch.full((1, len(specs), len(loop.columns)), float("nan"), device=device)
     count = itertools.count()
 

@@ -94,7 +94,7 @@ def test_log_every_ema_schedule_and_probes_resume_bit_for_bit(tmp_path):
     assert "sat_decay_step30" in whole[0].metrics
 
 
-def test_a_wide_stack_of_settings_resumes_bit_for_bit(tmp_path):
+def test_a_wide_stack_of_settings_and_datasets_resumes_bit_for_bit(tmp_path):
     cfgs = configs({
         "a": {"optimizer": {"lr": 1e-3, "betas": [0.5, 0.999]}},
         "b": {"optimizer": {"lr": 3e-4, "betas": [0.0, 0.9], "eps": 1e-6}},
@@ -103,7 +103,9 @@ def test_a_wide_stack_of_settings_resumes_bit_for_bit(tmp_path):
     }, checkpoint_every=10, log_every=2, ema={"decay": 0.95})
     seeds = [0, 1, 2]
     wide = [c for c in cfgs for _ in seeds]
-    resume_equals_uninterrupted(tmp_path, {"name": "ring8"}, wide, seeds * len(cfgs),
+    # and across the sets of the plane: each slice with its own dataset
+    data = [{"name": n} for n in ("ring8", "grid25", "spiral", "moons")] * 3
+    resume_equals_uninterrupted(tmp_path, data, wide, seeds * len(cfgs),
                                 stop_after=30, checkpoint_at=30)
 
 

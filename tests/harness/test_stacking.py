@@ -30,11 +30,14 @@ def configs(variants: dict) -> list[dict]:
     return [sp.config for sp in parse_suite(raw).specs]
 
 
-def assert_slices_equal_solo(cfgs: list[dict], seeds: list[int], columns=COLUMNS):
+def assert_slices_equal_solo(cfgs: list[dict], seeds: list[int], columns=COLUMNS, data=None):
+    """Each slice of ``cfgs`` stacked equals its run alone (``data``: each slice's
+    dataset, default ring8 for all)."""
     assert len({stack_key(c) for c in cfgs}) == 1, "these runs should share one stacked model"
-    stacked, _ = train_seeds({"name": "ring8"}, cfgs, seeds)
+    data = data or [{"name": "ring8"}] * len(cfgs)
+    stacked, _ = train_seeds(data, cfgs, seeds)
     for i, (cfg, seed, got) in enumerate(zip(cfgs, seeds, stacked)):
-        (alone,), _ = train_seeds({"name": "ring8"}, cfg, [seed])
+        (alone,), _ = train_seeds(data[i], cfg, [seed])
         assert got.status == alone.status == "ok", (got.error, alone.error)
         cols = columns[i] if isinstance(columns[0], list) else columns
         a, b = got.history[cols].to_numpy(), alone.history[cols].to_numpy()
@@ -43,8 +46,10 @@ def assert_slices_equal_solo(cfgs: list[dict], seeds: list[int], columns=COLUMNS
                                    rtol=1e-4, atol=1e-6)
         if wgan:
             np.testing.assert_allclose(a, b, rtol=2e-2, atol=1e-3)
-        for m in ("modes_captured", "hq_fraction", "fd"):
+        assert set(got.metrics) == set(alone.metrics)
+        for m in {"modes_captured", "hq_fraction", "fd", "jsd"} & set(alone.metrics):
             assert got.metrics[m] == pytest.approx(alone.metrics[m], rel=1e-3, abs=1e-6), m
+    return stacked
 
 
 @pytest.mark.parametrize("variants", [
@@ -85,6 +90,29 @@ def test_objectives_per_slice():
     stacked, _ = train_seeds({"name": "ring8"}, cfgs, [0, 1, 2, 3])
     # probes follow each slice's objective: nash_gap only where D outputs a probability
     assert ["nash_gap" in r.metrics for r in stacked] == [True, True, False, False]
+
+
+def test_datasets_of_the_plane_per_slice():
+    """ring8, grid25 and spiral in one stack: each slice draws from and is evaluated
+    against its own dataset (its modes, density and plane), as when trained apart."""
+    data = [{"name": "ring8"}, {"name": "grid25"}, {"name": "grid25", "side": 3},
+            {"name": "spiral"}]
+    cfgs = configs({"a": {}, "b": {"objective": "lsgan", "optimizer": {"lr": 3e-4}}})
+    got = assert_slices_equal_solo(cfgs * 2, [0, 1, 0, 2], data=data)
+    assert ["modes_captured" in r.metrics for r in got] == [True, True, True, False]
+    # D on the plane framed by each slice's own dataset (grid25 spans ±4, ring8 ±2)
+    xs = [r.d_map["xs"] for r in got]
+    assert xs[1].max() > 4 > xs[0].max() > 2 and "d_star" in got[1].d_map
+    assert "d_star" not in got[3].d_map
+
+
+def test_what_datasets_stack():
+    from ganbench.harness.stacking import data_key
+    plane = {data_key({"name": n, "label": n}) for n in ("ring8", "grid25", "spiral", "moons")}
+    assert len(plane) == 1
+    assert data_key({"name": "ring8", "label": "ring8_wide", "radius": 4}) in plane
+    assert data_key({"name": "dirac", "label": "dirac"}) not in plane      # 1-D
+    assert data_key({"name": "digits", "label": "a"}) != data_key({"name": "digits", "label": "b"})
 
 
 def test_a_diverging_slice_is_the_only_one_marked():

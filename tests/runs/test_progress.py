@@ -19,6 +19,9 @@ class G:
     def specs(self):
         return [None] * self.n
 
+    def share_after(self, n: int) -> float:
+        return min(1.0, n / self.steps)
+
 
 class Clock:
     t = 1000.0
@@ -79,3 +82,22 @@ def test_a_log_gets_a_line_at_most_every_heartbeat_while_groups_train(clock, cap
     quiet.finish(0, a, records(2))
     assert capsys.readouterr().err.startswith("ring8/a: 2 ok (5.0 s); 2/2 runs")
     quiet.close()
+
+
+def test_real_groups_count_the_share_of_their_predicted_seconds(clock, tmp_path):
+    from ganbench.config.suite import parse_suite
+    from ganbench.runs.groups import pending_groups
+    s = parse_suite({"seeds": 2, "datasets": ["ring8"],
+                     "defaults": {"steps": 200, "eval_every": 50, "n_eval": 500},
+                     "variants": {"ns": {"objective": "nonsaturating"},
+                                  "gp": {"objective": "wgan_gp", "n_critic": 5}}})
+    ns, gp = pending_groups(tmp_path, s.specs)
+    shares = [gp.share_after(n) for n in (50, 100, 150, 200)]
+    assert 0 < shares[0] < shares[1] < shares[2] < shares[3] < 1   # the end is still to come
+    p = prog.Progress(4, 4, True, [ns, gp], tty=False)
+    p.start(0, gp)
+    clock.t += 20
+    p.steps(0, 100)
+    done = gp.cost * shares[1]
+    assert p.left() == pytest.approx(20 * (ns.cost + gp.cost - done) / done)
+    p.close()
