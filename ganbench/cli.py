@@ -113,10 +113,11 @@ def run(suite, out, device, executor, workers, ray_address, partition, time_limi
                          "(a new or an existing one).")
     cluster = {"partition": partition, "time_limit": time_limit, "account": account,
                "cpus": cpus, "sbatch": list(sbatch)}
-    given = [k for k, v in cluster.items() if v not in (None, [])]
-    if given and executor != "slurm":
-        raise InputError(f"--{given[0].replace('_', '-')}: a setting of --executor slurm only; "
-                         "add --executor slurm, or leave it out.")
+    _only_with(executor == "slurm", cluster,
+               "a setting of --executor slurm only; add --executor slurm, or leave it out.")
+    _only_with(until_decided, dict(max_seeds=max_seeds, look_seeds=look_seeds,
+                                   reference=reference, metric=decide_metrics, margin=margins),
+               "only with --until-decided; add it or drop the option.")
     parsed = load(suite, tuple(sets), seeds, list(imports))
     options = dict(device=device, executor=executor, workers=workers, force=force,
                    progress=not no_progress, ray_address=ray_address,
@@ -126,8 +127,6 @@ def run(suite, out, device, executor, workers, ray_address, partition, time_limi
         summary = _until_decided(parsed, out, options, max_seeds, look_seeds, reference,
                                  list(decide_metrics), margins, alpha, spending)
     else:
-        _only_with_until_decided(max_seeds=max_seeds, look_seeds=look_seeds, reference=reference,
-                                 metric=decide_metrics, margin=margins)
         summary = run_suite(parsed, out, **options, echo=main_echo)
     out = Path(summary.attrs["out"])
     if len(summary):
@@ -180,11 +179,12 @@ def _margins(given) -> dict:
     return out
 
 
-def _only_with_until_decided(**given) -> None:
+def _only_with(active: bool, given: dict, why: str) -> None:
+    """Options that mean something only beside another (``active``: it was given): the
+    first of ``given`` that was set anyway is one line, before any work."""
     for name, value in given.items():
-        if value:
-            raise InputError(f"--{name.replace('_', '-')}: only with --until-decided; add it or "
-                             "drop the option.")
+        if not active and value not in (None, [], ()):
+            raise InputError(f"--{name.replace('_', '-')}: {why}")
 
 
 @cli.command(name="compare")
