@@ -28,11 +28,19 @@ SUITE = (TINY.replace("name: tiny", "name: tiny_log")
 RUNS = [f"ring8__{v}__seed{s}" for v in ("nonsaturating", "wgan_gp") for s in (0, 1)]
 
 
+def needs_full_mlflow():
+    """MLflow's default store here (sqlite:///OUT/mlflow.db) needs the full mlflow
+    package, which the mlflow extra installs; mlflow-skinny alone cannot open it."""
+    pytest.importorskip("mlflow", reason="the mlflow extra is not installed")
+    pytest.importorskip("alembic", reason="mlflow-skinny only: the mlflow extra installs "
+                                          "the full mlflow a sqlite store needs")
+
+
 @pytest.fixture(scope="module")
 def logged(tmp_path_factory):
-    """The suite run once with --log tensorboard,mlflow (MLflow: a file store in OUT)."""
+    """The suite run once with --log tensorboard,mlflow (MLflow: sqlite:///OUT/mlflow.db)."""
     pytest.importorskip("tensorboard", reason="the tensorboard extra is not installed")
-    pytest.importorskip("mlflow", reason="the mlflow extra is not installed")
+    needs_full_mlflow()
     tmp = tmp_path_factory.mktemp("trackers")
     (tmp / "suite.yaml").write_text(SUITE)
     out = tmp / "out"
@@ -126,14 +134,14 @@ def test_with_worker_processes_the_driver_logs_each_run_once(tmp_path):
 # --- MLflow -------------------------------------------------------------------------------
 
 def mlflow_client(out):
+    """The store as the guide reads it back: MlflowClient on sqlite:///OUT/mlflow.db."""
     import mlflow
-    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
-    return mlflow.MlflowClient(tracking_uri=(out / "mlruns").resolve().as_uri())
+    return mlflow.MlflowClient(tracking_uri=f"sqlite:///{out.resolve()}/mlflow.db")
 
 
-def mlflow_runs(out):
+def mlflow_runs(out, suite="tiny_log"):
     c = mlflow_client(out)
-    exp = c.get_experiment_by_name("tiny_log")
+    exp = c.get_experiment_by_name(suite)
     return c.search_runs([exp.experiment_id], order_by=["tags.run_id"])
 
 
@@ -194,6 +202,68 @@ def test_wandb_offline_runs_read_back_from_their_transaction_logs(tmp_path, monk
         assert r["summary"]["final/diagnosis"] == m["diagnosis"]
         pic = hist[30]["samples/path"]
         assert (d / "files" / pic).is_file() and pic.endswith(".png")
+
+
+# --- live while training ------------------------------------------------------------------
+
+def wandb_steps(out, run_id) -> dict[str, dict]:
+    """Each offline W&B run folder of ``run_id`` (by its name) -> its history rows."""
+    from helpers.wandb_file import read_offline_run
+    runs = [(d.name, read_offline_run(d)) for d in sorted((out / "wandb").glob("offline-run-*"))]
+    return {d: r["history"] for d, r in runs if r.get("name") == run_id}
+
+
+def test_live_rows_a_killed_try_and_the_finished_run_leave_each_step_once(tmp_path, monkeypatch):
+    """MLflow and W&B take each evaluation's rows while a run trains; a driver killed
+    mid-run leaves an unfinished live run, which the next try's first (whole) rows
+    replace; the finished run completes (MLflow) or replaces (W&B) the live one, so each
+    store holds one run per run id with each step once."""
+    pytest.importorskip("wandb", reason="the wandb extra is not installed")
+    needs_full_mlflow()
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    (tmp_path / "suite.yaml").write_text(SUITE)
+    out = tmp_path / "out"
+    assert run_cli("run", str(tmp_path / "suite.yaml"), "--out", str(out), "--no-progress") == 0
+    run_id = RUNS[0]
+    rows = list(read_run(out, run_id, "tiny_log").rows())      # steps 5, 10, ..., 30
+    first = Trackers(out, "tiny_log", ["mlflow", "wandb"])
+    first.live({run_id: rows[:2]}, whole=True)                    # evaluation at 10
+    first.live({run_id: rows[2:4]}, whole=False)                  # evaluation at 20
+    c = mlflow_client(out)
+    (live,) = mlflow_runs(out)
+    assert live.info.status == "RUNNING" and live.data.tags["status"] == "training"
+    assert [m.step for m in c.get_metric_history(live.info.run_id, "modes_captured")] == [10, 20]
+    first.close()                       # the driver dies; its live runs stay unfinished
+    (w,) = wandb_steps(out, run_id).values()
+    assert sorted(w) == [5, 10, 15, 20] and [s for s in w if "modes_captured" in w[s]] == [10, 20]
+
+    again = Trackers(out, "tiny_log", ["mlflow", "wandb"])          # the resumed try
+    again.live({run_id: rows[:2]}, whole=True)
+    again.live({run_id: rows[2:]}, whole=False)
+    assert again.log([run_id]) == 1
+    again.close()
+    (r,) = mlflow_runs(out)
+    assert r.info.status == "FINISHED" and r.info.run_id != live.info.run_id
+    assert c.get_run(live.info.run_id).info.lifecycle_stage == "deleted"
+    h = history(out, run_id)
+    for col in ("d_loss", "modes_captured"):
+        got = sorted(m.step for m in c.get_metric_history(r.info.run_id, col))
+        assert got == logged_steps(h, col), col                  # each step once
+    assert r.data.params["config.steps"] == "30" and r.data.tags["status"] == "ok"
+    (w,) = wandb_steps(out, run_id).values()                      # the live folder is gone
+    assert sorted(w) == [5, 10, 15, 20, 25, 30] and "samples/path" in w[30]
+
+
+def test_mlflow_skinny_alone_is_exit_2_naming_the_extra(tiny_suite, tmp_path, capsys,
+                                                        monkeypatch):
+    pytest.importorskip("mlflow", reason="the mlflow extra is not installed")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setitem(sys.modules, "alembic", None)     # as with mlflow-skinny only
+    assert run_cli("run", str(tiny_suite()), "--out", str(tmp_path / "o"), "--log", "mlflow") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "needs the full mlflow package" in err
+    assert "pip install 'ganbench[mlflow]'" in err and _no_training(tmp_path / "o")
 
 
 # --- exit 2 before training ---------------------------------------------------------------
