@@ -42,7 +42,8 @@ E2E = [
     "tests/test_trackers.py::test_wandb_offline_runs_read_back_from_their_transaction_logs",  # wandb-core
     "tests/test_trackers.py::test_with_worker_processes_the_driver_logs_each_run_once",
     "tests/runs/test_slurm.py",                     # a real single-node SLURM (slurm_cluster)
-    "tests/test_live_trackers.py",                  # TensorBoard read while groups train
+    "tests/test_live_trackers.py",                  # trackers read while groups train
+    "tests/test_trackers.py::test_mlflow_ui_serves_the_store_as_the_guide_says",  # mlflow ui
     "tests/runs/test_until_decided.py::test_until_decided_adds_new_seeds_records_resumes_and_compare_replays",
 ]
 
@@ -50,7 +51,8 @@ E2E = [
 #: End-to-end tests of a minute or more (measured in a `pytest -m 'not slow'` run on 2
 #: cores: the CPU self-test 105 s, a killed Ray worker 64 s, the shipped GPU suites on
 #: tiny files 55 s; the local SLURM 45 s with its start, live TensorBoard through three
-#: executors 54 s): marked slow as well, so the README's test command leaves them out
+#: executors 54 s, live MLflow and W&B killed and resumed 47 s, `mlflow ui` started and
+#: read 30 s, measured alone): marked slow as well, so the README's test command leaves them out
 #: and CI runs them alongside the default run on the second core (GANBENCH_SLOW_ALONGSIDE
 #: below); `pytest -m slow` runs them alone.
 SLOW = [
@@ -59,6 +61,7 @@ SLOW = [
     "tests/test_image_suites.py::test_shipped_gpu_suites_run_on_tiny_files",
     "tests/runs/test_slurm.py",
     "tests/test_live_trackers.py",
+    "tests/test_trackers.py::test_mlflow_ui_serves_the_store_as_the_guide_says",
 ]
 
 

@@ -172,6 +172,70 @@ def test_mlflow_holds_one_run_per_run_with_params_tags_and_metric_histories(logg
         assert any(p.startswith("images/samples+step+30+") and p.endswith(".png") for p in images)
 
 
+def test_the_guides_read_back_works_as_written(logged, monkeypatch):
+    """docs/guide.md's lines, run where OUT is ``out`` (the guide's results/mog)."""
+    import mlflow
+    monkeypatch.chdir(logged.parent)
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    client = mlflow.MlflowClient(tracking_uri="sqlite:///out/mlflow.db")
+    runs = client.search_runs([client.get_experiment_by_name("tiny_log").experiment_id])
+    assert sorted(r.info.run_name for r in runs) == sorted(RUNS)
+    assert not (logged.parent / "mlruns").exists()       # nothing beside OUT
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_mlflow_ui_serves_the_store_as_the_guide_says(logged):
+    """``mlflow ui --backend-store-uri sqlite:///OUT/mlflow.db`` (the guide's command, on a
+    free port) starts, serves its page and answers the REST API with the suite's runs and
+    a run's metric history; then it is stopped (its process group)."""
+    import signal
+    import subprocess
+    import time
+    import urllib.request
+    port = free_port()
+    mlflow_cmd = Path(sys.executable).parent / "mlflow"
+    cmd = [str(mlflow_cmd), "ui", "--backend-store-uri", "sqlite:///out/mlflow.db", "--port", str(port)]
+    p = subprocess.Popen(cmd, cwd=logged.parent, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    url, t0 = f"http://127.0.0.1:{port}", time.time()
+
+    def get(path, body=None):
+        req = urllib.request.Request(url + path, json.dumps(body).encode() if body else None,
+                                     {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.read().decode()
+    try:
+        while True:
+            try:
+                get("/health")
+                break
+            except OSError:
+                assert p.poll() is None and time.time() - t0 < 120, p.stderr.read()[-2000:]
+                time.sleep(0.5)
+        started = time.time() - t0
+        assert "<html" in get("/").lower()
+        exp = json.loads(get("/api/2.0/mlflow/experiments/get-by-name?experiment_name=tiny_log"))
+        eid = exp["experiment"]["experiment_id"]
+        runs = json.loads(get("/api/2.0/mlflow/runs/search", {"experiment_ids": [eid]}))["runs"]
+        rid = next(r["info"]["run_id"] for r in runs if r["info"]["run_name"] == RUNS[0])
+        hist = json.loads(get(f"/api/2.0/mlflow/metrics/get-history?run_id={rid}"
+                              "&metric_key=modes_captured"))["metrics"]
+    finally:
+        os.killpg(p.pid, signal.SIGTERM)
+        p.wait(timeout=60)
+    print(f"\n{' '.join(cmd[1:])}: answered after {started:.1f} s; runs "
+          f"{sorted(r['info']['run_name'] for r in runs)}; {RUNS[0]} modes_captured at "
+          f"steps {sorted(m['step'] for m in hist)}")
+    assert sorted(r["info"]["run_name"] for r in runs) == sorted(RUNS)
+    assert sorted(m["step"] for m in hist) == [10, 20, 30]
+
+
 # --- W&B ----------------------------------------------------------------------------------
 
 def test_wandb_offline_runs_read_back_from_their_transaction_logs(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ Each backend is one class behind one interface (:class:`base.Tracker`), register
 
 - ``tensorboard``: OUT/tb/<run_id> (:mod:`.tensorboard_logs`);
 - ``wandb``: offline runs in OUT/wandb unless WANDB_MODE says online (:mod:`.wandb_runs`);
-- ``mlflow``: experiment = suite, in MLFLOW_TRACKING_URI or OUT/mlruns (:mod:`.mlflow_runs`).
+- ``mlflow``: experiment = suite, in MLFLOW_TRACKING_URI or sqlite:///OUT/mlflow.db (:mod:`.mlflow_runs`).
 
 Who writes: the process that owns OUT (the suite's driver; a Monitor's own process),
 right after it has written a group's run folders, from those folders' files. Never the

@@ -74,9 +74,14 @@ class WandB(Tracker):
             return f"W&B offline runs in {self.dir / 'wandb'} (wandb sync to upload)"
         return f"W&B project {self.project} ({self.mode})"
 
-    def _settings(self):
+    def _settings(self, live: bool = False):
+        """Quiet, no system stats; a live run's offline file flushed every second (wandb's
+        default, 15 s, would hold back a reader such as ``wandb beta leet``)."""
+        more = {}
+        if live and "x_transaction_log_flush_interval" in self.wandb.Settings.model_fields:
+            more["x_transaction_log_flush_interval"] = 1.0       # newer wandb (0.31 has it, 0.25 not)
         return self.wandb.Settings(silent=True, console="off", save_code=False,
-                                   x_disable_stats=True)
+                                   x_disable_stats=True, **more)
 
     def live_id(self, run_id: str) -> str | None:
         """The W&B id of ``run_id``'s live run: offline, the same for every try (from OUT
@@ -96,7 +101,7 @@ class WandB(Tracker):
                                 id=self.live_id(run_id), name=run_id, job_type=self.suite,
                                 tags=[self.suite[:64], "training"], reinit="create_new",
                                 config={"suite": self.suite, "run_id": run_id},
-                                settings=self._settings())
+                                settings=self._settings(live=True))
             self._live[run_id] = (r, -1)
         r, last = self._live[run_id]
         for step, values in rows:
