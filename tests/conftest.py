@@ -42,6 +42,7 @@ E2E = [
     "tests/test_trackers.py::test_wandb_offline_runs_read_back_from_their_transaction_logs",  # wandb-core
     "tests/test_trackers.py::test_with_worker_processes_the_driver_logs_each_run_once",
     "tests/runs/test_slurm.py",                     # a real single-node SLURM (slurm_cluster)
+    "tests/runs/test_ray_cluster.py::test_two_nodes_train_a_suite_killed_and_resumed_from_checkpoints_to_the_identical_result",
     "tests/test_live_trackers.py",                  # trackers read while groups train
     "tests/test_trackers.py::test_mlflow_ui_serves_the_store_as_the_guide_says",  # mlflow ui
     "tests/runs/test_until_decided.py::test_until_decided_adds_new_seeds_records_resumes_and_compare_replays",
@@ -52,7 +53,8 @@ E2E = [
 #: cores: the CPU self-test 105 s, a killed Ray worker 64 s, the shipped GPU suites on
 #: tiny files 55 s; the local SLURM 45 s with its start, live TensorBoard through three
 #: executors 54 s, live MLflow and W&B killed and resumed 47 s, `mlflow ui` started and
-#: read 30 s, measured alone): marked slow as well, so the README's test command leaves them out
+#: read 30 s, a two-node Ray started, a suite killed and resumed on it 62 s; these three
+#: measured alone): marked slow as well, so the README's test command leaves them out
 #: and CI runs them alongside the default run on the second core (GANBENCH_SLOW_ALONGSIDE
 #: below); `pytest -m slow` runs them alone.
 SLOW = [
@@ -62,6 +64,7 @@ SLOW = [
     "tests/runs/test_slurm.py",
     "tests/test_live_trackers.py",
     "tests/test_trackers.py::test_mlflow_ui_serves_the_store_as_the_guide_says",
+    "tests/runs/test_ray_cluster.py::test_two_nodes_train_a_suite_killed_and_resumed_from_checkpoints_to_the_identical_result",
 ]
 
 
