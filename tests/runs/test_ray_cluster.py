@@ -17,7 +17,7 @@ import time
 import pandas as pd
 import pytest
 
-from ganbench.runs.executors.ray_tasks import PROBE, sees_out, write_probe
+from ganbench.runs.executors.ray_tasks import PROBE, say_if_blind, sees_out, write_probe
 from helpers.cli import TINY, run_cli
 
 TWO_GROUPS = TINY.replace("datasets: [ring8, {name: moons}]", "datasets: [ring8]")
@@ -120,3 +120,22 @@ def test_the_probe_says_whether_a_node_sees_out(tmp_path):
     assert sees_out(probe) and probe[0] == str((tmp_path / PROBE).resolve())
     assert not sees_out((probe[0], "another driver's token"))
     assert not sees_out((str(tmp_path / "elsewhere" / PROBE), probe[1])) and not sees_out(None)
+
+
+class Notes:
+    """What the executor says through the progress display."""
+
+    def __init__(self):
+        self.lines = []
+
+    def note(self, line):
+        self.lines.append(line)
+
+
+def test_a_node_that_does_not_see_out_is_said_once(tmp_path):
+    notes, blind = Notes(), set()
+    for node in [("a" * 56, "host-a", True), ("b" * 56, "host-b", False), ("b" * 56, "host-b", False)]:
+        say_if_blind(node, blind, tmp_path, notes)
+    (line,) = notes.lines
+    assert line.startswith(f"ganbench: --executor ray: node {'b' * 12} (host-b) does not see "
+                           f"{tmp_path.resolve()}") and "train again from step 0" in line
