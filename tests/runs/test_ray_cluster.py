@@ -14,11 +14,10 @@ import subprocess
 import sys
 import time
 
-import pandas as pd
 import pytest
 
 from ganbench.runs.executors.ray_tasks import PROBE, say_if_blind, sees_out, write_probe
-from helpers.cli import TINY, run_cli
+from helpers.cli import TINY, same_as_local
 
 TWO_GROUPS = TINY.replace("datasets: [ring8, {name: moons}]", "datasets: [ring8]")
 LONG = """name: rayresume
@@ -57,17 +56,6 @@ def ray_cluster():
 def ganbench(suite, out, cluster):
     return [sys.executable, "-m", "ganbench.cli", "run", str(suite), "--out", str(out),
             "--no-progress", "--executor", "ray", "--ray-address", cluster.address]
-
-
-def same_as_local(tmp_path, suite, out, histories=False):
-    local = tmp_path / "local"
-    assert run_cli("run", str(suite), "--out", str(local), "--no-progress") == 0
-    a = pd.read_csv(out / "summary.csv").drop(columns="wall_s")
-    b = pd.read_csv(local / "summary.csv").drop(columns="wall_s")
-    pd.testing.assert_frame_equal(a, b)
-    if histories:
-        for h in local.glob("runs/*/history.csv"):
-            assert (out / "runs" / h.parent.name / "history.csv").read_bytes() == h.read_bytes()
 
 
 def nodes_of_runs(out) -> dict[str, tuple[str, str]]:
