@@ -115,9 +115,10 @@ class WandB(Tracker):
         driver's folder)."""
         r, _ = self._live.pop(run_id, (None, -1))
         if r is not None:
+            path = f"{r.entity}/{r.project}/{r.id}" if self.mode in ONLINE else None
             r.finish()
-            if self.mode in ONLINE:
-                self.wandb.Api().run(f"{r.entity}/{r.project}/{r.id}").delete()
+            if path:                    # untested here (no W&B server)
+                self.wandb.Api().run(path).delete()
         if self.mode in ("offline", "dryrun"):
             for d in (self.dir / "wandb").glob(f"offline-run-*-{self.live_id(run_id)}"):
                 shutil.rmtree(d, ignore_errors=True)

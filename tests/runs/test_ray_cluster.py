@@ -24,9 +24,9 @@ LONG = """name: rayresume
 seeds: 2
 datasets: [ring8]
 defaults:
-  steps: 1500
+  steps: 4000
   batch_size: 32
-  eval_every: 500
+  eval_every: 1000
   log_every: 7
   checkpoint_every: 50
   n_eval: 200
@@ -75,9 +75,11 @@ def test_two_nodes_train_a_suite_killed_and_resumed_from_checkpoints_to_the_iden
     driver = subprocess.Popen(ganbench(suite, out, ray_cluster), env=ray_cluster.env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
+    # both groups checkpointed: the second starts seconds after the first (its node
+    # starts a worker and imports torch), so the groups are long enough to overlap
     deadline = time.time() + 180
     while len(list(out.glob("checkpoints/*.pt"))) < 2 and time.time() < deadline \
-            and driver.poll() is None:
+            and driver.poll() is None and not list(out.glob("runs/*/metrics.json")):
         time.sleep(0.05)
     os.killpg(driver.pid, signal.SIGKILL)      # the driver dies; Ray ends its tasks
     driver.wait()
@@ -91,7 +93,7 @@ def test_two_nodes_train_a_suite_killed_and_resumed_from_checkpoints_to_the_iden
     records = [json.loads(p.read_text()) for p in out.glob("runs/*/metrics.json")]
     assert len(records) == 4 and all(r["status"] == "ok" for r in records)
     assert all(r.get("resumed_at", 0) >= 50 for r in records), "each continued mid-run"
-    assert len(said) == 1 and all(f"at step {r['resumed_at']} of 1500" in said[0] for r in records)
+    assert len(said) == 1 and all(f"at step {r['resumed_at']} of 4000" in said[0] for r in records)
     assert not (out / "checkpoints").exists(), "finished groups leave no checkpoint"
     nodes = nodes_of_runs(out)
     for run_id, (node, host) in nodes.items():
