@@ -1,5 +1,6 @@
 """The ``ray`` executor: groups as Ray tasks, on a local Ray or a cluster; the driver
-writes every file, so the workers need no access to OUT.
+writes the run folders, so the workers need no access to OUT (where they have it, they
+keep mid-run checkpoints there: below).
 
 A task asks for one CPU, or on a GPU for one GPU (Ray then sets its
 ``CUDA_VISIBLE_DEVICES`` to that GPU, and the task trains on ``cuda``); a GPU task's
