@@ -1,7 +1,10 @@
-"""TensorBoard live while a group trains, from worker processes, Ray tasks and SLURM
-jobs: a reader sees two evaluations' numbers in the run's event files before the run's
-metrics.json exists (the suite is then stopped), and the finished run replaces its live
-log (tests/test_trackers.py reads a finished run back)."""
+"""Trackers live while a group trains. From worker processes, Ray tasks and SLURM jobs:
+a reader sees two evaluations' numbers in the run's TensorBoard event files, and in its
+MLflow store (sqlite:///OUT/mlflow.db, where the full mlflow is installed), before the
+run's metrics.json exists (the suite is then stopped). From worker processes: two
+evaluations in the MLflow store and the W&B offline files, then the suite killed and
+run again, each store holding each evaluation once. tests/test_trackers.py reads
+finished runs back."""
 import json
 import os
 import signal
@@ -42,12 +45,20 @@ def evaluated_steps(logdir) -> list[int]:
     return sorted({e.step for e in ea.Scalars(EVALUATED)})
 
 
+def full_mlflow() -> bool:
+    import importlib.util
+    return all(importlib.util.find_spec(m) is not None for m in ("mlflow", "alembic"))
+
+
 @pytest.mark.parametrize("executor", ["process", "ray", "slurm"])
 def test_tensorboard_shows_evaluations_while_the_group_trains(executor, tmp_path, request):
+    """TensorBoard, and MLflow where the full mlflow is installed (the same live path)."""
     pytest.importorskip("tensorboard")
-    env = dict(os.environ)
+    log = "tensorboard,mlflow" if full_mlflow() else "tensorboard"
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     if executor == "slurm":
-        env = request.getfixturevalue("slurm_cluster").env
+        env = {k: v for k, v in request.getfixturevalue("slurm_cluster").env.items()
+               if k != "MLFLOW_TRACKING_URI"}
     if executor == "ray":
         pytest.importorskip("ray")
     suite = tmp_path / "live.yaml"
@@ -55,13 +66,15 @@ def test_tensorboard_shows_evaluations_while_the_group_trains(executor, tmp_path
     out = tmp_path / "out"
     p = subprocess.Popen([sys.executable, "-m", "ganbench.cli", "run", str(suite), "--out",
                           str(out), "--no-progress", "--executor", executor, "--log",
-                          "tensorboard"], env=env, stdout=subprocess.DEVNULL,
+                          log], env=env, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True, start_new_session=True)
-    seen, deadline = [], time.time() + 150
+    seen, seen_m, deadline = [], [100, 200], time.time() + 150
     try:
-        while len(seen) < 2 and time.time() < deadline and p.poll() is None:
+        while (len(seen) < 2 or len(seen_m) < 2) and time.time() < deadline and p.poll() is None:
             time.sleep(0.2)
             seen = evaluated_steps(out / "tb" / RUN)
+            if "mlflow" in log:
+                seen_m = mlflow_steps(out).get(RUN, [])
         finished = (out / "runs" / RUN / "metrics.json").exists()
     finally:
         if executor == "slurm":
@@ -73,10 +86,11 @@ def test_tensorboard_shows_evaluations_while_the_group_trains(executor, tmp_path
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             _, err = p.communicate()
-    print(f"--executor {executor}: {EVALUATED} read from {out / 'tb' / RUN} at steps {seen}, "
-          f"metrics.json {'written' if finished else 'not written yet'}")
+    print(f"--executor {executor}: {EVALUATED} read from {out / 'tb' / RUN} at steps {seen}"
+          + (f", from sqlite:///OUT/mlflow.db at steps {seen_m}" if "mlflow" in log else "")
+          + f", metrics.json {'written' if finished else 'not written yet'}")
     assert len(seen) >= 2, f"no live evaluations in {out / 'tb' / RUN}: {err[-2000:]}"
-    assert seen[:2] == [100, 200] and not finished
+    assert seen[:2] == [100, 200] and seen_m[:2] == [100, 200] and not finished
 
 
 def mlflow_steps(out) -> dict[str, list[int]]:
@@ -120,7 +134,8 @@ def test_mlflow_and_wandb_show_evaluations_while_the_group_trains_and_a_resume_l
     workers with it), run again to its end (from its checkpoint), and each store then
     holds one run per run id with each evaluation once."""
     pytest.importorskip("wandb")
-    pytest.importorskip("alembic", reason="the mlflow extra (full mlflow) is not installed")
+    if not full_mlflow():
+        pytest.skip("the mlflow extra (the full mlflow) is not installed")
     suite = tmp_path / "live.yaml"
     steps = 5000
     suite.write_text(SUITE.replace("steps: 20000", f"steps: {steps}\n  checkpoint_every: 500"))
