@@ -52,7 +52,7 @@ E2E = [
 #: End-to-end tests of a minute or more (measured in a `pytest -m 'not slow'` run on 2
 #: cores: the CPU self-test 105 s, a killed Ray worker 64 s, the shipped GPU suites on
 #: tiny files 55 s; the local SLURM 45 s with its start; measured alone: live TensorBoard
-#: and MLflow through three executors 59 s (54 s with TensorBoard alone, in that run),
+#: and MLflow through three executors 59 s (TensorBoard alone: 54 s in the run above),
 #: live MLflow and W&B killed and resumed 48 s, `mlflow ui` started and read 27 s, a
 #: two-node Ray started and a suite killed and resumed on it 97 s): marked slow as well,
 #: so the README's test command leaves them out and CI runs them alongside the default
