@@ -58,10 +58,11 @@ def cli():
 @click.option("--seeds", default=None, metavar="N|LIST",
               help="Override the suite's seeds: a count (3) or a list (0,1,2).")
 @click.option("--log", "log", multiple=True, metavar="TRACKERS",
-              help="Log each finished run to experiment trackers: tensorboard (OUT/tb), wandb "
-                   "(offline in OUT/wandb unless WANDB_MODE=online), mlflow (experiment = suite; "
-                   "MLFLOW_TRACKING_URI, else OUT/mlruns); comma-separated or repeated. Each "
-                   "is an extra: pip install 'ganbench[tensorboard]'.")
+              help="Log each run, each evaluation as it trains, to experiment trackers: "
+                   "tensorboard (OUT/tb), wandb (offline in OUT/wandb unless WANDB_MODE=online), "
+                   "mlflow (experiment = suite; MLFLOW_TRACKING_URI, else "
+                   "sqlite:///OUT/mlflow.db); comma-separated or repeated. Each is an extra: "
+                   "pip install 'ganbench[tensorboard]'.")
 @click.option("--force", is_flag=True, help="Rerun finished runs instead of resuming.")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
 @click.option("--deterministic", is_flag=True,

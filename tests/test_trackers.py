@@ -28,18 +28,32 @@ SUITE = (TINY.replace("name: tiny", "name: tiny_log")
 RUNS = [f"ring8__{v}__seed{s}" for v in ("nonsaturating", "wgan_gp") for s in (0, 1)]
 
 
+def full_mlflow() -> bool:
+    """MLflow's default store here (sqlite:///OUT/mlflow.db) needs the full mlflow
+    package, which the mlflow extra installs; mlflow-skinny alone cannot open it."""
+    import importlib.util
+    return all(importlib.util.find_spec(m) is not None for m in ("mlflow", "alembic", "sqlalchemy"))
+
+
+def needs_full_mlflow():
+    if not full_mlflow():
+        pytest.skip("the full mlflow (the mlflow extra) is not installed: mlflow-skinny "
+                    "cannot open a sqlite store")
+
+
 @pytest.fixture(scope="module")
 def logged(tmp_path_factory):
-    """The suite run once with --log tensorboard,mlflow (MLflow: a file store in OUT)."""
+    """The suite run once with --log tensorboard,mlflow (MLflow, when the full mlflow is
+    installed: sqlite:///OUT/mlflow.db)."""
     pytest.importorskip("tensorboard", reason="the tensorboard extra is not installed")
-    pytest.importorskip("mlflow", reason="the mlflow extra is not installed")
     tmp = tmp_path_factory.mktemp("trackers")
     (tmp / "suite.yaml").write_text(SUITE)
     out = tmp / "out"
+    log = "tensorboard,mlflow" if full_mlflow() else "tensorboard"
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("MLFLOW_TRACKING_URI", raising=False)
         assert run_cli("run", str(tmp / "suite.yaml"), "--out", str(out), "--no-progress",
-                       "--log", "tensorboard", "--log", "mlflow") == 0
+                       "--log", log) == 0
     return out
 
 
@@ -104,11 +118,13 @@ def test_tensorboard_hparams_carry_the_grouping_and_the_settings(logged):
 
 def test_a_resumed_suite_logs_no_run_twice(logged):
     before = {p: p.stat().st_mtime_ns for p in (logged / "tb").rglob("events.*")}
+    log = "tensorboard,mlflow" if full_mlflow() else "tensorboard"
     assert run_cli("run", str(logged.parent / "suite.yaml"), "--out", str(logged), "--no-progress",
-                   "--log", "tensorboard,mlflow") == 0
+                   "--log", log) == 0
     after = {p: p.stat().st_mtime_ns for p in (logged / "tb").rglob("events.*")}
     assert after == before
-    assert len(mlflow_runs(logged)) == 4
+    if full_mlflow():
+        assert len(mlflow_runs(logged)) == 4
 
 
 def test_with_worker_processes_the_driver_logs_each_run_once(tmp_path):
@@ -126,18 +142,19 @@ def test_with_worker_processes_the_driver_logs_each_run_once(tmp_path):
 # --- MLflow -------------------------------------------------------------------------------
 
 def mlflow_client(out):
+    """The store as the guide reads it back: MlflowClient on sqlite:///OUT/mlflow.db."""
     import mlflow
-    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
-    return mlflow.MlflowClient(tracking_uri=(out / "mlruns").resolve().as_uri())
+    return mlflow.MlflowClient(tracking_uri=f"sqlite:///{out.resolve()}/mlflow.db")
 
 
-def mlflow_runs(out):
+def mlflow_runs(out, suite="tiny_log"):
     c = mlflow_client(out)
-    exp = c.get_experiment_by_name("tiny_log")
+    exp = c.get_experiment_by_name(suite)
     return c.search_runs([exp.experiment_id], order_by=["tags.run_id"])
 
 
 def test_mlflow_holds_one_run_per_run_with_params_tags_and_metric_histories(logged):
+    needs_full_mlflow()
     c, runs = mlflow_client(logged), mlflow_runs(logged)
     assert [r.info.run_name for r in runs] == sorted(RUNS)
     for r in runs:
@@ -162,6 +179,72 @@ def test_mlflow_holds_one_run_per_run_with_params_tags_and_metric_histories(logg
         assert tags["final/diagnosis"] == m["diagnosis"]
         images = [a.path for a in c.list_artifacts(r.info.run_id, "images")]
         assert any(p.startswith("images/samples+step+30+") and p.endswith(".png") for p in images)
+
+
+def test_the_guides_read_back_works_as_written(logged, monkeypatch):
+    """docs/guide.md's lines, run where OUT is ``out`` (the guide's results/mog)."""
+    needs_full_mlflow()
+    import mlflow
+    monkeypatch.chdir(logged.parent)
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    client = mlflow.MlflowClient(tracking_uri="sqlite:///out/mlflow.db")
+    runs = client.search_runs([client.get_experiment_by_name("tiny_log").experiment_id])
+    assert sorted(r.info.run_name for r in runs) == sorted(RUNS)
+    assert not (logged.parent / "mlruns").exists()       # nothing beside OUT
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_mlflow_ui_serves_the_store_as_the_guide_says(logged):
+    """``mlflow ui --backend-store-uri sqlite:///OUT/mlflow.db`` (the guide's command, on a
+    free port) starts, serves its page and answers the REST API with the suite's runs and
+    a run's metric history; then it is stopped (its process group)."""
+    needs_full_mlflow()
+    import signal
+    import subprocess
+    import time
+    import urllib.request
+    port = free_port()
+    mlflow_cmd = Path(sys.executable).parent / "mlflow"
+    cmd = [str(mlflow_cmd), "ui", "--backend-store-uri", "sqlite:///out/mlflow.db", "--port", str(port)]
+    p = subprocess.Popen(cmd, cwd=logged.parent, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    url, t0 = f"http://127.0.0.1:{port}", time.time()
+
+    def get(path, body=None):
+        req = urllib.request.Request(url + path, json.dumps(body).encode() if body else None,
+                                     {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.read().decode()
+    try:
+        while True:
+            try:
+                get("/health")
+                break
+            except OSError:
+                assert p.poll() is None and time.time() - t0 < 120, p.stderr.read()[-2000:]
+                time.sleep(0.5)
+        started = time.time() - t0
+        assert "<html" in get("/").lower()
+        exp = json.loads(get("/api/2.0/mlflow/experiments/get-by-name?experiment_name=tiny_log"))
+        eid = exp["experiment"]["experiment_id"]
+        runs = json.loads(get("/api/2.0/mlflow/runs/search", {"experiment_ids": [eid]}))["runs"]
+        rid = next(r["info"]["run_id"] for r in runs if r["info"]["run_name"] == RUNS[0])
+        hist = json.loads(get(f"/api/2.0/mlflow/metrics/get-history?run_id={rid}"
+                              "&metric_key=modes_captured"))["metrics"]
+    finally:
+        os.killpg(p.pid, signal.SIGTERM)
+        p.wait(timeout=60)
+    print(f"\n{' '.join(cmd[1:])}: answered after {started:.1f} s; runs "
+          f"{sorted(r['info']['run_name'] for r in runs)}; {RUNS[0]} modes_captured at "
+          f"steps {sorted(m['step'] for m in hist)}")
+    assert sorted(r["info"]["run_name"] for r in runs) == sorted(RUNS)
+    assert sorted(m["step"] for m in hist) == [10, 20, 30]
 
 
 # --- W&B ----------------------------------------------------------------------------------
@@ -194,6 +277,68 @@ def test_wandb_offline_runs_read_back_from_their_transaction_logs(tmp_path, monk
         assert r["summary"]["final/diagnosis"] == m["diagnosis"]
         pic = hist[30]["samples/path"]
         assert (d / "files" / pic).is_file() and pic.endswith(".png")
+
+
+# --- live while training ------------------------------------------------------------------
+
+def wandb_steps(out, run_id) -> dict[str, dict]:
+    """Each offline W&B run folder of ``run_id`` (by its name) -> its history rows."""
+    from helpers.wandb_file import read_offline_run
+    runs = [(d.name, read_offline_run(d)) for d in sorted((out / "wandb").glob("offline-run-*"))]
+    return {d: r["history"] for d, r in runs if r.get("name") == run_id}
+
+
+def test_live_rows_a_killed_try_and_the_finished_run_leave_each_step_once(tmp_path, monkeypatch):
+    """MLflow and W&B take each evaluation's rows while a run trains; a driver killed
+    mid-run leaves an unfinished live run, which the next try's first (whole) rows
+    replace; the finished run completes (MLflow) or replaces (W&B) the live one, so each
+    store holds one run per run id with each step once."""
+    pytest.importorskip("wandb", reason="the wandb extra is not installed")
+    needs_full_mlflow()
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    (tmp_path / "suite.yaml").write_text(SUITE)
+    out = tmp_path / "out"
+    assert run_cli("run", str(tmp_path / "suite.yaml"), "--out", str(out), "--no-progress") == 0
+    run_id = RUNS[0]
+    rows = list(read_run(out, run_id, "tiny_log").rows())      # steps 5, 10, ..., 30
+    first = Trackers(out, "tiny_log", ["mlflow", "wandb"])
+    first.live({run_id: rows[:2]}, whole=True)                    # evaluation at 10
+    first.live({run_id: rows[2:4]}, whole=False)                  # evaluation at 20
+    c = mlflow_client(out)
+    (live,) = mlflow_runs(out)
+    assert live.info.status == "RUNNING" and live.data.tags["status"] == "training"
+    assert [m.step for m in c.get_metric_history(live.info.run_id, "modes_captured")] == [10, 20]
+    first.close()                       # the driver dies; its live runs stay unfinished
+    (w,) = wandb_steps(out, run_id).values()
+    assert sorted(w) == [5, 10, 15, 20] and [s for s in w if "modes_captured" in w[s]] == [10, 20]
+
+    again = Trackers(out, "tiny_log", ["mlflow", "wandb"])          # the resumed try
+    again.live({run_id: rows[:2]}, whole=True)
+    again.live({run_id: rows[2:]}, whole=False)
+    assert again.log([run_id]) == 1
+    again.close()
+    (r,) = mlflow_runs(out)
+    assert r.info.status == "FINISHED" and r.info.run_id != live.info.run_id
+    assert c.get_run(live.info.run_id).info.lifecycle_stage == "deleted"
+    h = history(out, run_id)
+    for col in ("d_loss", "modes_captured"):
+        got = sorted(m.step for m in c.get_metric_history(r.info.run_id, col))
+        assert got == logged_steps(h, col), col                  # each step once
+    assert r.data.params["config.steps"] == "30" and r.data.tags["status"] == "ok"
+    (w,) = wandb_steps(out, run_id).values()                      # the live folder is gone
+    assert sorted(w) == [5, 10, 15, 20, 25, 30] and "samples/path" in w[30]
+
+
+def test_mlflow_skinny_alone_is_exit_2_naming_the_extra(tiny_suite, tmp_path, capsys,
+                                                        monkeypatch):
+    pytest.importorskip("mlflow", reason="the mlflow extra is not installed")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setitem(sys.modules, "alembic", None)     # as with mlflow-skinny only
+    assert run_cli("run", str(tiny_suite()), "--out", str(tmp_path / "o"), "--log", "mlflow") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "needs the full mlflow package" in err
+    assert "pip install 'ganbench[mlflow]'" in err and _no_training(tmp_path / "o")
 
 
 # --- exit 2 before training ---------------------------------------------------------------

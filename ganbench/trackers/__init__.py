@@ -6,23 +6,23 @@ Each backend is one class behind one interface (:class:`base.Tracker`), register
 
 - ``tensorboard``: OUT/tb/<run_id> (:mod:`.tensorboard_logs`);
 - ``wandb``: offline runs in OUT/wandb unless WANDB_MODE says online (:mod:`.wandb_runs`);
-- ``mlflow``: experiment = suite, in MLFLOW_TRACKING_URI or OUT/mlruns (:mod:`.mlflow_runs`).
+- ``mlflow``: experiment = suite, in MLFLOW_TRACKING_URI or sqlite:///OUT/mlflow.db (:mod:`.mlflow_runs`).
 
 Who writes: the process that owns OUT (the suite's driver; a Monitor's own process),
 right after it has written a group's run folders, from those folders' files. Never the
-training process: the driver is the only writer of OUT already (a Ray worker has no
-access to it), so no run is logged twice or by two processes; a tracker holds exactly
+training process: the driver is the only writer of OUT's run folders already (a Ray
+worker or a SLURM job may not see OUT), so no run is logged twice or by two processes; a tracker holds exactly
 the finished runs of the results folder, each once per training (a resumed suite does
 not log its finished runs again); and the training step does no tracker work. Stacked
 runs (the seeds of a group) are separate tracker runs, one per run folder.
 
-While a group trains, TensorBoard also shows its runs live: after each evaluation the
+While a group trains, every tracker shows its runs live: after each evaluation the
 training process hands the runs' new history rows to the driver (over the worker's
 pipe, Ray's queue, or a SLURM job's ``live.jsonl`` in its staging folder), which logs
-them (:meth:`Trackers.live`). The first rows of a training (resumed or not) carry the
-run's whole history and replace what an earlier try logged, and the finished run
-replaces its live log, so nothing is logged twice. W&B and MLflow log a run when it
-finishes.
+them (:meth:`Trackers.live`, each backend's ``log_rows``). The first rows of a training
+(resumed or not) carry the run's whole history and replace what an earlier try logged
+(TensorBoard's folder, W&B's live run, MLflow's unfinished run), and the finished run
+replaces or completes its live log, so nothing is logged twice.
 
 Every tracker named is made before any training: not installed, or its store not
 reachable, is bad input (exit 2) with the line that fixes it.
@@ -69,6 +69,7 @@ class Trackers:
         self.out, self.suite = Path(out), suite
         self.warn = warn or (lambda msg: None)
         self.open: list[Tracker] = [trackers.get(n, "--log")(self.out, suite) for n in names]
+        self.logged: set[str] = set()       # the runs logged finished, which take no live rows
 
     def __bool__(self) -> bool:
         return bool(self.open)
@@ -86,6 +87,7 @@ class Trackers:
             if run is None:
                 continue
             n += 1
+            self.logged.add(run_id)
             for t in self.open:
                 try:
                     t.log_run(run)
@@ -99,6 +101,8 @@ class Trackers:
         """Runs still training: each one's new history rows (:meth:`Tracker.log_rows`), to
         the trackers that show runs live. A failure is a warning, as in :meth:`log`."""
         for run_id, got in rows.items():
+            if run_id in self.logged:
+                continue
             for t in self.open:
                 try:
                     t.log_rows(run_id, got, whole)

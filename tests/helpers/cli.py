@@ -33,3 +33,18 @@ def run_cli(*args) -> int:
         return 0
     except SystemExit as e:
         return e.code or 0
+
+
+def same_as_local(tmp_path, suite, out, histories=False) -> None:
+    """``out`` (a cluster executor's results) equals ``--executor local``'s run of
+    ``suite`` in ``tmp_path/local``: summary.csv but wall_s, and with ``histories`` every
+    history.csv byte for byte."""
+    import pandas as pd
+    local = tmp_path / "local"
+    assert run_cli("run", str(suite), "--out", str(local), "--no-progress") == 0
+    a = pd.read_csv(out / "summary.csv").drop(columns="wall_s")
+    b = pd.read_csv(local / "summary.csv").drop(columns="wall_s")
+    pd.testing.assert_frame_equal(a, b)
+    if histories:
+        for h in local.glob("runs/*/history.csv"):
+            assert (out / "runs" / h.parent.name / "history.csv").read_bytes() == h.read_bytes()

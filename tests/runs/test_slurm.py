@@ -11,9 +11,8 @@ import subprocess
 import sys
 import time
 
-import pandas as pd
 
-from helpers.cli import TINY, run_cli
+from helpers.cli import TINY, same_as_local
 
 TWO_GROUPS = TINY.replace("datasets: [ring8, {name: moons}]", "datasets: [ring8]")
 
@@ -56,17 +55,6 @@ def wait_until(check, timeout=120.0):
             return True
         time.sleep(0.2)
     return False
-
-
-def same_as_local(tmp_path, suite, out, histories=False):
-    local = tmp_path / "local"
-    assert run_cli("run", str(suite), "--out", str(local), "--no-progress") == 0
-    a = pd.read_csv(out / "summary.csv").drop(columns="wall_s")
-    b = pd.read_csv(local / "summary.csv").drop(columns="wall_s")
-    pd.testing.assert_frame_equal(a, b)
-    if histories:
-        for h in local.glob("runs/*/history.csv"):
-            assert (out / "runs" / h.parent.name / "history.csv").read_bytes() == h.read_bytes()
 
 
 def test_a_killed_driver_is_rerun_and_takes_in_its_jobs_results_without_resubmitting(

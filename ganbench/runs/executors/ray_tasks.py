@@ -1,5 +1,6 @@
 """The ``ray`` executor: groups as Ray tasks, on a local Ray or a cluster; the driver
-writes every file, so the workers need no access to OUT.
+writes the run folders, so the workers need no access to OUT (where they have it, they
+keep mid-run checkpoints there: below).
 
 A task asks for one CPU, or on a GPU for one GPU (Ray then sets its
 ``CUDA_VISIBLE_DEVICES`` to that GPU, and the task trains on ``cuda``); a GPU task's
@@ -9,9 +10,21 @@ CUDA context or cached memory. Ray picks the GPU: ``--device cuda:N`` is refused
 A task whose worker dies (killed, out of memory, a crash) is not retried: its group is
 recorded ``failed`` with what Ray says killed it and the last step it evaluated, the
 other tasks go on, and the same command runs the missing runs again.
+
+**Mid-run checkpoints where the nodes see OUT.** The driver writes a probe file with a
+random token in OUT (:data:`PROBE`, absolute path); each task reads it back on its node
+(:func:`sees_out`). Where it can (OUT on a filesystem that node mounts at the same
+path), the task keeps its group's training checkpoint in OUT/checkpoints every
+``checkpoint_every`` steps and continues from one, as the process executor does; where
+it cannot, the group keeps none, and the driver says so once per node. Each run records
+the Ray node and host it trained on (config.json ``environment``: ``ray_node``,
+``host``).
 """
 from __future__ import annotations
 
+import dataclasses
+import platform
+import secrets
 from pathlib import Path
 
 from ...errors import InputError
@@ -21,15 +34,42 @@ from ..store import RunFiles
 from .base import Executor, Job, cpu_cores, executors
 
 
+#: the probe file the driver writes in OUT for the tasks to read back
+PROBE = ".ray-sees-out"
+
+
+def write_probe(out: Path) -> tuple[str, str]:
+    """The probe (its absolute path, its token), written in OUT."""
+    path, token = (Path(out) / PROBE).resolve(), secrets.token_hex(16)
+    path.write_text(token)
+    return str(path), token
+
+
+def sees_out(probe: tuple[str, str] | None) -> bool:
+    """Whether this node reads the driver's probe back: it sees OUT at the same path."""
+    if probe is None:
+        return False
+    try:
+        return Path(probe[0]).read_text() == probe[1]
+    except OSError:
+        return False
+
+
 def _ray_task(group: Group, device: str, imports: list[str], base: str | None,
               key: int = 0, steps=None, deterministic: bool = False,
-              live: bool = False) -> list[RunFiles]:
+              live: bool = False, point=None, probe=None) -> list[RunFiles]:
     """One group on a Ray worker: torch threads from the CPUs Ray allotted to the task;
-    each evaluated step goes to the driver's ``steps`` queue as (key, "step", step), and
-    with ``live`` each evaluation's new history rows as (key, "live", (rows, whole))."""
+    first (key, "node", (node id, host, sees OUT)) goes to the driver's ``steps`` queue,
+    then each evaluated step as (key, "step", step), and with ``live`` each evaluation's
+    new history rows as (key, "live", (rows, whole)). ``point``: the group's resume point
+    in OUT, used when this node reads the driver's ``probe`` back."""
     import ray
-    cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1)
+    context = ray.get_runtime_context()
+    cpus = context.get_assigned_resources().get("CPU", 1)
     training.prepare_worker(cpus, imports, Path(base) if base else None, deterministic)
+    node, host, shared = context.get_node_id(), platform.node(), sees_out(probe)
+    if steps is not None:
+        steps.put_nowait((key, "node", (node, host, shared)))
 
     def report(n: int) -> None:
         if steps is not None:
@@ -37,8 +77,11 @@ def _ray_task(group: Group, device: str, imports: list[str], base: str | None,
 
     def rows(got: dict, whole: bool) -> None:
         steps.put_nowait((key, "live", (got, whole)))
-    return training.train_group(group, device, report,
-                                live=rows if live and steps is not None else None)
+    files = training.train_group(group, device, report, point if shared else None,
+                                 live=rows if live and steps is not None else None)
+    for f in files:
+        f.config.setdefault("environment", {}).update(ray_node=node, host=host)
+    return files
 
 
 def remote_task(ray, gpu: bool):
@@ -91,10 +134,12 @@ def run_ray(job: Job) -> None:
     base = str(job.base) if job.base else None
     steps = Queue(actor_options={"num_cpus": 0})
     groups = longest_first(job.groups)
+    probe = write_probe(job.out)
     pending = {task.remote(g, device, job.imports, base, i, steps, job.deterministic,
-                           job.live is not None): i
+                           job.live is not None, resume_in_out(job, g), probe): i
                for i, g in enumerate(groups)}
     last: dict[int, int] = {}
+    blind: set[str] = set()             # the nodes said not to see OUT
     progress = job.progress_display()
     try:
         while pending:
@@ -107,6 +152,9 @@ def run_ray(job: Job) -> None:
                 if kind == "live":
                     job.live(*body)
                     continue
+                if kind == "node":
+                    say_if_blind(body, blind, job.out, progress)
+                    continue
                 if key not in last:
                     progress.start(key, groups[key])
                 last[key] = body
@@ -114,7 +162,7 @@ def run_ray(job: Job) -> None:
             for ref in ready:
                 i = pending.pop(ref)
                 try:
-                    records = job.record(ray.get(ref))
+                    records = job.record(ray.get(ref), groups[i])
                 except (WorkerCrashedError, NodeDiedError, OutOfMemoryError) as e:
                     records = job.record_death(groups[i], how_it_died(e), last.get(i))
                 progress.finish(i, groups[i], records)
@@ -126,4 +174,24 @@ def run_ray(job: Job) -> None:
     finally:
         progress.close()
         ray.kill(steps.actor)
+        Path(probe[0]).unlink(missing_ok=True)
+
+
+def resume_in_out(job: Job, group: Group):
+    """The group's resume point in OUT, by its absolute path (a node's working folder
+    is not the driver's)."""
+    point = job.resume_point(group)
+    return dataclasses.replace(point, path=point.path.resolve())
+
+
+def say_if_blind(node: tuple[str, str, bool], blind: set[str], out: Path, progress) -> None:
+    """One line per node whose tasks do not see OUT."""
+    node_id, host, shared = node
+    if not shared and node_id not in blind:
+        blind.add(node_id)
+        progress.note(f"ganbench: --executor ray: node {node_id[:12]} ({host}) does not see "
+                      f"{Path(out).resolve()} (it cannot read {PROBE} there), so its groups "
+                      "keep no mid-run checkpoints: stopped, they train again from step 0. "
+                      "Put OUT on a filesystem every node mounts at the same path to "
+                      "resume them.")
 
