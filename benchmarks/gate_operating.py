@@ -4,6 +4,8 @@ unchanged code (false alarms) and how often it catches graded regressions (power
     python benchmarks/gate_operating.py                       # the whole measurement
     python benchmarks/gate_operating.py --lock /tmp/ganbench-cpu.lock   # one heavy job at a time
     python benchmarks/gate_operating.py --analyse-only        # re-check the pools already run
+    python benchmarks/gate_operating.py --analyse-only --block-seeds 12 \
+        --baseline tests/analysis/ci_baseline_12_seeds.yaml   # another design, same pools
 
 For the suite (default suites/ci.yaml, N seeds) and its committed baseline (default
 results/baselines/ci.yaml), it trains, per condition, `--blocks` fresh blocks of N seeds
@@ -199,11 +201,13 @@ def main(argv=None) -> pd.DataFrame:
     ap.add_argument("--executor", default="auto")
     ap.add_argument("--analyse-only", action="store_true", help="check the pools already run")
     ap.add_argument("--no-rotate", action="store_true")
+    ap.add_argument("--block-seeds", type=int, default=None,
+                    help="seeds a block (default the suite's): another design on the same pools")
     a = ap.parse_args(argv)
     LR_VARIANTS[:] = [v.strip() for v in a.lr_variants.split(",") if v.strip()]
     raw = yaml.safe_load(Path(a.suite).read_text())
     suite_seeds = raw["seeds"] if isinstance(raw["seeds"], list) else list(range(raw["seeds"]))
-    n = len(suite_seeds)
+    n = a.block_seeds or len(suite_seeds)
     seeds = list(range(a.first_seed, a.first_seed + a.blocks * n))
     if set(seeds) & set(suite_seeds):
         raise SystemExit("gate_operating: --first-seed overlaps the suite's own seeds")

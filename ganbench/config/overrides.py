@@ -13,7 +13,8 @@ keeps it. Paths:
   ``optimizer.lr``, ``objective.gp_weight``, ``regularizers[0].weight`` (or
   ``regularizers.0.weight``), or a whole component (``objective=hinge``,
   ``optimizer={name: adam, lr: 0.001}``);
-- ``seeds`` (as ``--seeds``), ``name`` and ``description``.
+- ``seeds`` (as ``--seeds``), ``datasets`` (a list, as in the file: ``--set
+  datasets=[ring8]`` runs the suite on ring8 alone), ``name`` and ``description``.
 
 Values are YAML (a number, a word, ``[0.5, 0.9]``, ``{name: adam, lr: 0.001}``, ``null``);
 unlike plain YAML 1.1, ``1e-3`` reads as a number. Validation is the sweep's: the path
@@ -40,7 +41,7 @@ from .shipped import suite_path
 from .suite import Suite, load_suite, parse_suite, parse_yaml, read_suite
 
 #: top-level fields an override may set (besides defaults.* and variants.*)
-TOP = ("seeds", "name", "description")
+TOP = ("seeds", "datasets", "name", "description")
 
 
 def parse_value(text: str, where: str) -> Any:

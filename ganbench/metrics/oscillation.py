@@ -23,7 +23,7 @@ declare(
     Metric("mode_drops", "how often G left a mode it held, in the last half of training: a "
            "mode with ≥ 20 high-quality samples at an evaluation that has none at a later one "
            "(counted again only after it is held again); thin coverage that flickers does not "
-           "count", better="lower",
+           "count", better="lower", rule={"noise_margin": 0.25, "alpha": 0.01},
            order=195, worst=math.inf),
     Metric("osc_amplitude", "std of the linearly detrended D loss over the last half of training",
            better="lower", order=200, loss_units=True, worst=math.inf),

@@ -138,7 +138,7 @@ def run(suite: str | Path | dict | Suite, out: str | Path | None = None, device:
         logs = Trackers(out, s.name, names, echo or main_echo)   # each checked here
         prepare_features(s)
         write_suite(out, s.resolved)
-        groups = pending_groups(out, s.specs, force)
+        groups = pending_groups(out, s.specs, force, slots=execute.slots(dev, workers))
         prune_checkpoints(out, [resume_point(out, g.specs, dev).path for g in groups])
         done = len(s.specs) - sum(len(g.specs) for g in groups)
         say(f"ganbench: {s.name}: {len(s.specs)} runs ({done} already finished) on {dev} -> {out}")

@@ -20,6 +20,8 @@ class Group:
     (ganbench.harness.stacking)."""
 
     specs: list[RunSpec]
+    #: which part of a stack split for the workers ('1 of 2'; '' when whole)
+    part: str = ""
     _predicted: tuple[Features, Prediction] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -30,7 +32,8 @@ class Group:
         data = "+".join(dict.fromkeys(sp.dataset["label"] for sp in self.specs))
         return (f"{data}/{'+'.join(variants)}"
                 + (f" [{s.setting_label}]" if s.setting and settings == 1 else "")
-                + (f" [{settings} settings]" if settings > 1 else ""))
+                + (f" [{settings} settings]" if settings > 1 else "")
+                + (f" ({self.part})" if self.part else ""))
 
     @property
     def steps(self) -> int:
@@ -61,14 +64,67 @@ def longest_first(groups: list[Group]) -> list[Group]:
     return sorted(groups, key=lambda g: -g.cost)
 
 
+def makespan(costs: list[float], slots: int) -> float:
+    """The wall time of ``costs`` started longest first on ``slots`` workers, each
+    taking the next when it is free (as the process executor does)."""
+    loads = [0.0] * max(1, slots)
+    for c in sorted(costs, reverse=True):
+        loads[loads.index(min(loads))] += c
+    return max(loads)
+
+
+#: a stack predicted shorter than this is never split: a half saves at most half of it,
+#: within the cost model's error on short groups (about 20%), and each split re-cuts a
+#: stack (its runs move by float chaos) and adds the half's fixed costs
+MIN_SPLIT_SECONDS = 30.0
+
+
+def balanced(cut: list[list[RunSpec]], slots: int) -> list[tuple[list[RunSpec], str]]:
+    """(runs, part) of each group once stacks too long for ``slots`` workers are split:
+    while halving a group (the costliest first) shortens the predicted wall time
+    (:func:`makespan`, by the cost model) by more than 1%, it is halved (never one
+    predicted under :data:`MIN_SPLIT_SECONDS`). A stack whose
+    time grows with its depth (a gradient penalty's double backward: a 6-run wgan_gp
+    stack steps in 49 ms, its 3-run halves in 25 and 26 ms, benchmarks/grouping.py)
+    otherwise keeps one worker busy while the others idle. One worker: nothing split."""
+    parts = [(c, [c]) for c in cut]            # (the whole stack, its parts)
+    if slots <= 1:
+        return [(c, "") for c in cut]
+
+    def cost(c):
+        return predict(features_of(c)).seconds
+
+    costs = {id(p): cost(p) for _, ps in parts for p in ps}
+    best = makespan(list(costs.values()), slots)
+    while True:
+        for whole, ps in sorted(parts, key=lambda wp: -max(costs[id(p)] for p in wp[1])):
+            widest = max(ps, key=lambda p: costs[id(p)])
+            if len(widest) < 2 or costs[id(widest)] < MIN_SPLIT_SECONDS:
+                continue
+            half = len(widest) // 2
+            a, b = widest[:half], widest[half:]
+            trial = [c for k, c in costs.items() if k != id(widest)] + [cost(a), cost(b)]
+            if makespan(trial, slots) < 0.99 * best:
+                ps[ps.index(widest)] = a
+                ps.insert(ps.index(a) + 1, b)
+                costs.pop(id(widest))
+                costs.update({id(a): trial[-2], id(b): trial[-1]})
+                best = makespan(list(costs.values()), slots)
+                break
+        else:
+            return [(p, f"{i + 1} of {len(ps)}" if len(ps) > 1 else "")
+                    for _, ps in parts for i, p in enumerate(ps)]
+
+
 def pending_groups(out: Path, specs: list[RunSpec], force: bool = False,
-                   max_slices: int = MAX_SLICES) -> list[Group]:
+                   max_slices: int = MAX_SLICES, slots: int = 1) -> list[Group]:
     """The unfinished runs (all with ``force``) in stacked groups of at most
     ``max_slices`` runs: one data key (one dataset, or the sets of the plane together)
-    and one stack key. The chunks are cut from all of the suite's runs of a data key and
+    and one stack key, split further (:func:`balanced`) where ``slots`` workers would
+    otherwise wait on one long stack. The chunks are cut from all of the suite's runs of a data key and
     stack key, then the finished runs are left out: an
     interrupted suite's groups are the groups it had (the same runs stack together, and
-    a group finds its training checkpoint again)."""
+    a group finds its training checkpoint again) when it runs on as many workers."""
     groups: dict[tuple, list[RunSpec]] = {}
     keys: dict[str, str] = {}       # a config (as JSON) -> its stack key, made once
     for s in specs:
@@ -76,6 +132,7 @@ def pending_groups(out: Path, specs: list[RunSpec], force: bool = False,
         if cfg not in keys:
             keys[cfg] = stack_key(s.config)
         groups.setdefault((data_key(s.dataset), keys[cfg]), []).append(s)
-    pending = [[s for s in chunk if force or not is_finished(out, s)]
-               for v in groups.values() for chunk in chunks(v, max_slices)]
-    return [Group(c) for c in pending if c]
+    cut = [chunk for v in groups.values() for chunk in chunks(v, max_slices)]
+    pending = [([s for s in chunk if force or not is_finished(out, s)], part)
+               for chunk, part in balanced(cut, slots)]
+    return [Group(c, part) for c, part in pending if c]

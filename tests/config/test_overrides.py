@@ -103,6 +103,15 @@ def test_a_good_override_is_recorded(tiny_suite):
     assert suite.resolved["seeds"] == [0] and len(suite.specs) == 4
 
 
+def test_datasets_can_be_narrowed_and_a_bad_one_is_named(tiny_suite):
+    suite = overrides.load("mog", ("datasets=[ring8]",))
+    assert {s.dataset["label"] for s in suite.specs} == {"ring8"}
+    assert len(suite.specs) == 45 and suite.resolved["overrides"] == {"datasets": ["ring8"]}
+    with pytest.raises(InputError, match=r"--set datasets\[0\]: unknown dataset 'rign8'\. "
+                                         r"Did you mean 'ring8'\?"):
+        overrides.load(tiny_suite(), ("datasets=[rign8]",))
+
+
 def test_an_error_the_override_does_not_cause_names_the_file(tiny_suite):
     path = tiny_suite(TINY.replace("n_critic: 2", "n_critic: 0"))
     with pytest.raises(InputError, match=r"tiny\.yaml \(with defaults\.steps=5\): "

@@ -107,6 +107,11 @@ class Executor(Protocol):
         """Train every group of ``job``, writing each group's records as it finishes."""
         raise NotImplementedError
 
+    def slots(self, device: str, workers: int | None) -> int:
+        """How many groups train at once, for which the suite's stacks are cut
+        (:func:`ganbench.runs.groups.balanced`): one unless the executor says more."""
+        return 1
+
 
 def cpu_cores() -> int:
     """CPU cores this process may use."""

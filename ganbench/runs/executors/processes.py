@@ -78,6 +78,9 @@ class Processes(Executor):
             return
         run_processes(job)
 
+    def slots(self, device: str, workers: int | None) -> int:
+        return workers or default_workers(device)
+
 
 def run_processes(job: Job) -> None:
     """Train ``job``'s groups on worker processes, the longest first: each worker trains
@@ -199,5 +202,7 @@ class Auto(Executor):
     """process on a CPU with several cores, else local (one process drives the GPU)."""
 
     def run(self, job: Job) -> None:
-        use_processes = job.device == "cpu" and (job.workers or cpu_cores()) > 1
-        (Processes() if use_processes else Local()).run(job)
+        (Processes() if self.slots(job.device, job.workers) > 1 else Local()).run(job)
+
+    def slots(self, device: str, workers: int | None) -> int:
+        return workers or cpu_cores() if device == "cpu" else 1
