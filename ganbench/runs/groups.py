@@ -97,7 +97,7 @@ def balanced(cut: list[list[RunSpec]], slots: int) -> list[tuple[list[RunSpec], 
     costs = {id(p): cost(p) for _, ps in parts for p in ps}
     best = makespan(list(costs.values()), slots)
     while True:
-        for whole, ps in sorted(parts, key=lambda wp: -max(costs[id(p)] for p in wp[1])):
+        for _, ps in sorted(parts, key=lambda wp: -max(costs[id(p)] for p in wp[1])):
             widest = max(ps, key=lambda p: costs[id(p)])
             if len(widest) < 2 or costs[id(widest)] < MIN_SPLIT_SECONDS:
                 continue
