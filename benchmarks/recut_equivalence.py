@@ -59,10 +59,12 @@ def train(checkout: str, suite: dict, out: Path) -> float:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "suite.in.yaml"
     path.write_text(yaml.safe_dump(suite, sort_keys=False))
-    env = dict(os.environ, PYTHONPATH=str(ROOT if checkout == "now" else Path(checkout)))
+    where = ROOT if checkout == "now" else Path(checkout).resolve()
+    env = dict(os.environ, PYTHONPATH=str(where))
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "ganbench.cli", "run", str(path), "--out", str(out),
-                    "--no-progress"], env=env, check=True, cwd=ROOT)
+    # run from the checkout: `python -m` puts the working folder first on sys.path
+    subprocess.run([sys.executable, "-m", "ganbench.cli", "run", str(path.resolve()), "--out",
+                    str(out.resolve()), "--no-progress"], env=env, check=True, cwd=where)
     return time.perf_counter() - t0
 
 
