@@ -20,7 +20,7 @@ def test_run_writes_the_output_contract(tiny_suite, tmp_path, capsys):
     head, rule, *rows = printed.splitlines()      # the key metrics, not the full table
     assert head.split()[:4] == ["dataset", "variant", "ok/N", "modes_captured"] and "fd" in head
     assert set(head.split()) <= {"dataset", "variant", "ok/N", "modes_captured", "hq_fraction",
-                                 "reverse_kl", "fd", "jsd", "diagnosis"}
+                                 "reverse_kl", "fd", "jsd", "mode_drops", "diagnosis"}
     assert len(rows) == 4 and all(r.split()[2] == "2/2" for r in rows) and set(rule) <= {"-", " "}
     assert f"8 ok of 8 runs; full table: {out / 'table.md'}" in err
     resolved = yaml.safe_load((out / "suite.yaml").read_text())
