@@ -87,33 +87,34 @@ def balanced(cut: list[list[RunSpec]], slots: int) -> list[tuple[list[RunSpec], 
     time grows with its depth (a gradient penalty's double backward: a 6-run wgan_gp
     stack steps in 49 ms, its 3-run halves in 25 and 26 ms, benchmarks/grouping.py)
     otherwise keeps one worker busy while the others idle. One worker: nothing split."""
-    parts = [(c, [c]) for c in cut]            # (the whole stack, its parts)
     if slots <= 1:
         return [(c, "") for c in cut]
+    known: dict[tuple, float] = {}                 # a part's runs -> its predicted seconds
 
-    def cost(c):
-        return predict(features_of(c)).seconds
+    def cost(part: list[RunSpec]) -> float:
+        key = tuple(s.run_id for s in part)
+        if key not in known:
+            known[key] = predict(features_of(part)).seconds
+        return known[key]
 
-    costs = {id(p): cost(p) for _, ps in parts for p in ps}
-    best = makespan(list(costs.values()), slots)
+    stacks = [[c] for c in cut]                    # each stack's parts, whole at first
+    best = makespan([cost(c) for c in cut], slots)
     while True:
-        for _, ps in sorted(parts, key=lambda wp: -max(costs[id(p)] for p in wp[1])):
-            widest = max(ps, key=lambda p: costs[id(p)])
-            if len(widest) < 2 or costs[id(widest)] < MIN_SPLIT_SECONDS:
+        for parts in sorted(stacks, key=lambda ps: -max(map(cost, ps))):
+            widest = max(parts, key=cost)
+            if len(widest) < 2 or cost(widest) < MIN_SPLIT_SECONDS:
                 continue
             half = len(widest) // 2
             a, b = widest[:half], widest[half:]
-            trial = [c for k, c in costs.items() if k != id(widest)] + [cost(a), cost(b)]
+            trial = [cost(p) for ps in stacks for p in ps if p is not widest] + [cost(a), cost(b)]
             if makespan(trial, slots) < 0.99 * best:
-                ps[ps.index(widest)] = a
-                ps.insert(ps.index(a) + 1, b)
-                costs.pop(id(widest))
-                costs.update({id(a): trial[-2], id(b): trial[-1]})
-                best = makespan(list(costs.values()), slots)
+                i = parts.index(widest)
+                parts[i:i + 1] = [a, b]
+                best = makespan(trial, slots)
                 break
         else:
             return [(p, f"{i + 1} of {len(ps)}" if len(ps) > 1 else "")
-                    for _, ps in parts for i, p in enumerate(ps)]
+                    for ps in stacks for i, p in enumerate(ps)]
 
 
 def pending_groups(out: Path, specs: list[RunSpec], force: bool = False,
