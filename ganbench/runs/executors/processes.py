@@ -205,4 +205,4 @@ class Auto(Executor):
         (Processes() if self.slots(job.device, job.workers) > 1 else Local()).run(job)
 
     def slots(self, device: str, workers: int | None) -> int:
-        return workers or cpu_cores() if device == "cpu" else 1
+        return Processes().slots(device, workers) if device == "cpu" else 1
