@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ganbench.analysis.seeds import counted  # noqa: E402
+from ganbench.analysis.sequential import equivalence_p  # noqa: E402
 from ganbench.analysis.stats import rank_test  # noqa: E402
 from ganbench.layout.summaries import load_summaries  # noqa: E402
 from ganbench.metrics.catalogue import key_metrics  # noqa: E402
@@ -79,7 +80,7 @@ def cell(old: np.ndarray, new: np.ndarray, metric: str, margin_sd: float,
     sd = math.sqrt((o.var(ddof=1) * (len(o) - 1) + n.var(ddof=1) * (len(n) - 1))
                    / (len(o) + len(n) - 2))
     delta = max(margin_sd * sd, FLOORS.get(metric, 0.0))
-    p_tost = max(rank_test(n + delta, o)[1], rank_test(n - delta, o)[2])
+    p_tost = equivalence_p(n, o, delta)
     _, greater, less = rank_test(n, o)
     p_diff = min(1.0, 2 * min(greater, less))
     verdict = ("different" if p_diff < alpha else

@@ -91,6 +91,14 @@ class Decision:
                                                   min(self.p_better, self.p_worse))
 
 
+def equivalence_p(x, y, margin: float) -> float:
+    """Two one-sided exact rank tests that ``x`` and ``y`` differ by less than
+    ``margin``: the larger of p(x + margin > y) and p(x - margin < y)."""
+    a, b = clean(x), clean(y)
+    with np.errstate(invalid="ignore"):
+        return max(rank_test(a + margin, b)[1], rank_test(a - margin, b)[2])
+
+
 def decide(x, y, better: int, level: float, margin: float | None = None) -> Decision:
     """Decide ``x`` (a variant's seeds) against ``y`` (the reference's) at one look of
     nominal level ``level``; ``better`` is +1 when higher is better, -1 when lower is.
@@ -102,10 +110,7 @@ def decide(x, y, better: int, level: float, margin: float | None = None) -> Deci
         return Decision(UNDECIDED, nan, nan, nan, level, False)
     _, greater, less = rank_test(a, b)
     p_better, p_worse = (greater, less) if better > 0 else (less, greater)
-    p_eq = nan
-    if margin is not None:
-        with np.errstate(invalid="ignore"):
-            p_eq = max(rank_test(a + margin, b)[1], rank_test(a - margin, b)[2])
+    p_eq = nan if margin is None else equivalence_p(a, b, margin)
     if p_better <= level / 2:
         return Decision(BETTER, p_better, p_worse, p_eq, level, True)
     if p_worse <= level / 2:
