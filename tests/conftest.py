@@ -160,17 +160,20 @@ def pytest_sessionstart(session):
     from pathlib import Path
     if os.environ.pop("GANBENCH_SLOW_ALONGSIDE", "") != "1":
         return
-    log = tempfile.NamedTemporaryFile("w+", prefix="ganbench-slow-", suffix=".log", delete=False)
+    log = tempfile.TemporaryFile("w+", prefix="ganbench-slow-", suffix=".log")
+    basetemp = tempfile.mkdtemp(prefix="ganbench-slow-")
     cmd = [sys.executable, "-m", "pytest", "-q", "-m", "slow", "-p", "no:cacheprovider",
-           "--basetemp", tempfile.mkdtemp(prefix="ganbench-slow-"), str(Path(__file__).parent)]
-    _slow_child = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log)
+           "--basetemp", basetemp, str(Path(__file__).parent)]
+    _slow_child = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT), log, basetemp)
 
 
 def pytest_sessionfinish(session, exitstatus):
     if _slow_child is None:
         return
-    child, log = _slow_child
+    import shutil
+    child, log, basetemp = _slow_child
     code = child.wait()
+    shutil.rmtree(basetemp, ignore_errors=True)    # about 300 MB of training runs a session
     log.seek(0)
     report = session.config.pluginmanager.get_plugin("terminalreporter")
     text = f"\nslow tests (run alongside, exit {code}):\n" + log.read()
