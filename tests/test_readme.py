@@ -8,6 +8,7 @@ but the slow ones.
 """
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -391,11 +392,19 @@ def readme_test_command() -> str:
 
 
 
-def collected(*args: str) -> set[str]:
-    r = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-                        *args], capture_output=True, text=True, cwd=ROOT)
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    return {ln for ln in r.stdout.splitlines() if "::" in ln}
+def collecting(*args: str) -> subprocess.Popen:
+    """``pytest --collect-only`` with ``args``, started (several collections overlap)."""
+    return subprocess.Popen([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(  # -p helpers.markers
+                                filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")]))})
+
+
+def collected(p: subprocess.Popen) -> list[str]:
+    """The lines of a finished collection that name a test."""
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, out[-2000:] + err[-2000:]
+    return [ln for ln in out.splitlines() if "::" in ln]
 
 
 def test_the_readmes_test_command_runs_every_test_but_the_slow_ones():
@@ -404,10 +413,17 @@ def test_the_readmes_test_command_runs_every_test_but_the_slow_ones():
     end-to-end ones out."""
     pytest_args = shlex.split(readme_test_command().split("&&")[-1])
     assert pytest_args[0] == "pytest"
-    ci = collected(*[a for a in pytest_args[1:] if not a.startswith("--durations")])
-    every, slow, e2e = collected("-m", ""), collected("-m", "slow"), collected("-m", "e2e")
-    assert slow and e2e and ci == every - slow
-    assert collected() == every - slow - e2e
+    runs = [collecting(*[a for a in pytest_args[1:] if not a.startswith("--durations")]),
+            collecting("-m", "", "-p", "helpers.markers"), collecting()]
+    ci, every, plain = (collected(p) for p in runs)
+    marks = dict(ln.removeprefix("MARKERS ").rsplit(" ", 1) for ln in every if ln.startswith("MARKERS "))
+    marks = {test: set(names.split(",")) for test, names in marks.items()}
+    every = {ln for ln in every if not ln.startswith("MARKERS ")}
+    assert set(marks) == every
+    slow = {t for t, m in marks.items() if "slow" in m}
+    e2e = {t for t, m in marks.items() if "e2e" in m}
+    assert slow and e2e and set(ci) == every - slow
+    assert set(plain) == every - slow - e2e
 
 
 if __name__ == "__main__":
