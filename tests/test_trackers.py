@@ -7,6 +7,7 @@ import json
 import math
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -281,11 +282,19 @@ def test_wandb_offline_runs_read_back_from_their_transaction_logs(tmp_path, monk
 
 # --- live while training ------------------------------------------------------------------
 
-def wandb_steps(out, run_id) -> dict[str, dict]:
-    """Each offline W&B run folder of ``run_id`` (by its name) -> its history rows."""
+def wandb_steps(out, run_id, steps: list[int]) -> dict[str, dict]:
+    """Each offline W&B run folder of ``run_id`` (by its name) -> its history rows, once
+    one folder holds ``steps`` (or after 30 s). A live run's log is written by wandb-core
+    on its flush interval: read at once after ``finish()``, it once had no run record yet
+    (a CI rehearsal on a fresh clone, on a loaded machine)."""
     from helpers.wandb_file import read_offline_run
-    runs = [(d.name, read_offline_run(d)) for d in sorted((out / "wandb").glob("offline-run-*"))]
-    return {d: r["history"] for d, r in runs if r.get("name") == run_id}
+    t0 = time.time()
+    while True:
+        runs = [(d.name, read_offline_run(d)) for d in sorted((out / "wandb").glob("offline-run-*"))]
+        got = {d: r["history"] for d, r in runs if r.get("name") == run_id}
+        if [sorted(h) for h in got.values()] == [steps] or time.time() - t0 > 30:
+            return got
+        time.sleep(0.2)
 
 
 def test_live_rows_a_killed_try_and_the_finished_run_leave_each_step_once(tmp_path, monkeypatch):
@@ -310,7 +319,7 @@ def test_live_rows_a_killed_try_and_the_finished_run_leave_each_step_once(tmp_pa
     assert live.info.status == "RUNNING" and live.data.tags["status"] == "training"
     assert [m.step for m in c.get_metric_history(live.info.run_id, "modes_captured")] == [10, 20]
     first.close()                       # the driver dies; its live runs stay unfinished
-    (w,) = wandb_steps(out, run_id).values()
+    (w,) = wandb_steps(out, run_id, [5, 10, 15, 20]).values()
     assert sorted(w) == [5, 10, 15, 20] and [s for s in w if "modes_captured" in w[s]] == [10, 20]
 
     again = Trackers(out, "tiny_log", ["mlflow", "wandb"])          # the resumed try
@@ -326,7 +335,7 @@ def test_live_rows_a_killed_try_and_the_finished_run_leave_each_step_once(tmp_pa
         got = sorted(m.step for m in c.get_metric_history(r.info.run_id, col))
         assert got == logged_steps(h, col), col                  # each step once
     assert r.data.params["config.steps"] == "30" and r.data.tags["status"] == "ok"
-    (w,) = wandb_steps(out, run_id).values()                      # the live folder is gone
+    (w,) = wandb_steps(out, run_id, [5, 10, 15, 20, 25, 30]).values()   # the live folder is gone
     assert sorted(w) == [5, 10, 15, 20, 25, 30] and "samples/path" in w[30]
 
 
