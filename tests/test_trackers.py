@@ -290,7 +290,12 @@ def wandb_steps(out, run_id, steps: list[int]) -> dict[str, dict]:
     from helpers.wandb_file import read_offline_run
     t0 = time.time()
     while True:
-        runs = [(d.name, read_offline_run(d)) for d in sorted((out / "wandb").glob("offline-run-*"))]
+        try:
+            runs = [(d.name, read_offline_run(d)) for d in sorted((out / "wandb").glob("offline-run-*"))]
+        except Exception:           # a log not yet there, or cut mid-record while it is written
+            if time.time() - t0 > 30:
+                raise
+            runs = []
         got = {d: r["history"] for d, r in runs if r.get("name") == run_id}
         if [sorted(h) for h in got.values()] == [steps] or time.time() - t0 > 30:
             return got
