@@ -20,6 +20,7 @@ from ganbench.layout import run_dir
 from ganbench.trackers import Trackers, parse_names, read_run
 from ganbench.trackers.base import flatten, picture_step, picture_tag
 from helpers.cli import TINY, run_cli
+from helpers.ports import free_port
 
 #: 2 variants x 2 seeds on one dataset (4 runs in 2 stacked groups); log_every 5 keeps
 #: steps 5, 10, ..., 30 of the losses, evaluations at 10, 20, 30
@@ -192,13 +193,6 @@ def test_the_guides_read_back_works_as_written(logged, monkeypatch):
     runs = client.search_runs([client.get_experiment_by_name("tiny_log").experiment_id])
     assert sorted(r.info.run_name for r in runs) == sorted(RUNS)
     assert not (logged.parent / "mlruns").exists()       # nothing beside OUT
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_mlflow_ui_serves_the_store_as_the_guide_says(logged):

@@ -6,15 +6,17 @@ Each backend is one class behind one interface (:class:`base.Tracker`), register
 
 - ``tensorboard``: OUT/tb/<run_id> (:mod:`.tensorboard_logs`);
 - ``wandb``: offline runs in OUT/wandb unless WANDB_MODE says online (:mod:`.wandb_runs`);
-- ``mlflow``: experiment = suite, in MLFLOW_TRACKING_URI or sqlite:///OUT/mlflow.db (:mod:`.mlflow_runs`).
+- ``mlflow``: experiment = suite, in MLFLOW_TRACKING_URI or sqlite:///OUT/mlflow.db
+  (:mod:`.mlflow_runs`).
 
 Who writes: the process that owns OUT (the suite's driver; a Monitor's own process),
 right after it has written a group's run folders, from those folders' files. Never the
 training process: the driver is the only writer of OUT's run folders already (a Ray
-worker or a SLURM job may not see OUT), so no run is logged twice or by two processes; a tracker holds exactly
-the finished runs of the results folder, each once per training (a resumed suite does
-not log its finished runs again); and the training step does no tracker work. Stacked
-runs (the seeds of a group) are separate tracker runs, one per run folder.
+worker or a SLURM job may not see OUT), so no run is logged twice or by two processes;
+a tracker holds exactly the finished runs of the results folder, each once per training
+(a resumed suite does not log its finished runs again); and the training step does no
+tracker work. Stacked runs (the seeds of a group) are separate tracker runs, one per run
+folder.
 
 While a group trains, every tracker shows its runs live: after each evaluation the
 training process hands the runs' new history rows to the driver (over the worker's

@@ -30,8 +30,9 @@ from ..errors import InputError
 from .base import FinishedRun, Tracker
 
 INSTALL = "pip install 'ganbench[wandb]'"
-#: the modes that talk to a W&B server
+#: the modes that talk to a W&B server, and those that write offline run folders
 ONLINE = ("online", "shared", "run")
+OFFLINE = ("offline", "dryrun")
 
 
 class WandB(Tracker):
@@ -47,7 +48,7 @@ class WandB(Tracker):
         self.wandb = wandb
         self.dir = Path(out)
         self.mode = os.environ.get("WANDB_MODE", "offline")
-        if self.mode not in ("offline", "online", "disabled", "shared", "dryrun", "run"):
+        if self.mode not in (*OFFLINE, *ONLINE, "disabled"):
             raise InputError(f"--log wandb: WANDB_MODE={self.mode} is not a W&B mode; set it "
                              "to offline (the default), online or disabled.")
         self.project = os.environ.get("WANDB_PROJECT") or "ganbench"
@@ -87,7 +88,7 @@ class WandB(Tracker):
         """The W&B id of ``run_id``'s live run: offline, the same for every try (from OUT
         and the run id), so a restarted driver finds an earlier try's folder; online,
         W&B's own new one (None; W&B refuses the id of a deleted run)."""
-        if self.mode not in ("offline", "dryrun"):
+        if self.mode not in OFFLINE:
             return None
         key = f"{self.dir.resolve()}\n{self.suite}\n{run_id}"
         return "live" + hashlib.sha1(key.encode()).hexdigest()[:16]
@@ -119,7 +120,7 @@ class WandB(Tracker):
             r.finish()
             if path:                    # untested here (no W&B server)
                 self.wandb.Api().run(path).delete()
-        if self.mode in ("offline", "dryrun"):
+        if self.mode in OFFLINE:
             for d in (self.dir / "wandb").glob(f"offline-run-*-{self.live_id(run_id)}"):
                 shutil.rmtree(d, ignore_errors=True)
 

@@ -20,6 +20,8 @@ variants:
   nonsaturating: {objective: nonsaturating}
   wgan_gp: {objective: wgan_gp, n_critic: 2}
 """
+#: the tiny suite on ring8 alone: two groups, one a variant (the cluster executors' tests)
+TWO_GROUPS = TINY.replace("datasets: [ring8, {name: moons}]", "datasets: [ring8]")
 
 
 def run_cli(*args) -> int:

@@ -24,20 +24,18 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+try:
+    from helpers.ports import free_port
+except ImportError:             # run as a script (python tests/helpers/ray_cluster.py): beside it
+    from ports import free_port
+
 RAY = str(Path(sys.executable).parent / "ray")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RayCluster:

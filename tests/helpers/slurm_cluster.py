@@ -26,6 +26,11 @@ import sys
 import time
 from pathlib import Path
 
+try:
+    from helpers.ports import free_port
+except ImportError:             # run as a script (python tests/helpers/slurm_cluster.py): beside it
+    from ports import free_port
+
 PACKAGES = ["slurm-wlm", "slurmdbd", "munge", "mariadb-server"]
 PROGRAMS = ["slurmctld", "slurmd", "slurmdbd", "munged", "mariadbd", "mariadb-install-db"]
 
@@ -51,12 +56,6 @@ def install() -> str | None:
     if r.returncode != 0 or missing_programs():
         return f"apt-get install {' '.join(PACKAGES)} failed: {r.stderr.strip()[-300:]}"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(check, what: str, timeout: float = 60.0, proc=None, log: Path | None = None):

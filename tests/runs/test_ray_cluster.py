@@ -17,9 +17,8 @@ import time
 import pytest
 
 from ganbench.runs.executors.ray_tasks import PROBE, say_if_blind, sees_out, write_probe
-from helpers.cli import TINY, same_as_local
+from helpers.cli import TWO_GROUPS, same_as_local
 
-TWO_GROUPS = TINY.replace("datasets: [ring8, {name: moons}]", "datasets: [ring8]")
 LONG = """name: rayresume
 seeds: 2
 datasets: [ring8]

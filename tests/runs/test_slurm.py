@@ -12,9 +12,8 @@ import sys
 import time
 
 
-from helpers.cli import TINY, same_as_local
+from helpers.cli import TWO_GROUPS, same_as_local
 
-TWO_GROUPS = TINY.replace("datasets: [ring8, {name: moons}]", "datasets: [ring8]")
 
 LONG = """name: requeue
 seeds: 2
