@@ -117,15 +117,9 @@ def mlflow_steps(out) -> dict[str, list[int]]:
 def wandb_steps(out) -> dict[str, list[int]]:
     """Each offline W&B run folder -> its run's name and the steps of its evaluated number
     (its .wandb transaction log, read with wandb's own record classes)."""
-    from helpers.wandb_file import read_offline_run
-    got = {}
-    for d in sorted((out / "wandb").glob("offline-run-*")):
-        try:
-            r = read_offline_run(d)
-        except (ValueError, AssertionError):     # the log's header not written yet
-            continue
-        got[d.name] = (r.get("name"), sorted(s for s, v in r["history"].items() if EVALUATED in v))
-    return got
+    from helpers.wandb_file import offline_runs
+    return {d: (r.get("name"), sorted(s for s, v in r["history"].items() if EVALUATED in v))
+            for d, r in offline_runs(out / "wandb").items()}
 
 
 def test_mlflow_and_wandb_show_evaluations_while_the_group_trains_and_a_resume_logs_once(tmp_path):

@@ -281,16 +281,11 @@ def wandb_steps(out, run_id, steps: list[int]) -> dict[str, dict]:
     one folder holds ``steps`` (or after 30 s). A live run's log is written by wandb-core
     on its flush interval: read at once after ``finish()``, it once had no run record yet
     (a CI rehearsal on a fresh clone, on a loaded machine)."""
-    from helpers.wandb_file import read_offline_run
+    from helpers.wandb_file import offline_runs
     t0 = time.time()
     while True:
-        try:
-            runs = [(d.name, read_offline_run(d)) for d in sorted((out / "wandb").glob("offline-run-*"))]
-        except Exception:           # a log not yet there, or cut mid-record while it is written
-            if time.time() - t0 > 30:
-                raise
-            runs = []
-        got = {d: r["history"] for d, r in runs if r.get("name") == run_id}
+        got = {d: r["history"] for d, r in offline_runs(out / "wandb").items()
+               if r.get("name") == run_id}
         if [sorted(h) for h in got.values()] == [steps] or time.time() - t0 > 30:
             return got
         time.sleep(0.2)

@@ -74,3 +74,17 @@ def read_offline_run(run_dir: Path) -> dict:
             run["summary"].update({(i.key or "/".join(i.nested_key)): json.loads(i.value_json)
                                    for i in rec.summary.update})
     return run
+
+
+def offline_runs(wandb_dir: Path) -> dict[str, dict]:
+    """Each ``offline-run-*`` folder's name -> :func:`read_offline_run`, leaving out a log
+    not yet readable while wandb-core writes it (no file yet, its header not written, a
+    record cut off)."""
+    from google.protobuf.message import DecodeError
+    got = {}
+    for d in sorted(Path(wandb_dir).glob("offline-run-*")):
+        try:
+            got[d.name] = read_offline_run(d)
+        except (ValueError, AssertionError, DecodeError):
+            continue
+    return got
